@@ -1,0 +1,297 @@
+// Package agent runs the loop that drives an environment with a policy:
+// observe, let the policy act, step the environment, record, repeat, under
+// budgets of steps, wall time, tokens and money.
+//
+// Run is the loop. It returns a Trajectory, the record of the episode, and
+// tells Observers about each event as it happens: Progress prints a line
+// per step, Recorder writes the episode to a directory.
+//
+// The caller owns the environment: Run never closes it. The session it holds
+// (a browser, a serial port) lives on the caller's context; the deadlines Run
+// puts on single calls (Options.StepTimeout) never end it.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/policy"
+)
+
+// DefaultMaxSteps is the step limit when Options.MaxSteps is 0.
+const DefaultMaxSteps = 50
+
+// ErrStepTimeout is wrapped by the error Run returns when the policy or the
+// environment takes longer than Options.StepTimeout on one step.
+var ErrStepTimeout = errors.New("step timeout")
+
+// errTimeLimit is the cause of a call cut short by Options.MaxTime.
+var errTimeLimit = errors.New("time limit")
+
+// Options configure Run. The zero value runs up to DefaultMaxSteps steps
+// with no other budget.
+type Options struct {
+	// MaxSteps ends the episode, truncated, after this many steps: 0 means
+	// DefaultMaxSteps, a negative value means no limit.
+	MaxSteps int
+	// MaxTime ends the episode, truncated, when this much wall time has
+	// passed since Run began, cutting short a policy call or env step in
+	// flight (through its context). 0 means no limit.
+	MaxTime time.Duration
+	// StepTimeout bounds each policy call and each env.Step separately,
+	// through a context derived from Run's. When one runs over, Run returns
+	// the trajectory so far and an error wrapping ErrStepTimeout (and the
+	// call's own error) that names the step. The env is left open:
+	// the caller may reset it and run another episode. 0 means no limit.
+	StepTimeout time.Duration
+	// MaxTokens and MaxCostUSD end the episode, truncated, once the
+	// policy's summed Usage reaches them. 0 means no limit.
+	MaxTokens  int
+	MaxCostUSD float64
+	// PolicyName is recorded in the trajectory.
+	PolicyName string
+	// DropObsText leaves observation text out of the records (their
+	// SHA256 digest stays), to keep large trajectories small.
+	DropObsText bool
+	// Observers are told of every event, in order, synchronously.
+	Observers []Observer
+}
+
+// Run plays one episode of task on e with p.
+//
+// It resets e (after calling p's ResetEpisode, when p is a
+// policy.Resetter), then loops: p.Act, e.Step, record, tell the observers;
+// until the env reports the episode terminated or truncated, or a budget in
+// opts ends it (then the trajectory is Truncated with a Reason such as
+// "step limit 50 reached").
+//
+// Errors end the episode: a failed Reset, a policy or env error, a step
+// timeout, an observer's error, or ctx being done. Run then returns the
+// trajectory so far, with its Error set, and the error, wrapped, naming the
+// step. The trajectory is never nil. Run relies on the policy and the env
+// honouring ctx to return promptly when it is cancelled.
+//
+// Once Reset has succeeded, every observer gets the end event, whatever
+// happened.
+func Run(ctx context.Context, e env.Env, task env.Task, p policy.Policy, opts Options) (*Trajectory, error) {
+	r := runner{opts: opts, e: e, p: p, start: time.Now()}
+	if r.opts.MaxSteps == 0 {
+		r.opts.MaxSteps = DefaultMaxSteps
+	}
+	if opts.MaxTime > 0 {
+		r.deadline = r.start.Add(opts.MaxTime)
+	}
+	spec := e.Spec()
+	r.traj = &Trajectory{Task: task, Env: spec.Name, Policy: opts.PolicyName, Start: r.start.UTC()}
+
+	if rp, ok := p.(policy.Resetter); ok {
+		rp.ResetEpisode(task)
+	}
+	obs, err := r.reset(ctx, task)
+	if err != nil {
+		r.traj.Duration = time.Since(r.start)
+		r.traj.Error = err.Error()
+		return r.traj, err
+	}
+	r.traj.Reset = recordObs(&obs, !opts.DropObsText)
+	err = r.notify(ctx, Event{Kind: EventReset, Traj: r.traj, Obs: &obs})
+	if err != nil {
+		err = fmt.Errorf("agent: after reset: %w", err)
+	} else {
+		err = r.loop(ctx, task, spec, obs)
+	}
+	return r.traj, r.finish(ctx, err)
+}
+
+type runner struct {
+	opts     Options
+	e        env.Env
+	p        policy.Policy
+	start    time.Time
+	deadline time.Time // zero when there is no time limit
+	traj     *Trajectory
+}
+
+func (r *runner) reset(ctx context.Context, task env.Task) (env.Observation, error) {
+	cctx := ctx
+	if !r.deadline.IsZero() {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithDeadlineCause(ctx, r.deadline, errTimeLimit)
+		defer cancel()
+	}
+	obs, err := r.e.Reset(cctx, task)
+	if err == nil {
+		return obs, nil
+	}
+	switch {
+	case ctx.Err() != nil:
+		return obs, fmt.Errorf("agent: cancelled during reset: %w", ctx.Err())
+	case cctx.Err() != nil:
+		return obs, fmt.Errorf("agent: reset did not finish within the time limit %s (raise Options.MaxTime): %w", r.opts.MaxTime, err)
+	}
+	return obs, fmt.Errorf("agent: reset %s for task %q: %w", r.traj.Env, task.ID, err)
+}
+
+func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env.Observation) error {
+	var history []policy.Turn
+	keepText := !r.opts.DropObsText
+	for i := 0; ; i++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("agent: cancelled before step %d: %w", i, err)
+		}
+		if r.budgetSpent(i) {
+			return nil
+		}
+
+		// The policy.
+		in := policy.Input{Task: task, Spec: spec, Obs: obs, Step: i, History: history[:len(history):len(history)]}
+		t0 := time.Now()
+		cctx, cancel := r.callCtx(ctx)
+		d, err := r.p.Act(cctx, in)
+		cancel()
+		t1 := time.Now()
+		if err != nil {
+			return r.callError(ctx, cctx, i, "the policy", err)
+		}
+		if d.Action.Name == "" {
+			return fmt.Errorf("agent: step %d: the policy returned no action (Decision.Action.Name is empty)", i)
+		}
+
+		// The environment.
+		cctx, cancel = r.callCtx(ctx)
+		st, err := r.e.Step(cctx, d.Action)
+		cancel()
+		t2 := time.Now()
+		if err != nil {
+			return r.callError(ctx, cctx, i, "env step "+d.Action.String(), err)
+		}
+
+		// Record.
+		r.traj.Steps = append(r.traj.Steps, StepRecord{
+			Index:      i,
+			ActionText: d.Action.String(),
+			Action:     d.Action,
+			Thought:    d.Thought,
+			Reward:     st.Reward,
+			Terminated: st.Terminated,
+			Truncated:  st.Truncated,
+			Reason:     st.Reason,
+			Obs:        recordObs(&st.Obs, keepText),
+			PolicyTime: t1.Sub(t0),
+			EnvTime:    t2.Sub(t1),
+			Usage:      d.Usage,
+			Meta:       d.Meta,
+		})
+		rec := &r.traj.Steps[len(r.traj.Steps)-1]
+		t := r.traj
+		t.Return += st.Reward
+		t.Reward = st.Reward
+		t.Usage = t.Usage.Add(d.Usage)
+		t.Terminated, t.Truncated, t.Reason = st.Terminated, st.Truncated, st.Reason
+		history = append(history, policy.Turn{Action: d.Action, Error: st.Obs.Error, Reward: st.Reward})
+		obs = st.Obs
+
+		if err := r.notify(ctx, Event{Kind: EventStep, Traj: t, Step: rec, Obs: &obs}); err != nil {
+			return fmt.Errorf("agent: step %d: %w", i, err)
+		}
+		if st.Done() {
+			return nil
+		}
+	}
+}
+
+// budgetSpent reports whether a budget ends the episode before step i, and
+// marks the trajectory truncated when it does.
+func (r *runner) budgetSpent(i int) bool {
+	t := r.traj
+	switch {
+	case r.opts.MaxSteps > 0 && i >= r.opts.MaxSteps:
+		t.Reason = "step limit " + strconv.Itoa(r.opts.MaxSteps) + " reached"
+	case !r.deadline.IsZero() && !time.Now().Before(r.deadline):
+		t.Reason = "time limit " + r.opts.MaxTime.String() + " reached"
+	case r.opts.MaxTokens > 0 && t.Usage.Tokens() >= r.opts.MaxTokens:
+		t.Reason = fmt.Sprintf("token budget %d spent (%d tokens used)", r.opts.MaxTokens, t.Usage.Tokens())
+	case r.opts.MaxCostUSD > 0 && t.Usage.CostUSD >= r.opts.MaxCostUSD:
+		t.Reason = fmt.Sprintf("cost budget $%.4g spent ($%.4g used)", r.opts.MaxCostUSD, t.Usage.CostUSD)
+	default:
+		return false
+	}
+	t.Truncated = true
+	return true
+}
+
+func noCancel() {}
+
+// callCtx returns the context for one policy call or env step: ctx with the
+// earlier of the step deadline and the time limit.
+func (r *runner) callCtx(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.opts.StepTimeout <= 0 && r.deadline.IsZero() {
+		return ctx, noCancel
+	}
+	var (
+		d     time.Time
+		cause error
+	)
+	if r.opts.StepTimeout > 0 {
+		d, cause = time.Now().Add(r.opts.StepTimeout), ErrStepTimeout
+	}
+	if !r.deadline.IsZero() && (d.IsZero() || r.deadline.Before(d)) {
+		d, cause = r.deadline, errTimeLimit
+	}
+	return context.WithDeadlineCause(ctx, d, cause)
+}
+
+// callError turns the error of a policy call or env step into what Run
+// returns: nil when the time limit cut the call short (the episode is then
+// truncated), an error naming the step otherwise.
+func (r *runner) callError(ctx, cctx context.Context, i int, what string, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("agent: step %d: cancelled during %s: %w", i, what, ctx.Err())
+	}
+	if cctx.Err() != nil {
+		switch context.Cause(cctx) {
+		case errTimeLimit:
+			r.traj.Truncated = true
+			r.traj.Reason = fmt.Sprintf("time limit %s reached during step %d (%s cut short)", r.opts.MaxTime, i, what)
+			return nil
+		case ErrStepTimeout:
+			return fmt.Errorf("agent: step %d: %w: %s took longer than %s (raise Options.StepTimeout, or find what hangs): %w",
+				i, ErrStepTimeout, what, r.opts.StepTimeout, err)
+		}
+	}
+	return fmt.Errorf("agent: step %d: %s: %w", i, what, err)
+}
+
+// notify tells every observer of ev and returns their errors, joined.
+func (r *runner) notify(ctx context.Context, ev Event) error {
+	var errs []error
+	for i, o := range r.opts.Observers {
+		if err := o.OnEvent(ctx, ev); err != nil {
+			errs = append(errs, fmt.Errorf("observer %d (%s): %w", i, ev.Kind, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// finish completes the trajectory, tells the observers the episode ended
+// and returns err joined with their errors.
+func (r *runner) finish(ctx context.Context, err error) error {
+	t := r.traj
+	t.Duration = time.Since(r.start)
+	t.Success = t.Terminated && len(t.Steps) > 0 && t.Reward >= 1
+	if err != nil {
+		t.Error = err.Error()
+	}
+	if oerr := r.notify(ctx, Event{Kind: EventEnd, Traj: t, Err: err}); oerr != nil {
+		oerr = fmt.Errorf("agent: at the end: %w", oerr)
+		if err == nil {
+			t.Error = oerr.Error()
+		}
+		err = errors.Join(err, oerr)
+	}
+	return err
+}

@@ -1,0 +1,166 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/remote"
+)
+
+// ErrChromeNotFound is returned when no Chromium binary can be found.
+var ErrChromeNotFound = errors.New("chromium not found: install it with `apt-get install chromium` or set PILOT_CHROME to the browser's path")
+
+// ErrBrowserGone is wrapped by Step's error when the browser died or the
+// connection to it was lost. The next Reset starts (or reconnects to) a new
+// browser.
+var ErrBrowserGone = errors.New("the browser is gone")
+
+// chromeCandidates are looked up on PATH, in order, when PILOT_CHROME is not set.
+var chromeCandidates = []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless_shell"}
+
+// FindChrome returns the browser binary: $PILOT_CHROME when set (it must
+// exist), else the first of /usr/bin/chromium, chromium, chromium-browser,
+// google-chrome found on PATH.
+func FindChrome() (string, error) {
+	if p := os.Getenv("PILOT_CHROME"); p != "" {
+		path, err := exec.LookPath(p)
+		if err != nil {
+			return "", fmt.Errorf("PILOT_CHROME=%q: %w: %w", p, err, ErrChromeNotFound)
+		}
+		return path, nil
+	}
+	for _, c := range chromeCandidates {
+		if path, err := exec.LookPath(c); err == nil {
+			return path, nil
+		}
+	}
+	return "", ErrChromeNotFound
+}
+
+// ChromeFlags are the flags pilot starts Chromium with. They make headless
+// Chromium run as root in a container, quietly: no sandbox (it needs user
+// namespaces), no GPU, and no background traffic to Google's servers (on a
+// closed network those connections fail, many at a time).
+var chromeFlags = []chromedp.ExecAllocatorOption{
+	chromedp.Flag("no-sandbox", true),
+	chromedp.Flag("disable-gpu", true),
+	chromedp.Flag("disable-quic", true),
+	chromedp.Flag("no-first-run", true),
+	chromedp.Flag("disable-background-networking", true),
+	chromedp.Flag("disable-component-update", true),
+	chromedp.Flag("disable-sync", true),
+	chromedp.Flag("disable-default-apps", true),
+	chromedp.Flag("disable-domain-reliability", true),
+	chromedp.Flag("metrics-recording-only", true),
+	chromedp.Flag("no-pings", true),
+	chromedp.Flag("mute-audio", true),
+	chromedp.Flag("hide-scrollbars", true),
+	// The back-forward cache restores pages without a load event; pilot
+	// wants every history move to be a plain navigation it can wait for.
+	chromedp.Flag("disable-features", "Translate,BackForwardCache,MediaRouter,OptimizationHints,InterestFeedContentSuggestions,CalculateNativeWinOcclusion,AutofillServerCommunication"),
+}
+
+// browser is one Chromium: launched here, or attached to over CDP.
+type browser struct {
+	allocCancel context.CancelFunc
+	ctx         context.Context // the browser's chromedp context: its lifetime is the browser's
+	cancel      context.CancelFunc
+	userDir     string // removed on close; "" when attached
+	remote      bool
+}
+
+// launchBrowser starts a headless Chromium with a fresh user-data-dir.
+// parent is the environment's session context: the browser lives until it
+// is cancelled or close is called, whatever ctx does.
+func launchBrowser(ctx, parent context.Context, o Options) (*browser, error) {
+	if o.BrowserURL != "" {
+		return attachBrowser(ctx, parent, o.BrowserURL)
+	}
+	path := o.ChromePath
+	if path == "" {
+		var err error
+		if path, err = FindChrome(); err != nil {
+			return nil, err
+		}
+	} else if _, err := exec.LookPath(path); err != nil {
+		return nil, fmt.Errorf("chrome path %q: %w: %w", path, err, ErrChromeNotFound)
+	}
+	dir, err := os.MkdirTemp("", "pilot-chrome-*")
+	if err != nil {
+		return nil, fmt.Errorf("create the browser's user-data-dir: %w", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromeFlags...)
+	opts = append(opts,
+		chromedp.ExecPath(path),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(o.Viewport.W, o.Viewport.H),
+		// Chromium's own process group, so that Ctrl-C on pilot's terminal
+		// reaches pilot first and pilot closes the browser in order.
+		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
+			if cmd.SysProcAttr == nil {
+				cmd.SysProcAttr = &syscall.SysProcAttr{}
+			}
+			cmd.SysProcAttr.Setpgid = true
+		}),
+	)
+	allocCtx, allocCancel := chromedp.NewExecAllocator(parent, opts...)
+	bctx, bcancel := chromedp.NewContext(allocCtx)
+	b := &browser{allocCancel: allocCancel, ctx: bctx, cancel: bcancel, userDir: dir}
+	if err := b.start(ctx); err != nil {
+		b.close()
+		return nil, fmt.Errorf("start chromium %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// attachBrowser connects to a running browser's DevTools websocket.
+func attachBrowser(ctx, parent context.Context, wsURL string) (*browser, error) {
+	if !strings.HasPrefix(wsURL, "ws://") && !strings.HasPrefix(wsURL, "wss://") && !strings.HasPrefix(wsURL, "http://") {
+		return nil, fmt.Errorf("browser address %q: want ws://host:port/devtools/browser/… or http://host:port", wsURL)
+	}
+	allocCtx, allocCancel := remote.NewAllocator(parent, wsURL)
+	bctx, bcancel := chromedp.NewContext(allocCtx)
+	b := &browser{allocCancel: allocCancel, ctx: bctx, cancel: bcancel, remote: true}
+	if err := b.start(ctx); err != nil {
+		b.close()
+		return nil, fmt.Errorf("attach to the browser at %s: %w (is it running with --remote-debugging-port?)", wsURL, err)
+	}
+	return b, nil
+}
+
+// start runs the browser (or connects), bounded by ctx without tying the
+// browser's life to ctx.
+func (b *browser) start(ctx context.Context) error {
+	return startBounded(ctx, b.ctx, b.cancel)
+}
+
+// alive reports whether the browser still answers.
+func (b *browser) alive() bool { return b != nil && b.ctx.Err() == nil }
+
+// pid returns the browser's process id, or 0 when pilot did not start it.
+func (b *browser) pid() int {
+	if c := chromedp.FromContext(b.ctx); c != nil && c.Browser != nil {
+		if p := c.Browser.Process(); p != nil {
+			return p.Pid
+		}
+	}
+	return 0
+}
+
+// close stops the browser (or disconnects) and removes its user-data-dir.
+func (b *browser) close() error {
+	b.cancel()
+	b.allocCancel() // waits for the process to exit
+	if b.userDir != "" {
+		if err := os.RemoveAll(b.userDir); err != nil {
+			return fmt.Errorf("remove the browser's user-data-dir: %w", err)
+		}
+	}
+	return nil
+}

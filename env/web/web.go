@@ -1,0 +1,712 @@
+// Package web is pilot's browser environment: headless Chromium over the
+// Chrome DevTools Protocol (chromedp).
+//
+// An Env owns one browser (launched, or attached to with Options.BrowserURL)
+// and gives each episode a fresh tab in its own browser context, so no
+// cookie or storage leaks from one episode to the next. The observation is
+// a compact text tree of the page in which every interactive or meaningful
+// element carries a stable id (the data-pilot-id attribute), plus the URL,
+// the title, the last action's error and, optionally, a screenshot. See
+// docs/observation.md for the format and the action grammar.
+package web
+
+import (
+	"context"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+
+	"github.com/pilotkit/pilot/env"
+)
+
+//go:embed pilot.js
+var pilotJS string
+
+// Size is a width and a height in CSS pixels.
+type Size struct{ W, H int }
+
+// Options configure a web Env. The zero value is usable.
+type Options struct {
+	// ChromePath is the browser binary; default $PILOT_CHROME, else
+	// /usr/bin/chromium or the first Chromium or Chrome on PATH.
+	ChromePath string
+	// BrowserURL attaches to a running browser (ws://host:port/devtools/browser/…,
+	// or http://host:port) instead of launching one.
+	BrowserURL string
+	// Viewport is the page size; default 1280×800.
+	Viewport Size
+	// Screenshot adds a screenshot to each observation: "png" or "jpeg";
+	// "" for none (the default).
+	Screenshot string
+	// JPEGQuality is the screenshot's JPEG quality, 1–100; default 80.
+	JPEGQuality int
+	// AllowDomains, when set, restricts navigation: goto, a link or a form
+	// that leaves these domains (or their subdomains) is refused with an
+	// observation error.
+	AllowDomains []string
+	// QuietWindow is how long the DOM must stay unchanged after an action
+	// that changed it before the page counts as settled; default 10ms. A
+	// page that did not change pays no wait.
+	QuietWindow time.Duration
+	// SettleTimeout bounds how long a step waits for the page to settle
+	// (navigation, network, DOM); default 10s. A page still busy then is
+	// observed as it is.
+	SettleTimeout time.Duration
+	// NetworkIdleTimeout bounds the wait for in-flight requests (XHR,
+	// images) after an action; default 2s.
+	NetworkIdleTimeout time.Duration
+	// Logger receives debug logs; default slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) withDefaults() (Options, error) {
+	if o.Viewport.W == 0 && o.Viewport.H == 0 {
+		o.Viewport = Size{1280, 800}
+	}
+	if o.Viewport.W < 100 || o.Viewport.H < 100 || o.Viewport.W > 8000 || o.Viewport.H > 8000 {
+		return o, fmt.Errorf("viewport %dx%d: want between 100x100 and 8000x8000", o.Viewport.W, o.Viewport.H)
+	}
+	switch o.Screenshot {
+	case "", "png", "jpeg":
+	case "jpg":
+		o.Screenshot = "jpeg"
+	default:
+		return o, fmt.Errorf("screenshot format %q: want png, jpeg or none", o.Screenshot)
+	}
+	if o.JPEGQuality == 0 {
+		o.JPEGQuality = 80
+	}
+	if o.JPEGQuality < 1 || o.JPEGQuality > 100 {
+		return o, fmt.Errorf("jpeg quality %d: want 1 to 100", o.JPEGQuality)
+	}
+	if o.QuietWindow == 0 {
+		o.QuietWindow = 10 * time.Millisecond
+	}
+	if o.SettleTimeout == 0 {
+		o.SettleTimeout = 10 * time.Second
+	}
+	if o.NetworkIdleTimeout == 0 {
+		o.NetworkIdleTimeout = 2 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	for i, d := range o.AllowDomains {
+		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "."))
+		if d == "" || strings.ContainsAny(d, "/:?# ") {
+			return o, fmt.Errorf("allowed domain %q: want a host name such as example.com", o.AllowDomains[i])
+		}
+		o.AllowDomains[i] = d
+	}
+	return o, nil
+}
+
+// Env is the web environment. It is not safe for concurrent use; run
+// parallel episodes on separate Envs (one browser each).
+type Env struct {
+	opts Options
+	// session is the life of the browser: Reset and Step contexts bound
+	// each call, never the browser (a step's deadline must not kill it).
+	session     context.Context
+	stopSession context.CancelFunc
+
+	b      *browser
+	ep     *episode
+	closed bool
+}
+
+var _ env.Env = (*Env)(nil)
+
+// New returns a web environment. It finds the browser now, so a missing
+// Chromium is reported here, and starts it on the first Reset.
+func New(opts Options) (*Env, error) {
+	o, err := opts.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	if o.BrowserURL == "" && o.ChromePath == "" {
+		if o.ChromePath, err = FindChrome(); err != nil {
+			return nil, fmt.Errorf("web: %w", err)
+		}
+	}
+	session, stop := context.WithCancel(context.Background())
+	return &Env{opts: o, session: session, stopSession: stop}, nil
+}
+
+// Actions is the web action vocabulary.
+func Actions() []env.ActionSpec {
+	id := env.Param{Name: "id", Type: env.String, Doc: "the element's id, the number in [brackets] in the observation"}
+	return []env.ActionSpec{
+		{Name: "click", Doc: "Click an element.", Params: []env.Param{id}},
+		{Name: "fill", Doc: "Replace the text of a text field with text.", Params: []env.Param{id, {Name: "text", Type: env.String, Doc: "the text to type"}}},
+		{Name: "select_option", Doc: "Choose an option of a select (drop-down) by its visible text.", Params: []env.Param{id, {Name: "option", Type: env.String, Doc: "the option's text"}}},
+		{Name: "press", Doc: "Press a key on the focused element: Enter, Tab, Escape, Backspace, ArrowDown, … or a combination such as Control+a.", Params: []env.Param{{Name: "key", Type: env.String, Doc: "the key name"}}},
+		{Name: "scroll", Doc: "Scroll the page (or the element id) by most of a screen.", Params: []env.Param{{Name: "direction", Type: env.String, Enum: []string{"up", "down", "left", "right"}, Doc: "where to scroll"}, {Name: "id", Type: env.String, Optional: true, Doc: "a scrollable element; the page when omitted"}}},
+		{Name: "goto", Doc: "Open a URL.", Params: []env.Param{{Name: "url", Type: env.String, Doc: "an absolute http(s) URL"}}},
+		{Name: "go_back", Doc: "Go back to the previous page."},
+		{Name: "go_forward", Doc: "Go forward to the next page."},
+		{Name: "hover", Doc: "Move the mouse over an element.", Params: []env.Param{id}},
+		{Name: "noop", Doc: "Do nothing and look again."},
+		{Name: "stop", Doc: "End the episode, with the answer when the task asks for one.", Params: []env.Param{{Name: "answer", Type: env.String, Optional: true, Doc: "the answer, or empty"}}},
+	}
+}
+
+// Spec describes the environment.
+func (e *Env) Spec() env.Spec {
+	mod := []string{"text"}
+	if e.opts.Screenshot != "" {
+		mod = append(mod, "image")
+	}
+	return env.Spec{Name: "web", Actions: Actions(), Modalities: mod}
+}
+
+// episode is one task in one tab, in its own browser context.
+type episode struct {
+	ctx    context.Context // the tab
+	cancel context.CancelFunc
+	state  *pageState
+	task   env.Task
+	wg     sync.WaitGroup // the tab's event handlers
+
+	done bool
+	dead error // the browser died under this episode
+
+	mu    sync.Mutex
+	notes []string // blocked navigations, dialogs: shown with the next observation
+}
+
+func (ep *episode) note(s string) {
+	ep.mu.Lock()
+	ep.notes = append(ep.notes, s)
+	ep.mu.Unlock()
+}
+
+func (ep *episode) takeNotes() []string {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	n := ep.notes
+	ep.notes = nil
+	return n
+}
+
+func (ep *episode) close() {
+	ep.cancel()
+	ep.wg.Wait()
+}
+
+// Reset starts a new episode: a fresh tab in a fresh browser context,
+// opened on t.StartURL (about:blank when empty). A browser that died is
+// replaced by a new one.
+func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
+	if e.closed {
+		return env.Observation{}, fmt.Errorf("web: reset: %w", env.ErrClosed)
+	}
+	if e.ep != nil {
+		e.ep.close()
+		e.ep = nil
+	}
+	if !e.b.alive() {
+		if e.b != nil {
+			e.opts.Logger.Info("web: the browser is gone; starting a new one")
+			if err := e.b.close(); err != nil {
+				e.opts.Logger.Warn("web: closing the dead browser", "err", err)
+			}
+			e.b = nil
+		}
+		b, err := launchBrowser(ctx, e.session, e.opts)
+		if err != nil {
+			return env.Observation{}, fmt.Errorf("web: %w", err)
+		}
+		e.b = b
+	}
+	ep, err := e.newEpisode(ctx, t)
+	if err != nil {
+		return env.Observation{}, e.fail(ctx, "reset", err)
+	}
+	e.ep = ep
+	if t.StartURL != "" {
+		if msg := e.checkURL(t.StartURL); msg != "" {
+			return env.Observation{}, fmt.Errorf("web: reset: start URL: %s", msg)
+		}
+		res, err := e.callNavigate(ctx, t.StartURL)
+		if err != nil {
+			return env.Observation{}, e.fail(ctx, "reset", err)
+		}
+		if res != "" {
+			return env.Observation{}, fmt.Errorf("web: reset: cannot open %s: %s", t.StartURL, res)
+		}
+	}
+	obs, err := e.settleObserve(ctx, -1, 0, false)
+	if err != nil {
+		return env.Observation{}, e.fail(ctx, "reset", err)
+	}
+	return obs, nil
+}
+
+func (e *Env) newEpisode(ctx context.Context, t env.Task) (*episode, error) {
+	state := newPageState()
+	tctx, cancel := chromedp.NewContext(e.b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(state.onEvent))
+	ep := &episode{ctx: tctx, cancel: cancel, state: state, task: t}
+	// The first run on the tab's own context creates the tab and binds its
+	// life to that context (not to ctx, which only bounds the wait).
+	if err := startBounded(ctx, tctx, cancel); err != nil {
+		ep.close()
+		return nil, fmt.Errorf("open a tab: %w", err)
+	}
+	err := runBounded(ctx, tctx, func(c context.Context) error {
+		if len(e.opts.AllowDomains) > 0 {
+			e.guardNavigation(ep)
+		}
+		e.dismissDialogs(ep)
+		_, err := chromedp.Call(c, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: pilotJS, RunImmediately: new(true)})
+		if err != nil {
+			return fmt.Errorf("install the page helper: %w", err)
+		}
+		_, err = chromedp.Call(c, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: int64(e.opts.Viewport.W), Height: int64(e.opts.Viewport.H), DeviceScaleFactor: 1,
+		})
+		if err != nil {
+			return fmt.Errorf("set the viewport: %w", err)
+		}
+		if len(e.opts.AllowDomains) > 0 {
+			_, err = chromedp.Call(c, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{
+				URLPattern: "*", ResourceType: network.ResourceTypeDocument, RequestStage: fetch.RequestStageRequest,
+			}}})
+			if err != nil {
+				return fmt.Errorf("enable the navigation guard: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		ep.close()
+		return nil, err
+	}
+	return ep, nil
+}
+
+// guardNavigation refuses document requests outside the allowed domains:
+// whatever starts them (a link, a form, a script, a redirect).
+func (e *Env) guardNavigation(ep *episode) {
+	events := chromedp.Events(ep.ctx, fetch.RequestPaused)
+	ep.wg.Go(func() {
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			if msg := e.checkURL(ev.Request.URL); msg != "" {
+				ep.note("navigation refused: " + msg)
+				_, _ = chromedp.Call(ep.ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonAborted})
+				ep.state.noteAbort()
+				continue
+			}
+			_, _ = chromedp.Call(ep.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+		}
+	})
+}
+
+// dismissDialogs closes alert, confirm and prompt dialogs, which would
+// otherwise block the page, and tells the agent what they said.
+func (e *Env) dismissDialogs(ep *episode) {
+	events := chromedp.Events(ep.ctx, page.JavascriptDialogOpening)
+	ep.wg.Go(func() {
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			accept := ev.Type == page.DialogTypeAlert || ev.Type == page.DialogTypeBeforeunload
+			ep.note(fmt.Sprintf("a %s dialog said %q; pilot answered %s", ev.Type, ev.Message, map[bool]string{true: "OK", false: "Cancel"}[accept]))
+			_, _ = chromedp.Call(ep.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept})
+		}
+	})
+}
+
+// Step applies a and returns the settled page.
+func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
+	switch {
+	case e.closed:
+		return env.Step{}, fmt.Errorf("web: step: %w", env.ErrClosed)
+	case e.ep == nil:
+		return env.Step{}, fmt.Errorf("web: step: %w", env.ErrNotReset)
+	case e.ep.dead != nil:
+		return env.Step{}, fmt.Errorf("web: step: %w; call Reset to start a new browser", e.ep.dead)
+	case e.ep.done:
+		return env.Step{}, fmt.Errorf("web: step: %w", env.ErrEpisodeOver)
+	}
+	if err := ctx.Err(); err != nil {
+		return env.Step{}, fmt.Errorf("web: step %s: %w", a, err)
+	}
+	var st env.Step
+	actErr := ""
+	mark, navBefore, expectNav := -1, 0, false
+	if err := e.Spec().Validate(a); err != nil {
+		actErr = err.Error()
+	} else {
+		snap, _ := e.ep.state.snapshot()
+		navBefore = snap.navSeq
+		r, err := e.do(ctx, a)
+		if err != nil {
+			return env.Step{}, e.fail(ctx, "step "+a.String(), err)
+		}
+		actErr, mark, expectNav = r.err, r.mark, r.nav
+		if a.Name == "stop" {
+			st.Terminated = true
+			st.Reason = "the agent stopped"
+			st.Info = map[string]any{"answer": a.Arg(0)}
+			if want := e.ep.task.Answer; want != "" {
+				if normAnswer(a.Arg(0)) == normAnswer(want) {
+					st.Reward = 1
+				}
+			}
+		}
+	}
+	if actErr != "" {
+		mark = -2 // nothing happened: no need to wait for quiet
+	}
+	obs, err := e.settleObserve(ctx, mark, navBefore, expectNav)
+	if err != nil {
+		return env.Step{}, e.fail(ctx, "step "+a.String(), err)
+	}
+	if actErr != "" {
+		obs = withError(obs, actErr)
+	}
+	st.Obs = obs
+	e.ep.done = st.Terminated
+	return st, nil
+}
+
+func normAnswer(s string) string {
+	return strings.Join(strings.Fields(strings.ToLower(s)), " ")
+}
+
+// Close ends the episode and stops the browser (or disconnects from it)
+// and removes its user-data-dir. It is idempotent.
+func (e *Env) Close() error {
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	if e.ep != nil {
+		e.ep.close()
+		e.ep = nil
+	}
+	var err error
+	if e.b != nil {
+		err = e.b.close()
+		e.b = nil
+	}
+	e.stopSession()
+	return err
+}
+
+// BrowserPID returns the process id of the browser that this Env started,
+// or 0 when none runs or the browser is remote.
+func (e *Env) BrowserPID() int {
+	if e.b == nil || e.b.remote {
+		return 0
+	}
+	return e.b.pid()
+}
+
+// fail turns an error of a browser call into Step's Go error: the caller's
+// cancellation, or a dead browser (which the next Reset replaces).
+func (e *Env) fail(ctx context.Context, what string, err error) error {
+	if cerr := ctx.Err(); cerr != nil {
+		return fmt.Errorf("web: %s: %w", what, cerr)
+	}
+	if !e.b.alive() || (e.ep != nil && e.ep.ctx.Err() != nil) {
+		gone := fmt.Errorf("%w: chromium exited or the connection to it was lost (%v)", ErrBrowserGone, err)
+		if e.ep != nil {
+			e.ep.dead = gone
+		}
+		return fmt.Errorf("web: %s: %w; the next Reset starts a new browser", what, gone)
+	}
+	return fmt.Errorf("web: %s: %w", what, err)
+}
+
+// startBounded runs the first action on a chromedp context c, which
+// starts its browser or tab for the life of c, and gives up (cancelling c)
+// when ctx ends first.
+func startBounded(ctx, c context.Context, cancel context.CancelFunc) error {
+	done := make(chan error, 1)
+	go func() { done <- chromedp.Do(c) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		cancel()
+		<-done
+		return ctx.Err()
+	}
+}
+
+// runBounded runs f on the tab's context c, returning early (and failing
+// the call) when ctx ends. The browser outlives ctx.
+func runBounded(ctx, c context.Context, f func(context.Context) error) error {
+	oc, cancel := opContext(ctx, c)
+	defer cancel()
+	return f(oc)
+}
+
+// opContext derives a context for one browser operation from the tab's
+// context c: it ends when ctx ends (or at ctx's deadline) without ending c.
+func opContext(ctx, c context.Context) (context.Context, context.CancelFunc) {
+	oc, cancel := context.WithCancelCause(c)
+	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+	return oc, func() {
+		stop()
+		cancel(context.Canceled)
+	}
+}
+
+// evalResult is what the page helper's functions return.
+type evalResult struct {
+	Missing   bool    `json:"missing"`
+	Error     string  `json:"error"`
+	Unloading bool    `json:"unloading"`
+	Mutations int     `json:"mutations"`
+	X         float64 `json:"x"`
+	Y         float64 `json:"y"`
+	Href      string  `json:"href"`
+	Waited    float64 `json:"waited"`
+	Obs       *pageObs
+}
+
+type pageObs struct {
+	Text      string `json:"text"`
+	URL       string `json:"url"`
+	Title     string `json:"title"`
+	Count     int    `json:"count"`
+	ScrollY   int    `json:"scrollY"`
+	ScrollMax int    `json:"scrollMax"`
+	Choices   []struct {
+		Name string   `json:"name"`
+		Args []string `json:"args"`
+	} `json:"choices"`
+}
+
+// callPilot calls window.__pilot.<call> in the page, installing the helper
+// first when the document lacks it.
+func (e *Env) callPilot(ctx context.Context, call string, await bool) (evalResult, error) {
+	expr := "window.__pilot ? window.__pilot." + call + " : ({missing: true})"
+	var opts []chromedp.EvaluateOption
+	if await {
+		opts = append(opts, chromedp.EvalAwaitPromise)
+	}
+	var r evalResult
+	err := runBounded(ctx, e.ep.ctx, func(c context.Context) error {
+		var err error
+		r, err = chromedp.Run(c, chromedp.Evaluate[evalResult](expr, opts...))
+		if err == nil && r.Missing {
+			if _, err = chromedp.Run(c, chromedp.Evaluate[chromedp.Void](pilotJS)); err != nil {
+				return fmt.Errorf("install the page helper: %w", err)
+			}
+			r, err = chromedp.Run(c, chromedp.Evaluate[evalResult](expr, opts...))
+		}
+		return err
+	})
+	return r, err
+}
+
+// jsArgs encodes Go values as JavaScript call arguments.
+func jsArgs(args ...any) string {
+	parts := make([]string, len(args))
+	for i, a := range args {
+		b, _ := json.Marshal(a)
+		parts[i] = string(b)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// contextGone reports errors of a call whose document went away during
+// the call: a navigation, not a failure.
+func contextGone(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "Execution context was destroyed") ||
+		strings.Contains(s, "Cannot find context with specified id") ||
+		strings.Contains(s, "Inspected target navigated or closed") ||
+		strings.Contains(s, "uniqueContextId not found")
+}
+
+// settleObserve waits for the page to settle after an action and returns
+// the observation. mark is the page's mutation count before the action
+// (-1: wait for any quiet; -2: nothing happened, do not wait). When
+// expectNav is set, a navigation is under way and is waited for first.
+func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav bool) (env.Observation, error) {
+	ep := e.ep
+	deadline := time.Now().Add(e.opts.SettleTimeout)
+	snap0, _ := ep.state.snapshot()
+	abortsBefore := snap0.aborts
+	if expectNav {
+		if _, err := ep.state.waitFor(ctx, deadline, func(s pageSnapshot) bool { return s.navSeq > navBefore || s.loading }); err != nil {
+			return env.Observation{}, err
+		}
+	}
+	for attempt := 0; ; attempt++ {
+		if mark != -2 {
+			if _, err := ep.state.waitFor(ctx, deadline, func(s pageSnapshot) bool { return !s.loading }); err != nil {
+				return env.Observation{}, err
+			}
+			netDeadline := time.Now().Add(e.opts.NetworkIdleTimeout)
+			if deadline.Before(netDeadline) {
+				netDeadline = deadline
+			}
+			if _, err := ep.state.waitFor(ctx, netDeadline, func(s pageSnapshot) bool { return s.inflight == 0 || s.loading }); err != nil {
+				return env.Observation{}, err
+			}
+		}
+		quiet := e.opts.QuietWindow.Milliseconds()
+		left := max(time.Until(deadline).Milliseconds(), 0)
+		m, net := mark, e.opts.NetworkIdleTimeout.Milliseconds()
+		if m == -2 {
+			m, left = -1, 0
+		}
+		r, err := e.callPilot(ctx, "settle("+jsArgs(m, quiet, left, net)+")", true)
+		if contextGone(err) && attempt < 20 && time.Now().Before(deadline) {
+			mark = -1
+			continue
+		}
+		if err != nil {
+			return env.Observation{}, err
+		}
+		if r.Unloading && attempt < 20 && time.Now().Before(deadline) {
+			snap, _ := ep.state.snapshot()
+			ok, err := ep.state.waitFor(ctx, deadline, func(s pageSnapshot) bool {
+				return s.navSeq > navBefore || s.loading || s.aborts > abortsBefore
+			})
+			if err != nil {
+				return env.Observation{}, err
+			}
+			if !ok || snap.aborts > abortsBefore || !snap.loading && snap.navSeq == navBefore {
+				// The navigation never came (refused, a download, a 204): the page stays.
+				if _, err := e.callPilot(ctx, "clearUnloading()", false); err != nil && !contextGone(err) {
+					return env.Observation{}, err
+				}
+			}
+			navBefore, mark = snap.navSeq, -1
+			continue
+		}
+		if r.Obs == nil {
+			return env.Observation{}, errors.New("the page helper returned no observation")
+		}
+		return e.observation(ctx, *r.Obs)
+	}
+}
+
+// observation builds the env.Observation from the page helper's tree, adds
+// notes (refused navigations, dialogs) and the screenshot.
+func (e *Env) observation(ctx context.Context, p pageObs) (env.Observation, error) {
+	obs := env.Observation{URL: p.URL, Title: p.Title}
+	for _, c := range p.Choices {
+		obs.Choices = append(obs.Choices, env.Action{Name: c.Name, Args: c.Args})
+	}
+	if p.ScrollY < p.ScrollMax {
+		obs.Choices = append(obs.Choices, env.A("scroll", "down"))
+	}
+	if p.ScrollY > 0 {
+		obs.Choices = append(obs.Choices, env.A("scroll", "up"))
+	}
+	obs.Error = strings.Join(e.ep.takeNotes(), "; ")
+	obs.Text = render(p, obs.Error)
+	if e.opts.Screenshot != "" {
+		img, err := e.screenshot(ctx)
+		if err != nil {
+			return env.Observation{}, err
+		}
+		obs.Images = []env.Image{img}
+	}
+	return obs, nil
+}
+
+func render(p pageObs, errText string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "URL: %s\nTitle: %s\n", p.URL, p.Title)
+	if errText != "" {
+		fmt.Fprintf(&b, "Error: %s\n", errText)
+	}
+	if p.ScrollMax > 0 {
+		fmt.Fprintf(&b, "Scroll: %d of %d px\n", p.ScrollY, p.ScrollMax)
+	}
+	b.WriteByte('\n')
+	if p.Text == "" {
+		b.WriteString("(the page is empty)")
+	} else {
+		b.WriteString(p.Text)
+	}
+	return b.String()
+}
+
+// withError puts the action's error in front of any notes, in both the
+// Error field and the text.
+func withError(obs env.Observation, msg string) env.Observation {
+	if obs.Error != "" {
+		msg = msg + "; " + obs.Error
+	}
+	old := obs.Error
+	obs.Error = msg
+	if old != "" {
+		obs.Text = strings.Replace(obs.Text, "Error: "+old+"\n", "Error: "+msg+"\n", 1)
+	} else if i := strings.Index(obs.Text, "\n"); i >= 0 {
+		// After the URL and Title lines.
+		if j := strings.Index(obs.Text[i+1:], "\n"); j >= 0 {
+			k := i + 1 + j + 1
+			obs.Text = obs.Text[:k] + "Error: " + msg + "\n" + obs.Text[k:]
+		}
+	}
+	return obs
+}
+
+func (e *Env) screenshot(ctx context.Context) (env.Image, error) {
+	p := page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng, OptimizeForSpeed: new(true)}
+	mime := "image/png"
+	if e.opts.Screenshot == "jpeg" {
+		p.Format = page.CaptureScreenshotFormatJpeg
+		p.Quality = new(int64(e.opts.JPEGQuality))
+		mime = "image/jpeg"
+	}
+	var data []byte
+	err := runBounded(ctx, e.ep.ctx, func(c context.Context) error {
+		res, err := chromedp.Call(c, page.CaptureScreenshot, p)
+		data = res.Data
+		return err
+	})
+	if err != nil {
+		return env.Image{}, fmt.Errorf("screenshot: %w", err)
+	}
+	return env.Image{MIME: mime, Data: data, W: e.opts.Viewport.W, H: e.opts.Viewport.H}, nil
+}
+
+// callNavigate opens u in the tab. It returns the browser's error text
+// for a page that failed to load (an observation, not a Go error).
+func (e *Env) callNavigate(ctx context.Context, u string) (string, error) {
+	var res page.NavigateResult
+	err := runBounded(ctx, e.ep.ctx, func(c context.Context) error {
+		var err error
+		res, err = chromedp.Call(c, page.Navigate, page.NavigateParams{URL: u})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	if res.ErrorText != "" {
+		if res.ErrorText == "net::ERR_ABORTED" {
+			return "", nil // the guard has noted why
+		}
+		return res.ErrorText, nil
+	}
+	return "", nil
+}
