@@ -123,10 +123,9 @@
   }
 
   function textOf(el) {
-    // innerText honours CSS visibility; textContent is the fallback for
-    // elements innerText does not cover.
-    const t = el.innerText !== undefined ? el.innerText : el.textContent;
-    return clean(t);
+    // textContent, not innerText: innerText lays the page out again for
+    // every call, which made observing a 200-element page ten times slower.
+    return clean(el.textContent);
   }
 
   function labelText(el) {
@@ -179,7 +178,6 @@
   }
 
   function invisibleSelf(el, style) {
-    if (style.visibility === 'hidden' || style.visibility === 'collapse') return true;
     if (style.display === 'contents') return false;
     const r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0 && el.getClientRects().length === 0) return true;
@@ -190,15 +188,22 @@
 
   // ---- ids ---------------------------------------------------------------
 
+  // New ids are written after the walk (flushIds): writing an attribute
+  // during the walk would invalidate the styles that the walk reads.
+  let newIds = [];
   function idOf(el) {
     let id = el.getAttribute(ATTR);
     const T = topPilot();
     if (!id) {
       id = String(T.nextId++);
-      el.setAttribute(ATTR, id);
+      newIds.push([el, id]);
     }
     T.byId.set(id, new WeakRef(el));
     return id;
+  }
+  function flushIds() {
+    for (const [el, id] of newIds) el.setAttribute(ATTR, id);
+    newIds = [];
   }
 
   function find(id) {
@@ -262,12 +267,17 @@
           continue;
         }
         if (el.tagName === 'OPTGROUP') { walk(el, depth, quiet); continue; }
-        if (invisibleSelf(el, style)) {
-          // A child may still be visible (visibility can be overridden).
-          // Its own text is hidden too (quiet).
-          if (style.visibility === 'hidden' || style.visibility === 'collapse') walk(el, depth, true);
+        if (style.visibility === 'hidden' || style.visibility === 'collapse') {
+          // A child may still be visible (visibility can be overridden);
+          // the element's own text is hidden (quiet).
+          walk(el, depth, true);
           continue;
         }
+        // Layout is read only where it matters: elements that get a line,
+        // and clipping containers (which hide screen-reader-only text).
+        if (!role && style.overflow !== 'hidden') { walk(el, depth, quiet); continue; }
+        if (invisibleSelf(el, style)) continue;
+        if (!role) { walk(el, depth, quiet); continue; }
         if (el.tagName === 'IFRAME' || el.tagName === 'FRAME') {
           let doc = null;
           try { doc = el.contentDocument; } catch (e) { doc = null; }
@@ -276,10 +286,6 @@
           const name = nameOf(el, 'iframe');
           lines.push('  '.repeat(depth) + '[' + id + '] iframe' + (name ? ' ' + q(name) : '') + (doc ? '' : ' (cross-origin, not shown)'));
           if (doc && doc.body) walk(doc.body, depth + 1, false);
-          continue;
-        }
-        if (!role) {
-          walk(el, depth, quiet);
           continue;
         }
         if (role === 'label' && el.tagName === 'LABEL' && el.control) {
@@ -332,13 +338,14 @@
           }
         }
         // The element's own text is its name for these roles: do not repeat it.
-        const childQuiet = quiet || (NAME_FROM_CONTENT.has(role) && name && name === textOf(el));
+        const childQuiet = quiet || (NAME_FROM_CONTENT.has(role) && name && !labelText(el) && name === textOf(el));
         if (tag === 'SELECT') { walk(el, depth + 1, true); continue; }
         if (tag === 'TEXTAREA') continue;
         walk(el, depth + 1, childQuiet);
       }
     }
     if (document.body) walk(document.body, 0, false);
+    flushIds();
     return {
       text: lines.join('\n'),
       url: location.href,

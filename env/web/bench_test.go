@@ -1,0 +1,141 @@
+package web
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pilotkit/pilot/env"
+)
+
+// Run with: go test -run '^$' -bench . -benchtime 200x ./env/web/
+// Each benchmark reports the median of its operations (median-ms) besides
+// the mean (ns/op): the targets in the foundation issue are medians.
+
+type timings []time.Duration
+
+func (ts timings) report(b *testing.B) {
+	if len(ts) == 0 {
+		return
+	}
+	s := slices.Clone(ts)
+	slices.Sort(s)
+	b.ReportMetric(float64(s[len(s)/2].Microseconds())/1000, "median-ms")
+	b.ReportMetric(float64(s[len(s)*9/10].Microseconds())/1000, "p90-ms")
+}
+
+func benchEnv(b testing.TB, o Options) (*Env, string) {
+	srv := site(b)
+	e := newEnv(b, o)
+	return e, srv.URL
+}
+
+// BenchmarkStepClick: a click that changes the page without navigating,
+// the settle, and the new observation, on a page of about 200 elements.
+func BenchmarkStepClick(b *testing.B) {
+	e, url := benchEnv(b, Options{})
+	ctx := context.Background()
+	obs, err := e.Reset(ctx, env.Task{StartURL: url + "/big.html?n=1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	click := env.A("click", idOf(b, obs, `button "Toggle"`))
+	var ts timings
+	b.ResetTimer()
+	for b.Loop() {
+		t0 := time.Now()
+		st, err := e.Step(ctx, click)
+		if err != nil || st.Obs.Error != "" {
+			b.Fatal(err, st.Obs.Error)
+		}
+		ts = append(ts, time.Since(t0))
+	}
+	ts.report(b)
+}
+
+// BenchmarkStepNoop: observe a quiet page: the floor of a step.
+func BenchmarkStepNoop(b *testing.B) {
+	e, url := benchEnv(b, Options{})
+	ctx := context.Background()
+	if _, err := e.Reset(ctx, env.Task{StartURL: url + "/big.html?n=1"}); err != nil {
+		b.Fatal(err)
+	}
+	var ts timings
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := e.Step(ctx, env.A("noop")); err != nil {
+			b.Fatal(err)
+		}
+		ts = append(ts, time.Since(t0))
+	}
+	ts.report(b)
+}
+
+// BenchmarkStepNavigate: a click on a link that loads a new page.
+func BenchmarkStepNavigate(b *testing.B) {
+	e, url := benchEnv(b, Options{})
+	ctx := context.Background()
+	obs, err := e.Reset(ctx, env.Task{StartURL: url + "/big.html?n=1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var ts timings
+	for b.Loop() {
+		next := env.A("click", idOf(b, obs, `link "Next page"`))
+		t0 := time.Now()
+		st, err := e.Step(ctx, next)
+		if err != nil || st.Obs.Error != "" {
+			b.Fatal(err, st.Obs.Error)
+		}
+		ts = append(ts, time.Since(t0))
+		obs = st.Obs
+		if len(obs.URL) > 1500 { // keep the URL short
+			if obs, err = e.Reset(ctx, env.Task{StartURL: url + "/big.html?n=1"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	ts.report(b)
+}
+
+// BenchmarkStepClickScreenshotJPEG: BenchmarkStepClick with a 1280×800
+// JPEG screenshot in every observation.
+func BenchmarkStepClickScreenshotJPEG(b *testing.B) {
+	e, url := benchEnv(b, Options{Screenshot: "jpeg", Viewport: Size{1280, 800}})
+	ctx := context.Background()
+	obs, err := e.Reset(ctx, env.Task{StartURL: url + "/big.html?n=1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	click := env.A("click", idOf(b, obs, `button "Toggle"`))
+	var ts timings
+	for b.Loop() {
+		t0 := time.Now()
+		st, err := e.Step(ctx, click)
+		if err != nil || len(st.Obs.Images) != 1 {
+			b.Fatal(err)
+		}
+		ts = append(ts, time.Since(t0))
+	}
+	ts.report(b)
+}
+
+// BenchmarkResetCold: a new episode: a new browser context and tab, and
+// the first page loaded and observed.
+func BenchmarkResetCold(b *testing.B) {
+	e, url := benchEnv(b, Options{})
+	ctx := context.Background()
+	if _, err := e.Reset(ctx, env.Task{StartURL: url + "/big.html?n=1"}); err != nil {
+		b.Fatal(err)
+	}
+	var ts timings
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := e.Reset(ctx, env.Task{StartURL: url + "/big.html?n=1"}); err != nil {
+			b.Fatal(err)
+		}
+		ts = append(ts, time.Since(t0))
+	}
+	ts.report(b)
+}
