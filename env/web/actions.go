@@ -86,9 +86,13 @@ func (e *Env) pointer(ctx context.Context, a env.Action) (actResult, error) {
 			return refused("click %s refused: the link leaves the allowed domains: %s", id, msg), nil
 		}
 	}
-	events := []input.DispatchMouseEventType{chromedp.MouseMoved}
-	if a.Name == "click" {
-		events = append(events, chromedp.MousePressed, chromedp.MouseReleased)
+	// A click is a press and a release at the point (Chromium moves the
+	// pointer there first, with the hover events a page expects). A
+	// separate move would cost a frame: moves are aligned to animation
+	// frames, presses and releases are not.
+	events := []input.DispatchMouseEventType{chromedp.MousePressed, chromedp.MouseReleased}
+	if a.Name == "hover" {
+		events = []input.DispatchMouseEventType{chromedp.MouseMoved}
 	}
 	err = runBounded(ctx, e.ep.ctx, func(c context.Context) error {
 		for _, typ := range events {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
@@ -102,12 +101,7 @@ func launchBrowser(ctx, parent context.Context, o Options) (*browser, error) {
 		chromedp.WindowSize(o.Viewport.W, o.Viewport.H),
 		// Chromium's own process group, so that Ctrl-C on pilot's terminal
 		// reaches pilot first and pilot closes the browser in order.
-		chromedp.ModifyCmdFunc(func(cmd *exec.Cmd) {
-			if cmd.SysProcAttr == nil {
-				cmd.SysProcAttr = &syscall.SysProcAttr{}
-			}
-			cmd.SysProcAttr.Setpgid = true
-		}),
+		chromedp.ModifyCmdFunc(ownProcessGroup),
 	)
 	allocCtx, allocCancel := chromedp.NewExecAllocator(parent, opts...)
 	bctx, bcancel := chromedp.NewContext(allocCtx)

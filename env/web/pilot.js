@@ -6,7 +6,7 @@
   if (window.__pilot) return;
   const ATTR = 'data-pilot-id';
   const isTop = window === window.top;
-  const P = {mutations: 0, lastMutation: 0, unloading: false, nextId: 1, byId: new Map()};
+  const P = {mutations: 0, lastMutation: 0, unloading: false, nextId: 1};
   Object.defineProperty(window, '__pilot', {value: P, enumerable: false});
 
   // The top window keeps the clock for the whole page; a same-origin frame
@@ -75,7 +75,6 @@
   }
   window.addEventListener('beforeunload', () => { topPilot().unloading = true; });
   window.addEventListener('pagehide', () => { topPilot().unloading = true; });
-  document.addEventListener('submit', () => { topPilot().unloading = true; }, false);
 
   // ---- roles and names -------------------------------------------------
 
@@ -100,7 +99,7 @@
     'menuitemcheckbox', 'menuitemradio', 'treeitem']);
   // Roles whose name comes from their content: their text is not repeated below them.
   const NAME_FROM_CONTENT = new Set(['link', 'button', 'tab', 'menuitem', 'option', 'heading',
-    'treeitem', 'cell', 'columnheader', 'listitem', 'term', 'legend', 'switch', 'menuitemcheckbox', 'menuitemradio']);
+    'treeitem', 'columnheader', 'legend', 'switch', 'menuitemcheckbox', 'menuitemradio']);
   const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'HEAD', 'META', 'LINK', 'TITLE', 'svg', 'SVG', 'BR', 'HR']);
 
   function roleOf(el) {
@@ -122,10 +121,20 @@
     return s;
   }
 
+  // textOf joins an element's text nodes with spaces at element
+  // boundaries ("Red mug $9.00", not "Red mug$9.00"). It does not use
+  // innerText, which lays the page out again on every call.
   function textOf(el) {
-    // textContent, not innerText: innerText lays the page out again for
-    // every call, which made observing a 200-element page ten times slower.
-    return clean(el.textContent);
+    if (el.childElementCount === 0) return clean(el.textContent);
+    const parts = [];
+    const rec = (n) => {
+      for (let c = n.firstChild; c; c = c.nextSibling) {
+        if (c.nodeType === 3) parts.push(c.nodeValue);
+        else if (c.nodeType === 1 && !SKIP.has(c.tagName)) { parts.push(' '); rec(c); parts.push(' '); }
+      }
+    };
+    rec(el);
+    return clean(parts.join(''));
   }
 
   function labelText(el) {
@@ -193,12 +202,10 @@
   let newIds = [];
   function idOf(el) {
     let id = el.getAttribute(ATTR);
-    const T = topPilot();
     if (!id) {
-      id = String(T.nextId++);
+      id = String(topPilot().nextId++);
       newIds.push([el, id]);
     }
-    T.byId.set(id, new WeakRef(el));
     return id;
   }
   function flushIds() {
@@ -207,10 +214,6 @@
   }
 
   function find(id) {
-    const T = topPilot();
-    const ref = T.byId.get(String(id));
-    let el = ref && ref.deref();
-    if (el && el.isConnected && el.getAttribute(ATTR) === String(id)) return el;
     const sel = '[' + ATTR + '="' + CSS.escape(String(id)) + '"]';
     const search = (doc) => {
       const hit = doc.querySelector(sel);
@@ -233,8 +236,6 @@
     const lines = [];
     const choices = [];
     let count = 0;
-    const T = topPilot();
-    T.byId = new Map();
 
     function emitText(text, depth) {
       const t = clean(text, 500);

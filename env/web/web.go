@@ -56,7 +56,7 @@ type Options struct {
 	// observation error.
 	AllowDomains []string
 	// QuietWindow is how long the DOM must stay unchanged after an action
-	// that changed it before the page counts as settled; default 10ms. A
+	// that changed it before the page counts as settled; default 5ms. A
 	// page that did not change pays no wait.
 	QuietWindow time.Duration
 	// SettleTimeout bounds how long a step waits for the page to settle
@@ -91,7 +91,7 @@ func (o Options) withDefaults() (Options, error) {
 		return o, fmt.Errorf("jpeg quality %d: want 1 to 100", o.JPEGQuality)
 	}
 	if o.QuietWindow == 0 {
-		o.QuietWindow = 10 * time.Millisecond
+		o.QuietWindow = 5 * time.Millisecond
 	}
 	if o.SettleTimeout == 0 {
 		o.SettleTimeout = 10 * time.Second
@@ -585,7 +585,13 @@ func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav 
 		}
 		if r.Unloading && attempt < 20 && time.Now().Before(deadline) {
 			snap, _ := ep.state.snapshot()
-			ok, err := ep.state.waitFor(ctx, deadline, func(s pageSnapshot) bool {
+			// A navigation starts (the frame begins loading) right after
+			// beforeunload; one that has not started soon never will.
+			navStart := time.Now().Add(2 * time.Second)
+			if deadline.Before(navStart) {
+				navStart = deadline
+			}
+			ok, err := ep.state.waitFor(ctx, navStart, func(s pageSnapshot) bool {
 				return s.navSeq > navBefore || s.loading || s.aborts > abortsBefore
 			})
 			if err != nil {

@@ -1,0 +1,341 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/pilotkit/pilot/agent"
+	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/web"
+	"github.com/pilotkit/pilot/policy"
+)
+
+// runFlags are the flags of pilot run.
+type runFlags struct {
+	url, serve, task, answer string
+	policy, screenshot       *choiceValue
+	actions                  string
+	seed                     int64
+	maxSteps                 int
+	maxTime, stepTimeout     time.Duration
+	record                   string
+	viewport                 viewportValue
+	allowDomains             []string
+	browser                  string
+	json, verbose            bool
+}
+
+func newRunCmd() *cobra.Command {
+	f := &runFlags{
+		policy:     newChoice("replay", "replay", "random"),
+		screenshot: newChoice("none", "none", "png", "jpeg"),
+		viewport:   viewportValue{W: 1280, H: 800},
+	}
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run one web episode in headless Chromium and print each step",
+		Long: `Run one web episode: open the start URL in headless Chromium, let the
+policy act step by step until it stops or a limit ends the episode, and print
+a line per step and a final "done:" line.
+
+With --json, the step lines go to stderr and stdout gets one JSON object:
+{"task","url","policy","steps","terminated","truncated","reason","reward",
+"return","success","duration_ms","record_dir","error"}.
+
+An episode that runs to its end exits 0 whatever its reward; an error (the
+browser failed, a bad actions file) exits 1, bad usage 2.`,
+		Example: `  pilot run --serve ./site --url /index.html --actions plan.txt \
+      --task "find the code" --answer 4821
+  pilot run --url https://example.com --policy random --seed 7 --max-steps 10
+  pilot run --url https://example.com --actions plan.txt --record out --screenshot jpeg --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.validate(); err != nil {
+				return err
+			}
+			return f.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+		},
+	}
+	f.register(cmd.Flags())
+	return cmd
+}
+
+func (f *runFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.url, "url", "", "start `URL`: absolute http(s) or file URL, or with --serve a path such as /index.html (default \"/\" with --serve, else about:blank)")
+	fs.StringVar(&f.serve, "serve", "", "serve `DIR` over HTTP on 127.0.0.1 (a random port) for the episode")
+	fs.StringVar(&f.task, "task", "", "the task's instruction")
+	fs.StringVar(&f.answer, "answer", "", "the expected stop() answer: the episode earns reward 1 when the agent stops with it")
+	fs.Var(f.policy, "policy", "who chooses the actions: replay (the --actions file) or random")
+	fs.StringVar(&f.actions, "actions", "", "`FILE` of actions, one a line, such as click(\"3\") (required with --policy replay)")
+	fs.Int64Var(&f.seed, "seed", 0, "seed of the random policy")
+	fs.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "end the episode, truncated, after this many steps (0 for no limit)")
+	fs.DurationVar(&f.maxTime, "max-time", 0, "end the episode, truncated, after this much wall time (0 for no limit)")
+	fs.DurationVar(&f.stepTimeout, "step-timeout", time.Minute, "fail when one policy call or step takes longer (0 for no limit)")
+	fs.StringVar(&f.record, "record", "", "record the trajectory ("+agent.TrajectoryFile+") and screenshots in `DIR`")
+	fs.Var(f.screenshot, "screenshot", "add a screenshot to each observation: none, png or jpeg")
+	fs.Var(&f.viewport, "viewport", "page size in CSS pixels")
+	fs.StringArrayVar(&f.allowDomains, "allow-domain", nil, "restrict navigation to this `DOMAIN` and its subdomains (repeatable; with --serve, 127.0.0.1 is added)")
+	fs.StringVar(&f.browser, "browser", "", "attach to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
+	fs.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout (step lines go to stderr)")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the observation text after the reset and each step")
+}
+
+// validate checks the flags together, before anything starts.
+func (f *runFlags) validate() error {
+	switch {
+	case f.policy.val == "replay" && f.actions == "":
+		return usagef("--policy replay needs --actions FILE (one action a line, such as click(\"3\")); or use --policy random")
+	case f.policy.val != "replay" && f.actions != "":
+		return usagef("--actions is for --policy replay, not %s", f.policy.val)
+	case f.maxSteps < 0:
+		return usagef("--max-steps %d: want 0 (no limit) or more", f.maxSteps)
+	case f.maxTime < 0:
+		return usagef("--max-time %s: want 0 (no limit) or more", f.maxTime)
+	case f.stepTimeout < 0:
+		return usagef("--step-timeout %s: want 0 (no limit) or more", f.stepTimeout)
+	}
+	if f.browser != "" && !hasAnyPrefix(f.browser, "ws://", "wss://", "http://") {
+		return usagef("--browser %q: want ws://host:port/devtools/browser/… or http://host:port", f.browser)
+	}
+	if f.serve != "" {
+		if fi, err := os.Stat(f.serve); err != nil || !fi.IsDir() {
+			return usagef("--serve %q: want a directory to serve", f.serve)
+		}
+	}
+	return checkStartURL(f.url, f.serve != "")
+}
+
+func hasAnyPrefix(s string, prefixes ...string) bool {
+	return slices.ContainsFunc(prefixes, func(p string) bool { return strings.HasPrefix(s, p) })
+}
+
+// checkStartURL accepts an absolute http(s) or file URL, or a path when a
+// directory is served.
+func checkStartURL(raw string, serving bool) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return &usageError{fmt.Errorf("--url: %w", err)}
+	}
+	switch {
+	case u.Scheme == "http" || u.Scheme == "https":
+		if u.Host == "" {
+			return usagef("--url %q has no host", raw)
+		}
+	case u.Scheme == "file":
+	case startsWithPort(u.Opaque): // host:port/path
+		return usagef("--url %q: want an http, https or file URL, such as http://%s", raw, raw)
+	case u.Scheme != "":
+		return usagef("--url %q: want an http, https or file URL", raw)
+	case u.Host != "":
+		return usagef("--url %q: give the scheme, such as http://%s", raw, strings.TrimPrefix(raw, "//"))
+	case !serving:
+		return usagef("--url %q is not an absolute URL: give one such as https://example.com, or serve a directory with --serve DIR", raw)
+	}
+	return nil
+}
+
+// startsWithPort reports whether s (a URL's opaque part, after "host:")
+// starts with a port number.
+func startsWithPort(s string) bool {
+	port, _, _ := strings.Cut(s, "/")
+	_, err := strconv.ParseUint(port, 10, 16)
+	return err == nil
+}
+
+// runResult is what pilot run --json prints.
+type runResult struct {
+	Task       string  `json:"task"`
+	URL        string  `json:"url"`
+	Policy     string  `json:"policy"`
+	Steps      int     `json:"steps"`
+	Terminated bool    `json:"terminated"`
+	Truncated  bool    `json:"truncated"`
+	Reason     string  `json:"reason"`
+	Reward     float64 `json:"reward"`
+	Return     float64 `json:"return"`
+	Success    bool    `json:"success"`
+	DurationMS int64   `json:"duration_ms"`
+	RecordDir  string  `json:"record_dir"`
+	Error      string  `json:"error"`
+}
+
+func (r *runResult) fill(t *agent.Trajectory) {
+	r.Steps = len(t.Steps)
+	r.Terminated, r.Truncated, r.Reason = t.Terminated, t.Truncated, t.Reason
+	r.Reward, r.Return, r.Success = t.Reward, t.Return, t.Success
+	r.DurationMS = t.Duration.Milliseconds()
+}
+
+// run runs the episode and reports it: step lines on stdout (stderr with
+// --json), and with --json the result object on stdout, error or not.
+func (f *runFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
+	log := stdout
+	if f.json {
+		log = stderr
+	}
+	res := &runResult{Task: f.task, URL: f.url, Policy: f.policy.val, RecordDir: f.record}
+	err := f.episode(ctx, res, log, stderr)
+	if err != nil {
+		res.Error = err.Error()
+	}
+	if !f.json {
+		return err
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	if jerr := enc.Encode(res); jerr != nil {
+		err = errors.Join(err, fmt.Errorf("write the result: %w", jerr))
+	}
+	return err
+}
+
+// episode starts the file server and the browser, runs the episode and
+// closes them again (the browser first), filling in res.
+func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.Writer) (err error) {
+	p, err := f.newPolicy()
+	if err != nil {
+		return err
+	}
+	task := env.Task{Instruction: f.task, Answer: f.answer, Seed: f.seed, StartURL: f.url}
+	var srv *fileServer
+	if f.serve != "" {
+		if srv, err = serveDir(f.serve); err != nil {
+			return err
+		}
+		defer func() { err = joinErr(err, "", srv.Close()) }()
+		task.StartURL = resolveURL(srv.url, f.url)
+	}
+	e, err := web.New(f.webOptions(stderr))
+	if err != nil {
+		return fmt.Errorf("start the browser: %w", err)
+	}
+	defer func() { err = joinErr(err, "close the browser", e.Close()) }()
+	if srv != nil {
+		fmt.Fprintf(log, "serving %s at %s\n", f.serve, srv.url)
+	}
+	res.URL = task.StartURL
+	traj, err := agent.Run(ctx, e, task, p, f.agentOptions(log))
+	res.fill(traj)
+	if err != nil {
+		return fmt.Errorf("run the episode: %w", err)
+	}
+	if f.record != "" {
+		fmt.Fprintf(log, "recorded %s\n", filepath.Join(f.record, agent.TrajectoryFile))
+	}
+	return nil
+}
+
+// joinErr adds the error of a deferred close to err.
+func joinErr(err error, what string, cerr error) error {
+	if cerr == nil {
+		return err
+	}
+	if what != "" {
+		cerr = fmt.Errorf("%s: %w", what, cerr)
+	}
+	return errors.Join(err, cerr)
+}
+
+// resolveURL resolves the --url reference against the served base URL.
+func resolveURL(base, ref string) string {
+	if ref == "" {
+		ref = "/"
+	}
+	b, err := url.Parse(base)
+	if err != nil {
+		return ref
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return ref
+	}
+	return b.ResolveReference(r).String()
+}
+
+func (f *runFlags) newPolicy() (policy.Policy, error) {
+	if f.policy.val == "random" {
+		return policy.Random(f.seed), nil
+	}
+	acts, err := policy.ReadActionsFile(f.actions)
+	if err != nil {
+		return nil, fmt.Errorf("replay policy: %w", err)
+	}
+	return policy.Replay(acts), nil
+}
+
+func (f *runFlags) webOptions(stderr io.Writer) web.Options {
+	o := web.Options{
+		BrowserURL:   f.browser,
+		Viewport:     web.Size(f.viewport),
+		AllowDomains: slices.Clone(f.allowDomains),
+		Logger:       slog.New(slog.NewTextHandler(stderr, nil)),
+	}
+	if f.screenshot.val != "none" {
+		o.Screenshot = f.screenshot.val
+	}
+	if f.serve != "" && len(o.AllowDomains) > 0 {
+		o.AllowDomains = append(o.AllowDomains, "127.0.0.1")
+	}
+	return o
+}
+
+func (f *runFlags) agentOptions(log io.Writer) agent.Options {
+	o := agent.Options{
+		MaxSteps:    f.maxSteps,
+		MaxTime:     f.maxTime,
+		StepTimeout: f.stepTimeout,
+		PolicyName:  f.policy.val,
+		Observers:   []agent.Observer{agent.Progress(log)},
+	}
+	if o.MaxSteps == 0 {
+		o.MaxSteps = -1 // agent: negative is no limit
+	}
+	if f.verbose {
+		o.Observers = append(o.Observers, observationPrinter(log))
+	}
+	if f.record != "" {
+		o.Observers = append(o.Observers, agent.NewRecorder(f.record))
+	}
+	return o
+}
+
+// observationPrinter prints the text of each observation, indented, after
+// the step's line.
+func observationPrinter(w io.Writer) agent.Observer {
+	return agent.ObserverFunc(func(_ context.Context, ev agent.Event) error {
+		if ev.Obs == nil {
+			return nil
+		}
+		var b strings.Builder
+		b.WriteString("  observation")
+		if ev.Kind == agent.EventReset {
+			b.WriteString(" after reset")
+		}
+		b.WriteString(":\n")
+		for line := range strings.Lines(ev.Obs.Text) {
+			if line = strings.TrimRight(line, "\r\n"); line != "" {
+				b.WriteString("    " + line)
+			}
+			b.WriteByte('\n')
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+}

@@ -1,0 +1,8 @@
+//go:build !unix
+
+package web
+
+import "os/exec"
+
+// ownProcessGroup is a no-op where process groups do not exist.
+func ownProcessGroup(*exec.Cmd) {}
