@@ -300,3 +300,13 @@ func ReadJSONL(r io.Reader) (*Trajectory, error) {
 	}
 	return t, nil
 }
+
+// Actions returns the actions of the trajectory's steps, in order: give
+// them to policy.Replay to reproduce the episode.
+func (t *Trajectory) Actions() []env.Action {
+	acts := make([]env.Action, len(t.Steps))
+	for i, s := range t.Steps {
+		acts[i] = s.Action
+	}
+	return acts
+}

@@ -230,6 +230,18 @@ func TestRunRecordVerbose(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(imgs[0].Path))); err != nil {
 		t.Errorf("screenshot: %v", err)
 	}
+
+	// The recording replays: --actions takes the trajectory itself.
+	code, stdout, stderr = pilot(t.Context(), "run", "--serve", "testdata", "--url", "/reveal.html",
+		"--actions", filepath.Join(dir, agent.TrajectoryFile), "--answer", "4821", "--json")
+	var sum struct {
+		Steps   int  `json:"steps"`
+		Success bool `json:"success"`
+	}
+	decodeOne(t, stdout, &sum)
+	if code != 0 || sum.Steps != 2 || !sum.Success {
+		t.Errorf("replay of the recorded trajectory = exit %d, %+v; want exit 0, 2 steps, success\nstderr:\n%s", code, sum, stderr)
+	}
 }
 
 // TestRunCancel cancels the context mid-episode, as Ctrl-C does: pilot

@@ -80,7 +80,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.task, "task", "", "the task's instruction")
 	fs.StringVar(&f.answer, "answer", "", "the expected stop() answer: the episode earns reward 1 when the agent stops with it")
 	fs.Var(f.policy, "policy", "who chooses the actions: replay (the --actions file) or random")
-	fs.StringVar(&f.actions, "actions", "", "`FILE` of actions, one a line, such as click(\"3\") (required with --policy replay)")
+	fs.StringVar(&f.actions, "actions", "", "`FILE` of actions, one a line, such as click(\"3\"), or a recorded trajectory.jsonl to replay (required with --policy replay)")
 	fs.Int64Var(&f.seed, "seed", 0, "seed of the random policy")
 	fs.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "end the episode, truncated, after this many steps (0 for no limit)")
 	fs.DurationVar(&f.maxTime, "max-time", 0, "end the episode, truncated, after this much wall time (0 for no limit)")
@@ -273,11 +273,29 @@ func (f *runFlags) newPolicy() (policy.Policy, error) {
 	if f.policy.val == "random" {
 		return policy.Random(f.seed), nil
 	}
-	acts, err := policy.ReadActionsFile(f.actions)
+	acts, err := readActions(f.actions)
 	if err != nil {
 		return nil, fmt.Errorf("replay policy: %w", err)
 	}
 	return policy.Replay(acts), nil
+}
+
+// readActions reads an actions file, or the actions of a recorded
+// trajectory (a .jsonl file that `pilot run --record` wrote), to replay it.
+func readActions(path string) ([]env.Action, error) {
+	if !strings.HasSuffix(path, ".jsonl") {
+		return policy.ReadActionsFile(path)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	t, err := agent.ReadJSONL(fh)
+	if err != nil {
+		return nil, fmt.Errorf("read trajectory %s: %w", path, err)
+	}
+	return t.Actions(), nil
 }
 
 func (f *runFlags) webOptions(stderr io.Writer) web.Options {

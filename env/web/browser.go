@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strings"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
@@ -115,9 +114,6 @@ func launchBrowser(ctx, parent context.Context, o Options) (*browser, error) {
 
 // attachBrowser connects to a running browser's DevTools websocket.
 func attachBrowser(ctx, parent context.Context, wsURL string) (*browser, error) {
-	if !strings.HasPrefix(wsURL, "ws://") && !strings.HasPrefix(wsURL, "wss://") && !strings.HasPrefix(wsURL, "http://") {
-		return nil, fmt.Errorf("browser address %q: want ws://host:port/devtools/browser/… or http://host:port", wsURL)
-	}
 	allocCtx, allocCancel := remote.NewAllocator(parent, wsURL)
 	bctx, bcancel := chromedp.NewContext(allocCtx)
 	b := &browser{allocCancel: allocCancel, ctx: bctx, cancel: bcancel, remote: true}

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -101,6 +102,12 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.BrowserURL != "" {
+		u, err := url.Parse(o.BrowserURL)
+		if err != nil || u.Host == "" || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") {
+			return o, fmt.Errorf("browser address %q: want ws://host:port/devtools/browser/… or http://host:port (a Chrome started with --remote-debugging-port)", o.BrowserURL)
+		}
 	}
 	for i, d := range o.AllowDomains {
 		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "."))
