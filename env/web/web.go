@@ -22,8 +22,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/css"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
+	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
@@ -130,6 +134,8 @@ type Env struct {
 
 	b      *browser
 	ep     *episode
+	spare  chan spareEpisode // the next episode's tab, being opened
+	bg     sync.WaitGroup    // background work: opening and closing tabs
 	closed bool
 }
 
@@ -219,11 +225,19 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 	if e.closed {
 		return env.Observation{}, fmt.Errorf("web: reset: %w", env.ErrClosed)
 	}
+	if t.StartURL != "" {
+		if msg := e.checkURL(t.StartURL); msg != "" {
+			return env.Observation{}, fmt.Errorf("web: reset: start URL: %s", msg)
+		}
+	}
 	if e.ep != nil {
-		e.ep.close()
+		// The old tab and its browser context go away in the background.
+		old := e.ep
 		e.ep = nil
+		e.bg.Go(old.close)
 	}
 	if !e.b.alive() {
+		e.dropSpare()
 		if e.b != nil {
 			e.opts.Logger.Info("web: the browser is gone; starting a new one")
 			if err := e.b.close(); err != nil {
@@ -237,15 +251,16 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 		}
 		e.b = b
 	}
-	ep, err := e.newEpisode(ctx, t)
-	if err != nil {
-		return env.Observation{}, e.fail(ctx, "reset", err)
+	ep := e.takeSpare(ctx)
+	if ep == nil {
+		var err error
+		if ep, err = e.newEpisode(ctx, e.b); err != nil {
+			return env.Observation{}, e.fail(ctx, "reset", err)
+		}
 	}
+	ep.task = t
 	e.ep = ep
 	if t.StartURL != "" {
-		if msg := e.checkURL(t.StartURL); msg != "" {
-			return env.Observation{}, fmt.Errorf("web: reset: start URL: %s", msg)
-		}
 		res, err := e.callNavigate(ctx, t.StartURL)
 		if err != nil {
 			return env.Observation{}, e.fail(ctx, "reset", err)
@@ -258,13 +273,80 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 	if err != nil {
 		return env.Observation{}, e.fail(ctx, "reset", err)
 	}
+	e.prepareSpare()
 	return obs, nil
 }
 
-func (e *Env) newEpisode(ctx context.Context, t env.Task) (*episode, error) {
+// spareEpisode is a tab in a fresh browser context, opened in the
+// background while an episode runs, so that the next Reset does not wait
+// for a renderer to start.
+type spareEpisode struct {
+	ep  *episode
+	b   *browser
+	err error
+}
+
+// prepareSpare opens the next episode's tab in the background.
+func (e *Env) prepareSpare() {
+	if e.spare != nil {
+		return
+	}
+	ch := make(chan spareEpisode, 1)
+	e.spare = ch
+	b := e.b
+	e.bg.Go(func() {
+		ctx, cancel := context.WithTimeout(e.session, time.Minute)
+		defer cancel()
+		ep, err := e.newEpisode(ctx, b)
+		ch <- spareEpisode{ep: ep, b: b, err: err}
+	})
+}
+
+// takeSpare returns the spare tab when it is (or soon becomes) ready and
+// still usable, else nil.
+func (e *Env) takeSpare(ctx context.Context) *episode {
+	if e.spare == nil {
+		return nil
+	}
+	ch := e.spare
+	e.spare = nil
+	select {
+	case s := <-ch:
+		if s.err != nil || s.b != e.b || !s.b.alive() || s.ep.ctx.Err() != nil {
+			if s.ep != nil {
+				e.bg.Go(s.ep.close)
+			}
+			return nil
+		}
+		return s.ep
+	case <-ctx.Done():
+		e.bg.Go(func() { closeSpare(ch) })
+		return nil
+	}
+}
+
+// dropSpare closes the spare tab, if any, in the background.
+func (e *Env) dropSpare() {
+	if e.spare != nil {
+		ch := e.spare
+		e.spare = nil
+		e.bg.Go(func() { closeSpare(ch) })
+	}
+}
+
+func closeSpare(ch <-chan spareEpisode) {
+	if s := <-ch; s.ep != nil {
+		s.ep.close()
+	}
+}
+
+// newEpisode opens a tab in a fresh browser context of b, with pilot's page
+// helper and event handlers installed. It may run in the background: it
+// reads nothing of e but its options.
+func (e *Env) newEpisode(ctx context.Context, b *browser) (*episode, error) {
 	state := newPageState()
-	tctx, cancel := chromedp.NewContext(e.b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(state.onEvent))
-	ep := &episode{ctx: tctx, cancel: cancel, state: state, task: t}
+	tctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithNewBrowserContext(), chromedp.WithListener(state.onEvent))
+	ep := &episode{ctx: tctx, cancel: cancel, state: state}
 	// The first run on the tab's own context creates the tab and binds its
 	// life to that context (not to ctx, which only bounds the wait).
 	if err := startBounded(ctx, tctx, cancel); err != nil {
@@ -272,6 +354,19 @@ func (e *Env) newEpisode(ctx context.Context, t env.Task) (*episode, error) {
 		return nil, fmt.Errorf("open a tab: %w", err)
 	}
 	err := runBounded(ctx, tctx, func(c context.Context) error {
+		// chromedp mirrors the DOM and the style sheets of the page for its
+		// node queries; pilot observes through its page helper instead, and
+		// the mirror costs every mutation an event and every navigation a
+		// full DOM.getDocument. Turn it off, with the other domains pilot
+		// does not read.
+		for _, cmd := range []cdp.Command[cdp.Empty, cdp.Empty]{css.Disable, dom.Disable, log.Disable} {
+			if _, err := chromedp.Call(c, cmd, cdp.Empty{}); err != nil {
+				return fmt.Errorf("disable %s: %w", cmd.Method, err)
+			}
+		}
+		if _, err := chromedp.Call(c, page.SetLifecycleEventsEnabled, page.SetLifecycleEventsEnabledParams{Enabled: false}); err != nil {
+			return fmt.Errorf("disable lifecycle events: %w", err)
+		}
 		if len(e.opts.AllowDomains) > 0 {
 			e.guardNavigation(ep)
 		}
@@ -381,10 +476,12 @@ func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
 	if actErr != "" {
 		mark = -2 // nothing happened: no need to wait for quiet
 	}
+	t0 := time.Now()
 	obs, err := e.settleObserve(ctx, mark, navBefore, expectNav)
 	if err != nil {
 		return env.Step{}, e.fail(ctx, "step "+a.String(), err)
 	}
+	e.opts.Logger.Debug("web: step", "action", a.String(), "settle+observe", time.Since(t0))
 	if actErr != "" {
 		obs = withError(obs, actErr)
 	}
@@ -408,6 +505,8 @@ func (e *Env) Close() error {
 		e.ep.close()
 		e.ep = nil
 	}
+	e.dropSpare()
+	e.bg.Wait()
 	var err error
 	if e.b != nil {
 		err = e.b.close()
@@ -616,6 +715,7 @@ func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav 
 		if r.Obs == nil {
 			return env.Observation{}, errors.New("the page helper returned no observation")
 		}
+		e.opts.Logger.Debug("web: settled", "attempts", attempt+1, "dom-wait-ms", r.Waited, "elements", r.Obs.Count)
 		return e.observation(ctx, *r.Obs)
 	}
 }
