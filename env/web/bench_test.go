@@ -47,7 +47,7 @@ func BenchmarkStepClick(b *testing.B) {
 		t0 := time.Now()
 		st, err := e.Step(ctx, click)
 		if err != nil || st.Obs.Error != "" {
-			b.Fatal(err, st.Obs.Error)
+			b.Fatalf("Step: error %v, observation error %q, at %s", err, st.Obs.Error, st.Obs.URL)
 		}
 		ts = append(ts, time.Since(t0))
 	}
@@ -86,7 +86,7 @@ func BenchmarkStepNavigate(b *testing.B) {
 		t0 := time.Now()
 		st, err := e.Step(ctx, next)
 		if err != nil || st.Obs.Error != "" {
-			b.Fatal(err, st.Obs.Error)
+			b.Fatalf("Step: error %v, observation error %q, at %s", err, st.Obs.Error, st.Obs.URL)
 		}
 		ts = append(ts, time.Since(t0))
 		obs = st.Obs
