@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -16,32 +15,12 @@ import (
 	"time"
 
 	"github.com/pilotkit/pilot/agent"
+	"github.com/pilotkit/pilot/env/web/webtest"
 )
 
 // TestMain fails the run when a test leaks a browser profile directory:
 // pilot must close the browser whatever happens to the episode.
-func TestMain(m *testing.M) {
-	before := profileDirs()
-	code := m.Run()
-	if code == 0 {
-		for d := range profileDirs() {
-			if !before[d] {
-				fmt.Fprintf(os.Stderr, "leaked browser profile directory %s\n", d)
-				code = 1
-			}
-		}
-	}
-	os.Exit(code)
-}
-
-func profileDirs() map[string]bool {
-	m, _ := filepath.Glob(filepath.Join(os.TempDir(), "pilot-chrome-*"))
-	out := map[string]bool{}
-	for _, d := range m {
-		out[d] = true
-	}
-	return out
-}
+func TestMain(m *testing.M) { webtest.Main(m) }
 
 // pilot runs the command line in-process.
 func pilot(ctx context.Context, args ...string) (code int, stdout, stderr string) {

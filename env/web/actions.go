@@ -36,29 +36,15 @@ func (e *Env) do(ctx context.Context, a env.Action) (actResult, error) {
 	case "fill":
 		return e.fill(ctx, a.Arg(0), a.Arg(1))
 	case "select_option":
-		r, err := e.callPilot(ctx, "selectOption("+jsArgs(a.Arg(0), a.Arg(1))+")", false)
-		if err != nil {
-			return actResult{}, err
-		}
-		if r.Error != "" {
-			return refused("%s", r.Error), nil
-		}
-		return actResult{mark: r.Mutations}, nil
+		return e.pageAction(ctx, "selectOption("+jsArgs(a.Arg(0), a.Arg(1))+")")
 	case "press":
 		return e.press(ctx, a.Arg(0))
 	case "scroll":
-		call := "scroll(" + jsArgs(a.Arg(0)) + ")"
-		if len(a.Args) > 1 {
-			call = "scroll(" + jsArgs(a.Arg(0), a.Arg(1)) + ")"
+		args := make([]any, len(a.Args))
+		for i, s := range a.Args {
+			args[i] = s
 		}
-		r, err := e.callPilot(ctx, call, false)
-		if err != nil {
-			return actResult{}, err
-		}
-		if r.Error != "" {
-			return refused("%s", r.Error), nil
-		}
-		return actResult{mark: r.Mutations}, nil
+		return e.pageAction(ctx, "scroll("+jsArgs(args...)+")")
 	case "goto":
 		return e.gotoURL(ctx, a.Arg(0))
 	case "go_back":
@@ -69,6 +55,18 @@ func (e *Env) do(ctx context.Context, a env.Action) (actResult, error) {
 		return actResult{mark: -2}, nil
 	}
 	return refused("action %s is not supported by the web environment", a.Name), nil
+}
+
+// pageAction runs an action that the page helper performs by itself.
+func (e *Env) pageAction(ctx context.Context, call string) (actResult, error) {
+	r, err := e.callPilot(ctx, call, false)
+	if err != nil {
+		return actResult{}, err
+	}
+	if r.Error != "" {
+		return refused("%s", r.Error), nil
+	}
+	return actResult{mark: r.Mutations}, nil
 }
 
 // pointer clicks or hovers the centre of an element with real mouse events.

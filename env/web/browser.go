@@ -89,7 +89,7 @@ func launchBrowser(ctx, parent context.Context, o Options) (*browser, error) {
 	} else if _, err := exec.LookPath(path); err != nil {
 		return nil, fmt.Errorf("chrome path %q: %w: %w", path, err, ErrChromeNotFound)
 	}
-	dir, err := os.MkdirTemp("", "pilot-chrome-*")
+	dir, err := os.MkdirTemp("", "pilot-chrome-*") // webtest.ProfilePattern
 	if err != nil {
 		return nil, fmt.Errorf("create the browser's user-data-dir: %w", err)
 	}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,31 +13,12 @@ import (
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/envtest"
+	"github.com/pilotkit/pilot/env/web/webtest"
 )
 
-// TestMain fails the run when a test leaks a browser profile directory.
-func TestMain(m *testing.M) {
-	before := profileDirs()
-	code := m.Run()
-	if code == 0 {
-		for d := range profileDirs() {
-			if !before[d] {
-				fmt.Fprintf(os.Stderr, "leaked browser profile directory %s\n", d)
-				code = 1
-			}
-		}
-	}
-	os.Exit(code)
-}
-
-func profileDirs() map[string]bool {
-	m, _ := filepath.Glob(filepath.Join(os.TempDir(), "pilot-chrome-*"))
-	out := map[string]bool{}
-	for _, d := range m {
-		out[d] = true
-	}
-	return out
-}
+// TestMain fails the run when a test leaks a browser profile directory:
+// pilot must close the browser whatever happens to the episode.
+func TestMain(m *testing.M) { webtest.Main(m) }
 
 // site serves testdata plus a few dynamic pages.
 func site(t testing.TB) *httptest.Server {
