@@ -152,28 +152,29 @@
     return '';
   }
 
+  // nameOf returns the accessible name and whether it is the element's own
+  // text content (then the walk does not repeat that text below it).
   function nameOf(el, role) {
     let n = labelText(el);
-    if (n) return n;
+    if (n) return [n, false];
     const tag = el.tagName;
     if (tag === 'IMG' || tag === 'AREA' || (tag === 'INPUT' && el.type === 'image')) {
       n = el.getAttribute('alt') || '';
-      if (n) return clean(n);
+      if (n) return [clean(n), false];
     }
     if (tag === 'INPUT' && ['button', 'submit', 'reset'].includes(el.type)) {
-      return clean(el.value || (el.type === 'submit' ? 'Submit' : el.type === 'reset' ? 'Reset' : ''));
+      return [clean(el.value || (el.type === 'submit' ? 'Submit' : el.type === 'reset' ? 'Reset' : '')), false];
     }
     if (tag === 'FIELDSET') {
       const lg = el.querySelector(':scope > legend');
-      if (lg) return textOf(lg);
+      if (lg) return [textOf(lg), false];
     }
-    if (tag === 'TABLE' && el.caption) return textOf(el.caption);
+    if (tag === 'TABLE' && el.caption) return [textOf(el.caption), false];
     if (NAME_FROM_CONTENT.has(role)) {
       n = textOf(el);
-      if (n) return n;
+      if (n) return [n, true];
     }
-    n = el.getAttribute('title') || el.getAttribute('placeholder') || '';
-    return clean(n);
+    return [clean(el.getAttribute('title') || el.getAttribute('placeholder') || ''), false];
   }
 
   // ---- visibility --------------------------------------------------------
@@ -231,6 +232,7 @@
   // ---- the tree ----------------------------------------------------------
 
   function q(s) { return JSON.stringify(s); }
+  const NONBLANK = /\S/;
 
   function observe() {
     const lines = [];
@@ -245,7 +247,7 @@
     function walk(parent, depth, quiet) {
       for (let n = parent.firstChild; n; n = n.nextSibling) {
         if (n.nodeType === 3) {
-          if (!quiet) emitText(n.nodeValue, depth);
+          if (!quiet && NONBLANK.test(n.nodeValue)) emitText(n.nodeValue, depth);
           continue;
         }
         if (n.nodeType !== 1) continue;
@@ -284,7 +286,7 @@
           try { doc = el.contentDocument; } catch (e) { doc = null; }
           const id = idOf(el);
           count++;
-          const name = nameOf(el, 'iframe');
+          const name = nameOf(el, 'iframe')[0];
           lines.push('  '.repeat(depth) + '[' + id + '] iframe' + (name ? ' ' + q(name) : '') + (doc ? '' : ' (cross-origin, not shown)'));
           if (doc && doc.body) walk(doc.body, depth + 1, false);
           continue;
@@ -296,7 +298,7 @@
         }
         const id = idOf(el);
         count++;
-        const name = nameOf(el, role);
+        const [name, fromContent] = nameOf(el, role);
         let line = '  '.repeat(depth) + '[' + id + '] ' + role;
         if (name) line += ' ' + q(clean(name, 300));
         const tag = el.tagName;
@@ -326,7 +328,7 @@
         const ae = el.getAttribute('aria-expanded');
         if (ae) line += ' expanded=' + ae;
         if (el.disabled || el.getAttribute('aria-disabled') === 'true') line += ' disabled';
-        if (el.ownerDocument.activeElement === el && tag !== 'BODY') line += ' focused';
+        if (tag !== 'BODY' && el.ownerDocument.activeElement === el) line += ' focused';
         lines.push(line);
 
         const disabled = el.disabled || el.getAttribute('aria-disabled') === 'true';
@@ -339,7 +341,7 @@
           }
         }
         // The element's own text is its name for these roles: do not repeat it.
-        const childQuiet = quiet || (NAME_FROM_CONTENT.has(role) && name && !labelText(el) && name === textOf(el));
+        const childQuiet = quiet || (fromContent && name !== '');
         if (tag === 'SELECT') { walk(el, depth + 1, true); continue; }
         if (tag === 'TEXTAREA') continue;
         walk(el, depth + 1, childQuiet);
