@@ -393,8 +393,12 @@
     if (el.tagName === 'OPTION') {
       return {error: 'element ' + id + ' is an option: use select_option on its select'};
     }
-    el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
-    const r = el.getBoundingClientRect();
+    let r = el.getBoundingClientRect();
+    const vw = el.ownerDocument.defaultView;
+    if (r.top < 0 || r.left < 0 || r.bottom > vw.innerHeight || r.right > vw.innerWidth || vw !== window) {
+      el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
+      r = el.getBoundingClientRect();
+    }
     let x = r.left + r.width / 2, y = r.top + r.height / 2;
     // Add the offsets of enclosing same-origin frames.
     let w = el.ownerDocument.defaultView;
