@@ -1,0 +1,426 @@
+package policy
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/pilotkit/pilot/env"
+)
+
+// ShopExpert returns the scripted expert for pilot's shop (env/shop): it
+// solves a shopping task from the observation text alone, as a person
+// would, with no access to the catalog or to the task's hidden goal. It
+// reads the instruction, searches, compares the results' prices and
+// ratings, opens an item, checks it, chooses the options the instruction
+// names, buys, and fills the shipping address.
+//
+// It keeps per-episode state (the items it has rejected): use one per
+// episode, or let agent.Run reset it. Its Decision.Thought says why it
+// acts, so a trajectory shows where it went wrong.
+func ShopExpert() Policy { return &shopExpert{} }
+
+type shopExpert struct {
+	goal     shopGoal
+	parsed   string          // the instruction the goal was parsed from
+	rejected map[string]bool // item titles that failed a check
+	pages    int             // results pages seen for the current query
+	attempt  int             // how many times the query was shortened
+}
+
+func (x *shopExpert) ResetEpisode(env.Task) {
+	*x = shopExpert{}
+}
+
+// shopGoal is what the expert understood of the instruction.
+type shopGoal struct {
+	text      string // the instruction, lower case
+	words     []string
+	priceMax  float64 // 0: no ceiling
+	ratingMin float64
+	addr      [5]string // name, street, city, state, zip
+	hasAddr   bool
+}
+
+var (
+	rePrice  = regexp.MustCompile(`(?:under|lower than|less than|no more than|at most|below|cheaper than|up to)\s*\$?\s*([0-9]+(?:\.[0-9]+)?)`)
+	reRating = regexp.MustCompile(`(?:at least|minimum of|no less than|not less than|a rating of)\s*([0-9](?:\.[0-9])?)\s*(?:stars?|out of)`)
+	reStars  = regexp.MustCompile(`^([0-9](?:\.[0-9])?) stars`)
+	reMoney  = regexp.MustCompile(`\$\s*([0-9]+(?:\.[0-9]+)?)`)
+	reOutOf  = regexp.MustCompile(`([0-9](?:\.[0-9])?) out of 5`)
+	reZip    = regexp.MustCompile(`^([A-Za-z]{2})\s+([0-9]{5})$`)
+	reWord   = regexp.MustCompile(`[a-z0-9][a-z0-9.\-]*`)
+)
+
+// fillers are words of an instruction that say nothing about the product.
+var fillers = map[string]bool{
+	"i": true, "need": true, "want": true, "looking": true, "for": true, "a": true, "an": true, "the": true,
+	"please": true, "buy": true, "purchase": true, "find": true, "get": true, "me": true, "pair": true,
+	"of": true, "set": true, "some": true, "with": true, "and": true, "that": true, "is": true, "are": true,
+	"it": true, "to": true, "in": true, "my": true, "im": true, "i'm": true, "would": true, "like": true,
+	"can": true, "you": true, "order": true, "which": true, "has": true, "have": true, "one": true,
+	"show": true, "search": true, "product": true, "price": true, "priced": true, "lower": true, "than": true,
+	"less": true, "under": true, "dollars": true, "rating": true, "rated": true, "stars": true, "star": true,
+	"least": true, "at": true, "ship": true, "send": true, "deliver": true, "address": true, "color": true,
+	"colour": true, "size": true, "no": true, "more": true, "most": true, "below": true, "up": true,
+}
+
+func parseShopInstruction(instr string) shopGoal {
+	g := shopGoal{text: strings.ToLower(instr)}
+	low := g.text
+	if m := rePrice.FindStringSubmatch(low); m != nil {
+		g.priceMax, _ = strconv.ParseFloat(m[1], 64)
+	}
+	if m := reRating.FindStringSubmatch(low); m != nil {
+		g.ratingMin, _ = strconv.ParseFloat(m[1], 64)
+	}
+	product := low
+	if i := strings.Index(low, "address:"); i >= 0 {
+		product = low[:i]
+		line := instr[i+len("address:"):]
+		if j := strings.IndexAny(line, "\n"); j >= 0 {
+			line = line[:j]
+		}
+		g.addr, g.hasAddr = parseAddress(line)
+	}
+	// The product is described before the price, the rating and the
+	// shipping clauses.
+	for _, cut := range []string{" ship ", " send it", " deliver", "price", " under ", " lower than", " less than", " no more than", " at most", " rating", " rated ", " at least", " below "} {
+		if i := strings.Index(product, cut); i > 0 {
+			product = product[:i]
+		}
+	}
+	for _, w := range reWord.FindAllString(product, -1) {
+		w = strings.Trim(w, ".-")
+		if w != "" && !fillers[w] {
+			g.words = append(g.words, w)
+		}
+	}
+	return g
+}
+
+// parseAddress reads "Name, Street, City, ST 12345".
+func parseAddress(s string) ([5]string, bool) {
+	var a [5]string
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "."))
+	parts := strings.Split(s, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	if len(parts) < 4 {
+		return a, false
+	}
+	m := reZip.FindStringSubmatch(parts[len(parts)-1])
+	if m == nil {
+		return a, false
+	}
+	a[0] = parts[0]
+	a[1] = strings.Join(parts[1:len(parts)-2], ", ")
+	a[2] = parts[len(parts)-2]
+	a[3], a[4] = strings.ToUpper(m[1]), m[2]
+	return a, true
+}
+
+// query returns the search text, shorter on each attempt after a search
+// that found nothing.
+func (g shopGoal) query(attempt int) string {
+	n := max(len(g.words)-2*attempt, min(3, len(g.words)))
+	return strings.Join(g.words[:n], " ")
+}
+
+func (x *shopExpert) Act(ctx context.Context, in Input) (Decision, error) {
+	if x.rejected == nil {
+		x.rejected = map[string]bool{}
+	}
+	instr := in.Task.Instruction
+	if instr == "" {
+		instr = instructionFromPage(in.Obs.Text)
+	}
+	if instr != x.parsed {
+		x.goal, x.parsed = parseShopInstruction(instr), instr
+	}
+	nodes := ParseTree(in.Obs.Text)
+	switch {
+	case hasNode(nodes, "heading", "Thank you for your order"):
+		return decide(env.A("stop", ""), "the order is placed")
+	case hasNode(nodes, "button", "Place order"):
+		return x.checkout(nodes)
+	case hasNode(nodes, "button", "Buy Now"):
+		return x.item(nodes)
+	case hasPrefixNode(nodes, "heading", "Results for"):
+		return x.results(nodes)
+	case hasPrefixNode(nodes, "StaticText", "No products match"):
+		x.attempt++
+		x.pages = 0
+		return x.back(nodes, "no results: search again with fewer words")
+	}
+	if box := find(nodes, "searchbox", "Search"); box != nil {
+		q := x.goal.query(x.attempt)
+		if q == "" {
+			return Decision{}, fmt.Errorf("shop expert: the instruction %q names no product to search for", instr)
+		}
+		if box.Value() != q {
+			return decide(env.A("fill", box.ID, q), "search for the product")
+		}
+		if btn := find(nodes, "button", "Search"); btn != nil {
+			return decide(env.A("click", btn.ID), "run the search")
+		}
+		return decide(env.A("press", "Enter"), "run the search")
+	}
+	return decide(env.A("go_back"), "an unexpected page: go back")
+}
+
+func decide(a env.Action, why string) (Decision, error) {
+	return Decision{Action: a, Thought: why}, nil
+}
+
+// results picks the first result that fits the price and rating and was
+// not rejected before; else the next page; else the best remaining one.
+func (x *shopExpert) results(nodes []Node) (Decision, error) {
+	x.pages++
+	var fallback *Node
+	for _, it := range resultItems(nodes) {
+		if x.rejected[it.title] {
+			continue
+		}
+		if fallback == nil {
+			fallback = &Node{ID: it.link}
+		}
+		if x.goal.priceMax > 0 && it.price > x.goal.priceMax {
+			continue
+		}
+		if it.rating < x.goal.ratingMin {
+			continue
+		}
+		return decide(env.A("click", it.link), fmt.Sprintf("open %q: $%.2f, %.1f stars fit", it.title, it.price, it.rating))
+	}
+	if next := find(nodes, "link", "Next >"); next != nil && x.pages < 5 {
+		return decide(env.A("click", next.ID), "no result on this page fits: next page")
+	}
+	if fallback != nil {
+		return decide(env.A("click", fallback.ID), "no result fits the price and rating: open the best remaining one")
+	}
+	x.attempt++
+	x.pages = 0
+	return x.back(nodes, "every result was rejected: search again with fewer words")
+}
+
+type resultItem struct {
+	link, title   string
+	price, rating float64
+}
+
+func resultItems(nodes []Node) []resultItem {
+	var items []resultItem
+	for i := 0; i < len(nodes); i++ {
+		if nodes[i].Role != "listitem" {
+			continue
+		}
+		d := nodes[i].Depth
+		var it resultItem
+		for j := i + 1; j < len(nodes) && nodes[j].Depth > d; j++ {
+			n := nodes[j]
+			switch {
+			case n.Role == "link" && it.link == "":
+				it.link, it.title = n.ID, n.Name
+			case n.Role == "StaticText" && strings.HasPrefix(n.Name, "$"):
+				it.price, _ = strconv.ParseFloat(strings.TrimPrefix(n.Name, "$"), 64)
+			case n.Role == "StaticText":
+				if m := reStars.FindStringSubmatch(n.Name); m != nil {
+					it.rating, _ = strconv.ParseFloat(m[1], 64)
+				}
+			}
+		}
+		if it.link != "" {
+			items = append(items, it)
+		}
+	}
+	return items
+}
+
+// item checks the item page and chooses the options, then buys.
+func (x *shopExpert) item(nodes []Node) (Decision, error) {
+	title := ""
+	if h := findRole(nodes, "heading"); h != nil {
+		title = h.Name
+	}
+	price, rating := -1.0, -1.0
+	for _, n := range nodes {
+		if n.Role != "StaticText" {
+			continue
+		}
+		if strings.HasPrefix(n.Name, "Price:") {
+			if m := reMoney.FindStringSubmatch(n.Name); m != nil {
+				price, _ = strconv.ParseFloat(m[1], 64)
+			}
+		}
+		if strings.HasPrefix(n.Name, "Rating:") {
+			if m := reOutOf.FindStringSubmatch(n.Name); m != nil {
+				rating, _ = strconv.ParseFloat(m[1], 64)
+			}
+		}
+	}
+	if x.goal.priceMax > 0 && price > x.goal.priceMax {
+		x.rejected[title] = true
+		return x.back(nodes, fmt.Sprintf("$%.2f is over the $%.2f ceiling", price, x.goal.priceMax))
+	}
+	if rating >= 0 && rating < x.goal.ratingMin {
+		x.rejected[title] = true
+		return x.back(nodes, fmt.Sprintf("%.1f stars is under %.1f", rating, x.goal.ratingMin))
+	}
+	for _, grp := range optionGroups(nodes) {
+		want := x.goal.pickOption(grp.name, grp.values)
+		if want < 0 || grp.values[want].Checked() {
+			continue
+		}
+		return decide(env.A("click", grp.values[want].ID), fmt.Sprintf("choose %s %q", grp.name, grp.values[want].Name))
+	}
+	buy := find(nodes, "button", "Buy Now")
+	return decide(env.A("click", buy.ID), fmt.Sprintf("buy %q", title))
+}
+
+type optionGroup struct {
+	name   string
+	values []Node
+}
+
+func optionGroups(nodes []Node) []optionGroup {
+	var groups []optionGroup
+	for i := 0; i < len(nodes); i++ {
+		if nodes[i].Role != "group" {
+			continue
+		}
+		g := optionGroup{name: strings.ToLower(nodes[i].Name)}
+		for j := i + 1; j < len(nodes) && nodes[j].Depth > nodes[i].Depth; j++ {
+			if nodes[j].Role == "radio" {
+				g.values = append(g.values, nodes[j])
+			}
+		}
+		if len(g.values) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	return groups
+}
+
+// pickOption returns the index of the value the instruction asks for in
+// the option group name, or -1 when it names none: "size large", "color:
+// black", "in black", or the value alone; the longest value wins.
+func (g shopGoal) pickOption(name string, values []Node) int {
+	best, bestScore := -1, 0
+	for i, v := range values {
+		val := strings.ToLower(strings.TrimSpace(v.Name))
+		if val == "" {
+			continue
+		}
+		score := 0
+		switch {
+		case containsPhrase(g.text, name+" "+val) || containsPhrase(g.text, name+": "+val) || containsPhrase(g.text, val+" "+name):
+			score = 3
+		case containsPhrase(g.text, "in "+val):
+			score = 2
+		case containsPhrase(g.text, val):
+			score = 1
+		}
+		if score == 0 {
+			continue
+		}
+		score = score*1000 + len(val)
+		if score > bestScore {
+			best, bestScore = i, score
+		}
+	}
+	return best
+}
+
+// containsPhrase reports whether s contains p between word boundaries.
+func containsPhrase(s, p string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], p)
+		if j < 0 {
+			return false
+		}
+		j += i
+		before := j == 0 || !isWordByte(s[j-1])
+		after := j+len(p) == len(s) || !isWordByte(s[j+len(p)])
+		if before && after {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+func isWordByte(c byte) bool {
+	return c == '-' || '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || c >= 0x80
+}
+
+// checkout fills the address form field by field, then places the order.
+func (x *shopExpert) checkout(nodes []Node) (Decision, error) {
+	if !x.goal.hasAddr {
+		return Decision{}, fmt.Errorf("shop expert: the instruction gives no address in the form \"address: Name, Street, City, ST 12345\"")
+	}
+	labels := [5]string{"Full name", "Street address", "City", "State", "ZIP code"}
+	for i, l := range labels {
+		box := find(nodes, "textbox", l)
+		if box == nil {
+			return Decision{}, fmt.Errorf("shop expert: the checkout page has no %q field", l)
+		}
+		if box.Value() != x.goal.addr[i] {
+			return decide(env.A("fill", box.ID, x.goal.addr[i]), "enter the "+strings.ToLower(l))
+		}
+	}
+	return decide(env.A("click", find(nodes, "button", "Place order").ID), "place the order")
+}
+
+// back leaves an item (or a page of results) for the results (or the
+// search page).
+func (x *shopExpert) back(nodes []Node, why string) (Decision, error) {
+	for _, name := range []string{"< Back to results", "Back to Search"} {
+		if l := find(nodes, "link", name); l != nil {
+			if name == "Back to Search" || hasNode(nodes, "button", "Buy Now") {
+				return decide(env.A("click", l.ID), why)
+			}
+		}
+	}
+	return decide(env.A("go_back"), why)
+}
+
+func instructionFromPage(text string) string {
+	for _, n := range ParseTree(text) {
+		if n.Role == "StaticText" && strings.HasPrefix(n.Name, "Instruction:") {
+			return strings.TrimSpace(strings.TrimPrefix(n.Name, "Instruction:"))
+		}
+	}
+	return ""
+}
+
+func find(nodes []Node, role, name string) *Node {
+	for i := range nodes {
+		if nodes[i].Role == role && nodes[i].Name == name {
+			return &nodes[i]
+		}
+	}
+	return nil
+}
+
+func findRole(nodes []Node, role string) *Node {
+	for i := range nodes {
+		if nodes[i].Role == role {
+			return &nodes[i]
+		}
+	}
+	return nil
+}
+
+func hasNode(nodes []Node, role, name string) bool { return find(nodes, role, name) != nil }
+
+func hasPrefixNode(nodes []Node, role, prefix string) bool {
+	for _, n := range nodes {
+		if n.Role == role && strings.HasPrefix(n.Name, prefix) {
+			return true
+		}
+	}
+	return false
+}
