@@ -14,11 +14,11 @@ deps:
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/pilot
 
-# A short episode in headless Chromium on a page served from testdata/demo.
+# A short episode in headless Chromium on a page served from cmd/pilot/demosuite.
 demo: deps build
-	$(BIN) run --serve testdata/demo --url /index.html \
+	$(BIN) run --serve cmd/pilot/demosuite --url /index.html \
 		--task "Find the price of the blue mug and answer with it" \
-		--answer '$$12.50' --policy replay --actions testdata/demo/solve.actions
+		--answer '$$12.50' --policy replay --actions cmd/pilot/demosuite/solve.actions
 
 vet:
 	$(GO) vet $(PKGS)

@@ -19,12 +19,21 @@ type fileServer struct {
 
 // serveDir starts serving dir on a random port of 127.0.0.1.
 func serveDir(dir string) (*fileServer, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	fs, err := serveHandler(http.FileServer(http.Dir(dir)))
 	if err != nil {
 		return nil, fmt.Errorf("serve %s: %w", dir, err)
 	}
+	return fs, nil
+}
+
+// serveHandler starts serving h on a random port of 127.0.0.1.
+func serveHandler(h http.Handler) (*fileServer, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
 	fs := &fileServer{
-		srv:  &http.Server{Handler: http.FileServer(http.Dir(dir)), ReadHeaderTimeout: 10 * time.Second},
+		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
 		url:  "http://" + ln.Addr().String(),
 		done: make(chan struct{}),
 	}

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pilotkit/pilot/agent"
+	"github.com/pilotkit/pilot/evals"
+)
+
+func TestEvalUsage(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		args       []string
+		wantStderr string
+	}{
+		{[]string{"eval"}, "--suite is required: one of demo"},
+		{[]string{"eval", "--suite", "nope"}, `unknown suite "nope": want one of demo`},
+		{[]string{"eval", "--suite", "demo", "--split", "train"}, `suite demo has no split "train": want one of test`},
+		{[]string{"eval", "--suite", "demo", "--policy", "nope"}, `unknown policy "nope": want one of plan, random`},
+		{[]string{"eval", "--suite", "demo", "--workers", "0"}, "--workers 0: want 1 or more"},
+		{[]string{"eval", "--suite", "demo", "--episodes", "-1"}, "--episodes -1: want 0 (all) or more"},
+		{[]string{"eval", "--suite", "demo", "--max-steps", "-1"}, "--max-steps -1"},
+		{[]string{"eval", "--suite", "demo", "--step-timeout", "-1s"}, "--step-timeout -1s"},
+		{[]string{"eval", "--suite", "demo", "--screenshot", "gif"}, `invalid argument "gif" for "--screenshot" flag: want one of none, png, jpeg`},
+		{[]string{"eval", "--suite", "demo", "--workers", "x"}, `invalid argument "x" for "--workers" flag`},
+		{[]string{"eval", "--suite", "demo", "--browser", "localhost:9222"}, "--browser \"localhost:9222\": want ws://"},
+		{[]string{"eval", "--suite", "demo", "extra"}, `takes no arguments, got "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			t.Parallel()
+			code, stdout, stderr := pilot(t.Context(), tt.args...)
+			if code != 2 || stdout != "" || !strings.Contains(stderr, tt.wantStderr) || !strings.Contains(stderr, "run 'pilot eval --help' for usage") {
+				t.Errorf("pilot %q = exit %d, stdout %q, stderr %q;\nwant exit 2, no stdout, stderr containing %q and the help hint",
+					tt.args, code, clip(stdout), stderr, tt.wantStderr)
+			}
+		})
+	}
+}
+
+func TestEvalHelp(t *testing.T) {
+	t.Parallel()
+	code, stdout, _ := pilot(t.Context(), "eval", "--help")
+	for _, s := range []string{"--workers", "--run-dir", "demo ", "plan ", "random "} {
+		if code != 0 || !strings.Contains(stdout, s) {
+			t.Errorf("pilot eval --help = exit %d, lacks %q:\n%s", code, s, stdout)
+		}
+	}
+}
+
+// TestEvalDemoJSON runs the demo suite end to end in real Chromium, on two
+// workers.
+func TestEvalDemoJSON(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := pilot(t.Context(), "eval", "--suite", "demo", "--workers", "2", "--json", "--run-dir", dir)
+	if code != 0 {
+		t.Fatalf("pilot eval --suite demo --json = exit %d\nstdout: %s\nstderr:\n%s", code, stdout, stderr)
+	}
+	var fields map[string]any
+	decodeOne(t, stdout, &fields)
+	keys := slices.Sorted(func(yield func(string) bool) {
+		for k := range fields {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	wantKeys := []string{"ci95_high", "ci95_low", "duration_ns", "episodes", "episodes_per_minute", "errors", "mean_reward",
+		"mean_steps", "policy", "run_dir", "start", "success_rate", "successes", "suite", "workers"}
+	if !slices.Equal(keys, wantKeys) {
+		t.Errorf("JSON keys = %v, want %v", keys, wantKeys)
+	}
+	var rep evals.Report
+	decodeOne(t, stdout, &rep)
+	lo, hi := evals.Wilson(4, 4, evals.Z95)
+	if rep.Suite != "demo/test" || rep.Policy != "plan" || rep.Episodes != 4 || rep.Successes != 4 || rep.Errors != 0 ||
+		rep.SuccessRate != 1 || rep.CI95Low != lo || rep.CI95High != hi || rep.MeanReward != 1 || rep.MeanSteps != 11.0/4 ||
+		rep.Workers != 2 || rep.RunDir != dir || rep.EpisodesPerMinute <= 0 || rep.Duration <= 0 {
+		t.Errorf("report = %+v; want demo/test by plan: 4 of 4 successes, CI [%g, 1], mean steps 2.75, 2 workers, run dir %s", rep, lo, dir)
+	}
+
+	// The run directory holds every result and trajectory, and the report.
+	f, err := os.Open(filepath.Join(dir, evals.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	results, err := evals.ReadResults(f)
+	f.Close()
+	if err != nil || len(results) != 4 {
+		t.Fatalf("results file: %d results, %v; want 4", len(results), err)
+	}
+	for _, r := range results {
+		if !r.Success || r.Error != "" {
+			t.Errorf("result %+v; want success", r)
+		}
+		f, err := os.Open(filepath.Join(dir, evals.EpisodesDir, r.TaskID, agent.TrajectoryFile))
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		traj, err := agent.ReadJSONL(f)
+		f.Close()
+		if err != nil || !traj.Success || len(traj.Steps) != r.Steps || traj.Task.ID != r.TaskID {
+			t.Errorf("trajectory of %s: %v; want %d steps ending in success", r.TaskID, err, r.Steps)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, evals.ReportFile)); err != nil {
+		t.Error(err)
+	}
+	// Progress went to stderr, a line per episode.
+	if n := len(regexp.MustCompile(`(?m)^\[[1-4]/4\] demo-\S+ +success `).FindAllString(stderr, -1)); n != 4 {
+		t.Errorf("stderr has %d progress lines, want 4:\n%s", n, stderr)
+	}
+}
+
+// TestEvalDemoTable runs two episodes of the demo with the random policy
+// and screenshots, and prints the table.
+func TestEvalDemoTable(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "run")
+	code, stdout, stderr := pilot(t.Context(), "eval", "--suite", "demo", "--episodes", "2", "--policy", "random",
+		"--seed", "3", "--max-steps", "2", "--screenshot", "jpeg", "--run-dir", dir)
+	if code != 0 {
+		t.Fatalf("pilot eval --policy random = exit %d\nstdout: %s\nstderr:\n%s", code, stdout, stderr)
+	}
+	re := regexp.MustCompile(`^suite +episodes +success +95% CI +mean reward +mean steps +episodes/min\n` +
+		`demo/test +2 +\d+\.\d% +\[\d+\.\d%, \d+\.\d%\] +\d\.\d{3} +\d\.\d +[\d.]+\n` +
+		`results in ` + regexp.QuoteMeta(dir) + `\n$`)
+	if !re.MatchString(stdout) {
+		t.Errorf("stdout =\n%s\nwant it to match\n%s", stdout, re)
+	}
+	shots, _ := filepath.Glob(filepath.Join(dir, evals.EpisodesDir, "*", "images", "*.jpg"))
+	if len(shots) < 2 {
+		t.Errorf("%d screenshots saved in %s; want one per observation, at least 2", len(shots), dir)
+	}
+
+	// The run directory now holds a run: a second run there is refused.
+	code, _, stderr = pilot(t.Context(), "eval", "--suite", "demo", "--run-dir", dir)
+	if code != 1 || !strings.Contains(stderr, "choose another run directory") {
+		t.Errorf("pilot eval in a used run directory = exit %d, stderr %q; want exit 1 and what to do", code, stderr)
+	}
+}

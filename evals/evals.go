@@ -1,0 +1,395 @@
+// Package evals runs a suite of tasks as episodes in parallel and reports
+// how a policy did: success rate with a 95% interval, mean reward, mean
+// steps, throughput.
+//
+// Run owns a fixed pool of workers. Each worker holds one environment
+// (for the web, one browser; each episode then gets its own browser
+// context) and plays the tasks dealt to it, in suite order, one at a time.
+// Everything lands in a run directory as it happens:
+//
+//	RUNDIR/results.jsonl                       one Result a line, written as each episode ends
+//	RUNDIR/episodes/<task-id>/trajectory.jsonl the episode, step by step (agent.Recorder)
+//	RUNDIR/episodes/<task-id>/images/…         its screenshots, when the env takes them
+//	RUNDIR/report.json                         the Report (without the per-episode results)
+//
+// so a run that is killed keeps every episode that finished.
+package evals
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pilotkit/pilot/agent"
+	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/policy"
+)
+
+// Files and directories of a run directory.
+const (
+	ResultsFile = "results.jsonl"
+	ReportFile  = "report.json"
+	EpisodesDir = "episodes"
+)
+
+// Suite is a named list of tasks, such as "shop/test".
+type Suite struct {
+	Name  string
+	Tasks []env.Task
+}
+
+// Config configures Run.
+type Config struct {
+	// Workers is how many episodes run at once, each worker on its own
+	// env; default 1. Run starts no more workers than there are episodes.
+	Workers int
+	// Episodes is how many tasks of the suite to run, from the first; 0
+	// means all. More than the suite holds runs each task once (and says
+	// so on Progress).
+	Episodes int
+	// NewEnv makes worker's environment (worker counts from 0). Run calls
+	// it once per worker, when the worker starts, and the worker closes
+	// the env when it stops. An error fails the whole run.
+	NewEnv func(ctx context.Context, worker int) (env.Env, error)
+	// NewPolicy makes the policy of one episode. An error is recorded as
+	// that episode's error; the run goes on.
+	NewPolicy func(task env.Task) (policy.Policy, error)
+	// Agent are the options of every episode. Run adds a Recorder to a
+	// copy of Observers for each episode; the observers given here are
+	// shared by episodes running in parallel, so they must be safe for
+	// concurrent use. Set DropObsText to keep large trajectories small.
+	Agent agent.Options
+	// RunDir is the run directory; Run creates it. It must not hold a
+	// run already (a results file). DefaultRunDir gives a fresh name.
+	RunDir string
+	// Store keeps the results; default a JSONL store writing
+	// RunDir/results.jsonl. Run closes it.
+	Store Store
+	// Progress, when set, gets a line per finished episode.
+	Progress io.Writer
+}
+
+// DefaultRunDir returns runs/<suite>-<YYYYmmdd-HHMMSS> for a run of
+// suite started at t, with characters other than letters, digits, '-',
+// '_' and '.' in the suite's name (such as the '/' of "shop/test")
+// replaced by '-'.
+func DefaultRunDir(suite string, t time.Time) string {
+	return filepath.Join("runs", safeName(suite)+"-"+t.Format("20060102-150405"))
+}
+
+func safeName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r == '-' || r == '_' || r == '.' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return '-'
+	}, s)
+	if s == "" {
+		return "suite"
+	}
+	return s
+}
+
+// Run plays the suite's tasks (the first cfg.Episodes of them) as
+// episodes on cfg.Workers workers and returns the report.
+//
+// An episode whose agent.Run fails (a dead browser, a step timeout, a
+// policy error) is recorded as a Result with Error set, and its worker
+// goes on with the next task: an env that lost its session is expected to
+// start a new one on the next Reset, as env/web does. A failing NewEnv or
+// Store fails the whole run.
+//
+// When ctx is cancelled, Run starts no new episode, abandons those in
+// flight (they are not recorded), waits for its workers to stop and
+// returns promptly with the report of the episodes that finished and an
+// error wrapping ctx's. Whenever it got as far as starting workers, Run
+// returns a report (and writes report.json), also with an error.
+func Run(ctx context.Context, s Suite, cfg Config) (*Report, error) {
+	tasks, err := prepare(s, &cfg)
+	if err == nil {
+		if err = os.MkdirAll(cfg.RunDir, 0o755); err != nil {
+			err = fmt.Errorf("eval: create the run directory: %w", err)
+		}
+	}
+	if err != nil {
+		if cfg.Store != nil {
+			err = errors.Join(err, cfg.Store.Close())
+		}
+		return nil, err
+	}
+	store := cfg.Store
+	if store == nil {
+		if store, err = CreateJSONL(filepath.Join(cfg.RunDir, ResultsFile)); err != nil {
+			return nil, fmt.Errorf("eval: %w", err)
+		}
+	}
+	workers := min(cfg.Workers, len(tasks))
+
+	r := &runner{cfg: cfg, store: store, total: len(tasks), start: time.Now()}
+	if cfg.Progress != nil {
+		for _, t := range tasks {
+			r.idWidth = max(r.idWidth, len(t.ID))
+		}
+		if cfg.Episodes > len(s.Tasks) {
+			fmt.Fprintf(cfg.Progress, "suite %s has %d tasks: running %d episodes, not %d\n", s.Name, len(s.Tasks), len(tasks), cfg.Episodes)
+		}
+		fmt.Fprintf(cfg.Progress, "running %d episodes of %s on %d workers; results in %s\n", len(tasks), s.Name, workers, cfg.RunDir)
+	}
+
+	// The tasks wait in a channel, in suite order; workers take the next
+	// when they are free.
+	jobs := make(chan job, len(tasks))
+	for i, t := range tasks {
+		jobs <- job{index: i, task: t}
+	}
+	close(jobs)
+
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			if err := r.work(wctx, w, jobs); err != nil {
+				r.fail(err)
+				cancel()
+			}
+		})
+	}
+	wg.Wait()
+
+	rep := r.report(s.Name, workers)
+	errs := []error{r.fatal}
+	if r.fatal == nil && ctx.Err() != nil {
+		errs = append(errs, fmt.Errorf("eval: stopped after %d of %d episodes: %w", rep.Episodes, len(tasks), ctx.Err()))
+	}
+	errs = append(errs, r.closeErrs...)
+	if err := store.Close(); err != nil {
+		errs = append(errs, fmt.Errorf("eval: close the results store: %w", err))
+	}
+	if err := rep.writeFile(filepath.Join(cfg.RunDir, ReportFile)); err != nil {
+		errs = append(errs, fmt.Errorf("eval: %w", err))
+	}
+	return rep, errors.Join(errs...)
+}
+
+// prepare checks cfg, fills in its defaults and returns the tasks to run.
+func prepare(s Suite, cfg *Config) ([]env.Task, error) {
+	switch {
+	case cfg.NewEnv == nil:
+		return nil, errors.New("eval: Config.NewEnv is nil: give a function that makes a worker's env")
+	case cfg.NewPolicy == nil:
+		return nil, errors.New("eval: Config.NewPolicy is nil: give a function that makes an episode's policy")
+	case cfg.RunDir == "":
+		return nil, errors.New("eval: Config.RunDir is empty: give a directory for the results (DefaultRunDir makes a name)")
+	case cfg.Workers < 0:
+		return nil, fmt.Errorf("eval: %d workers: want 1 or more (0 for 1)", cfg.Workers)
+	case cfg.Episodes < 0:
+		return nil, fmt.Errorf("eval: %d episodes: want 1 or more (0 for every task)", cfg.Episodes)
+	case len(s.Tasks) == 0:
+		return nil, fmt.Errorf("eval: suite %q has no tasks", s.Name)
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = 1
+	}
+	seen := make(map[string]bool, len(s.Tasks))
+	for i, t := range s.Tasks {
+		if err := checkTaskID(t.ID); err != nil {
+			return nil, fmt.Errorf("eval: suite %q, task %d: %w", s.Name, i, err)
+		}
+		if seen[t.ID] {
+			return nil, fmt.Errorf("eval: suite %q: task id %q comes twice: results and episode directories are named by task id", s.Name, t.ID)
+		}
+		seen[t.ID] = true
+	}
+	n := len(s.Tasks)
+	if cfg.Episodes > 0 && cfg.Episodes < n {
+		n = cfg.Episodes
+	}
+	return s.Tasks[:n], nil
+}
+
+// checkTaskID accepts ids that can name a directory.
+func checkTaskID(id string) error {
+	if id == "" {
+		return errors.New("the task has no id: every task needs a unique id")
+	}
+	if strings.ContainsAny(id, `/\`) || !filepath.IsLocal(id) || safeName(id) != id {
+		return fmt.Errorf("task id %q: want letters, digits, '-', '_' and '.' only: it names the episode's directory", id)
+	}
+	return nil
+}
+
+type job struct {
+	index int // in the suite
+	task  env.Task
+}
+
+// runner is the state of one Run that its workers share.
+type runner struct {
+	cfg     Config
+	store   Store
+	total   int
+	start   time.Time
+	idWidth int // of the longest task id, for aligned progress lines
+
+	mu        sync.Mutex
+	results   []indexed
+	successes int
+	fatal     error   // the first error that stopped the run
+	closeErrs []error // envs that failed to close
+}
+
+type indexed struct {
+	index int
+	Result
+}
+
+func (r *runner) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.fatal == nil {
+		r.fatal = err
+	}
+}
+
+// work is one worker: it makes its env, plays jobs until there are none
+// left or ctx is done, and closes the env. It returns what must stop the
+// whole run.
+func (r *runner) work(ctx context.Context, w int, jobs <-chan job) (err error) {
+	e, err := r.cfg.NewEnv(ctx, w)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil // the run is stopping anyway
+		}
+		return fmt.Errorf("eval: worker %d: make its env: %w", w, err)
+	}
+	if e == nil {
+		return fmt.Errorf("eval: worker %d: NewEnv returned a nil env and no error", w)
+	}
+	defer func() {
+		if cerr := e.Close(); cerr != nil {
+			r.mu.Lock()
+			r.closeErrs = append(r.closeErrs, fmt.Errorf("eval: worker %d: close its env: %w", w, cerr))
+			r.mu.Unlock()
+		}
+	}()
+	for j := range jobs {
+		if ctx.Err() != nil {
+			return nil
+		}
+		res, ok := r.episode(ctx, w, e, j.task)
+		if !ok {
+			return nil // cancelled: the episode did not finish
+		}
+		if err := r.record(j.index, res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// episode plays one task on e. It reports false when ctx ended it.
+func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task) (Result, bool) {
+	t0 := time.Now()
+	res := Result{TaskID: task.ID, Worker: w}
+	p, err := r.cfg.NewPolicy(task)
+	if err != nil {
+		res.Error = fmt.Sprintf("make the policy: %v", err)
+		res.Duration = time.Since(t0)
+		return res, true
+	}
+	opts := r.cfg.Agent
+	opts.Observers = append(slices.Clip(opts.Observers), agent.NewRecorder(filepath.Join(r.cfg.RunDir, EpisodesDir, task.ID)))
+	traj, err := agent.Run(ctx, e, task, p, opts)
+	if err != nil && ctx.Err() != nil {
+		return Result{}, false
+	}
+	res.Success, res.Reward, res.Return = traj.Success, traj.Reward, traj.Return
+	res.Steps = len(traj.Steps)
+	res.Terminated, res.Truncated, res.Reason = traj.Terminated, traj.Truncated, traj.Reason
+	if err != nil {
+		res.Error = err.Error()
+		res.Success = false
+	}
+	res.Duration = time.Since(t0)
+	return res, true
+}
+
+// record stores a finished episode's result and prints its progress line.
+func (r *runner) record(index int, res Result) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.store.Add(res); err != nil {
+		return fmt.Errorf("eval: store the result of %s: %w", res.TaskID, err)
+	}
+	r.results = append(r.results, indexed{index, res})
+	if res.Success {
+		r.successes++
+	}
+	if r.cfg.Progress != nil {
+		// Progress is best effort: a closed terminal must not stop a run.
+		_, _ = io.WriteString(r.cfg.Progress, r.progressLine(res))
+	}
+	return nil
+}
+
+// progressLine is
+//
+//	[ 37/200] shop-test-0036  success  reward 1.00  12 steps  0.9s  (w2)  35/37 ok  41.2/min
+func (r *runner) progressLine(res Result) string {
+	n := len(r.results)
+	width := len(fmt.Sprint(r.total))
+	status := res.status()
+	perMin := float64(n) / time.Since(r.start).Minutes()
+	var b strings.Builder
+	fmt.Fprintf(&b, "[%*d/%d] %-*s  %-9s  reward %.2f  %d steps  %s  (w%d)  %d/%d ok  %s/min",
+		width, n, r.total, r.idWidth, res.TaskID, status, res.Reward, res.Steps, shortDuration(res.Duration), res.Worker,
+		r.successes, n, rate(perMin))
+	if res.Error != "" {
+		b.WriteString("\n    error: ")
+		b.WriteString(oneLine(res.Error))
+	}
+	b.WriteByte('\n')
+	return b.String()
+}
+
+func (r *runner) report(suite string, workers int) *Report {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	slices.SortFunc(r.results, func(a, b indexed) int { return a.index - b.index })
+	results := make([]Result, len(r.results))
+	for i, x := range r.results {
+		results[i] = x.Result
+	}
+	rep := newReport(suite, results, time.Since(r.start))
+	rep.Policy = r.cfg.Agent.PolicyName
+	rep.Start = r.start.UTC()
+	rep.Workers = workers
+	rep.RunDir = r.cfg.RunDir
+	return rep
+}
+
+// shortDuration prints 12ms, 0.9s, 12.3s, 1m3s.
+func shortDuration(d time.Duration) string {
+	switch {
+	case d < 100*time.Millisecond:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return d.Round(time.Second).String()
+}
+
+func oneLine(s string) string {
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.Join(strings.Fields(s), " ")
+	}
+	return s
+}

@@ -1,0 +1,173 @@
+package evals
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"text/tabwriter"
+	"time"
+)
+
+// Result is the outcome of one episode: one line of results.jsonl.
+type Result struct {
+	TaskID string `json:"task_id"`
+	// Success is the trajectory's: the env ended the task with full
+	// marks (agent.Trajectory.Success). An episode with an Error is
+	// never a success.
+	Success bool `json:"success"`
+	// Reward is the final step's reward, Return the sum of them all.
+	Reward     float64 `json:"reward"`
+	Return     float64 `json:"return"`
+	Steps      int     `json:"steps"`
+	Terminated bool    `json:"terminated"`
+	Truncated  bool    `json:"truncated"`
+	Reason     string  `json:"reason,omitempty"`
+	// Error says why the episode failed to run to its end (a dead
+	// browser, a step timeout, a policy error); "" when it ran.
+	Error    string        `json:"error,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+	// Worker is the worker that played the episode, from 0.
+	Worker int `json:"worker"`
+}
+
+// status is the word the progress line gives the episode.
+func (r Result) status() string {
+	switch {
+	case r.Error != "":
+		return "error"
+	case r.Success:
+		return "success"
+	case r.Truncated:
+		return "truncated"
+	}
+	return "fail"
+}
+
+// Z95 is the standard normal quantile of a two-sided 95% interval.
+const Z95 = 1.959963984540054
+
+// Report sums up a run. Rates and means are over every episode that
+// finished, errors included (an error is a failure with the reward and
+// steps it had).
+type Report struct {
+	Suite     string    `json:"suite"`
+	Policy    string    `json:"policy,omitempty"`
+	Start     time.Time `json:"start"`
+	Episodes  int       `json:"episodes"`
+	Successes int       `json:"successes"`
+	Errors    int       `json:"errors"`
+	// SuccessRate is Successes/Episodes; CI95Low and CI95High bound it
+	// with the Wilson score interval at 95%.
+	SuccessRate float64 `json:"success_rate"`
+	CI95Low     float64 `json:"ci95_low"`
+	CI95High    float64 `json:"ci95_high"`
+	MeanReward  float64 `json:"mean_reward"`
+	MeanSteps   float64 `json:"mean_steps"`
+	// EpisodesPerMinute is Episodes over the wall time of the whole run.
+	EpisodesPerMinute float64       `json:"episodes_per_minute"`
+	Duration          time.Duration `json:"duration_ns"`
+	Workers           int           `json:"workers"`
+	RunDir            string        `json:"run_dir"`
+	// Results are the episodes in suite order. They are in
+	// RUNDIR/results.jsonl, not in report.json.
+	Results []Result `json:"-"`
+}
+
+// newReport computes the numbers of a report from results.
+func newReport(suite string, results []Result, wall time.Duration) *Report {
+	rep := &Report{Suite: suite, Episodes: len(results), Duration: wall, Results: results}
+	var reward, steps float64
+	for _, r := range results {
+		if r.Success {
+			rep.Successes++
+		}
+		if r.Error != "" {
+			rep.Errors++
+		}
+		reward += r.Reward
+		steps += float64(r.Steps)
+	}
+	rep.CI95Low, rep.CI95High = Wilson(rep.Successes, rep.Episodes, Z95)
+	if n := float64(rep.Episodes); n > 0 {
+		rep.SuccessRate = float64(rep.Successes) / n
+		rep.MeanReward = reward / n
+		rep.MeanSteps = steps / n
+		if m := wall.Minutes(); m > 0 {
+			rep.EpisodesPerMinute = n / m
+		}
+	}
+	return rep
+}
+
+// Wilson returns the Wilson score interval of a success rate: successes
+// out of n trials, at the normal quantile z (Z95 for 95%). With n = 0 it
+// returns the whole [0, 1].
+func Wilson(successes, n int, z float64) (lo, hi float64) {
+	if n <= 0 {
+		return 0, 1
+	}
+	nf := float64(n)
+	p := float64(successes) / nf
+	z2 := z * z
+	denom := 1 + z2/nf
+	center := (p + z2/(2*nf)) / denom
+	half := z * math.Sqrt(p*(1-p)/nf+z2/(4*nf*nf)) / denom
+	lo, hi = max(0, center-half), min(1, center+half)
+	// Exact at the ends, where rounding would leave 1e-17.
+	if successes <= 0 {
+		lo = 0
+	}
+	if successes >= n {
+		hi = 1
+	}
+	return lo, hi
+}
+
+// WriteTable prints the report as an aligned table:
+//
+//	suite      episodes  success  95% CI          mean reward  mean steps  episodes/min
+//	shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        312
+//
+// with an errors column when some episodes failed to run.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	head := "suite\tepisodes\tsuccess\t95% CI\tmean reward\tmean steps\tepisodes/min"
+	row := fmt.Sprintf("%s\t%d\t%s\t[%s, %s]\t%.3f\t%.1f\t%s",
+		r.Suite, r.Episodes, percent(r.SuccessRate), percent(r.CI95Low), percent(r.CI95High),
+		r.MeanReward, r.MeanSteps, rate(r.EpisodesPerMinute))
+	if r.Errors > 0 {
+		head += "\terrors"
+		row += "\t" + strconv.Itoa(r.Errors)
+	}
+	fmt.Fprintln(tw, head)
+	fmt.Fprintln(tw, row)
+	return tw.Flush()
+}
+
+func percent(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+
+// rate prints a per-minute rate: 312, 41.2, 0.83.
+func rate(f float64) string {
+	switch {
+	case f >= 100:
+		return strconv.FormatFloat(f, 'f', 0, 64)
+	case f >= 10:
+		return strconv.FormatFloat(f, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(f, 'f', 2, 64)
+}
+
+// writeFile writes the report as indented JSON.
+func (r *Report) writeFile(path string) error {
+	b, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode the report: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write the report: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,71 @@
+package evals_test
+
+import (
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pilotkit/pilot/evals"
+)
+
+func TestWilson(t *testing.T) {
+	// Hand-computed: centre (p + z²/2n)/(1 + z²/n), half-width
+	// z·sqrt(p(1-p)/n + z²/4n²)/(1 + z²/n), z = 1.959964.
+	tests := []struct {
+		s, n   int
+		lo, hi float64
+	}{
+		{0, 10, 0, 0.277533},
+		{5, 10, 0.236593, 0.763407},
+		{10, 10, 0.722467, 1},
+		{185, 200, 0.879956, 0.954025},
+		{1, 1, 0.206549, 1},
+		{3, 4, 0.300642, 0.954413},
+		{0, 0, 0, 1}, // no episodes: no information
+	}
+	for _, tt := range tests {
+		lo, hi := evals.Wilson(tt.s, tt.n, evals.Z95)
+		if math.Abs(lo-tt.lo) > 5e-7 || math.Abs(hi-tt.hi) > 5e-7 {
+			t.Errorf("Wilson(%d, %d, Z95) = %.6f, %.6f; want %.6f, %.6f", tt.s, tt.n, lo, hi, tt.lo, tt.hi)
+		}
+	}
+	// The ends are exact.
+	if lo, _ := evals.Wilson(0, 200, evals.Z95); lo != 0 {
+		t.Errorf("Wilson(0, 200) lo = %g, want exactly 0", lo)
+	}
+	if _, hi := evals.Wilson(200, 200, evals.Z95); hi != 1 {
+		t.Errorf("Wilson(200, 200) hi = %g, want exactly 1", hi)
+	}
+}
+
+func TestWriteTable(t *testing.T) {
+	rep := evals.Report{Suite: "shop/test", Episodes: 200, Successes: 185, SuccessRate: 0.925,
+		CI95Low: 0.879956, CI95High: 0.954025, MeanReward: 0.9612, MeanSteps: 11.24, EpisodesPerMinute: 312.4, Duration: time.Minute}
+	tests := []struct {
+		name   string
+		errors int
+		perMin float64
+		want   string
+	}{
+		{"no errors", 0, 312.4, `
+suite      episodes  success  95% CI          mean reward  mean steps  episodes/min
+shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        312
+`},
+		{"errors", 3, 41.25, `
+suite      episodes  success  95% CI          mean reward  mean steps  episodes/min  errors
+shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        41.2          3
+`},
+	}
+	for _, tt := range tests {
+		r := rep
+		r.Errors, r.EpisodesPerMinute = tt.errors, tt.perMin
+		var b strings.Builder
+		if err := r.WriteTable(&b); err != nil {
+			t.Fatal(err)
+		}
+		if got := b.String(); got != tt.want[1:] {
+			t.Errorf("%s: WriteTable =\n%s\nwant\n%s", tt.name, got, tt.want[1:])
+		}
+	}
+}
