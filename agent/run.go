@@ -185,6 +185,7 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 			EnvTime:    t2.Sub(t1),
 			Usage:      d.Usage,
 			Meta:       d.Meta,
+			Info:       st.Info,
 		})
 		rec := &r.traj.Steps[len(r.traj.Steps)-1]
 		t := r.traj

@@ -68,6 +68,9 @@ type StepRecord struct {
 	EnvTime    time.Duration  `json:"env_ns"`
 	Usage      policy.Usage   `json:"usage,omitzero"`
 	Meta       map[string]any `json:"meta,omitempty"`
+	// Info is env.Step.Info: what the env reports beside the observation,
+	// such as the shop's reward breakdown.
+	Info map[string]any `json:"info,omitempty"`
 }
 
 // ObsRecord is what a trajectory keeps of an observation.

@@ -109,7 +109,10 @@ type Step struct {
 	Truncated  bool // a limit outside the task cut it: steps, time
 	// Reason says why the episode ended, when it did.
 	Reason string
-	Info   map[string]any
+	// Info carries what the env reports beside the observation (e.g. a
+	// reward breakdown). Trajectories record it, so its values must
+	// encode as JSON.
+	Info map[string]any
 }
 
 // Done reports whether the episode is over.

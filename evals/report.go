@@ -31,6 +31,9 @@ type Result struct {
 	Duration time.Duration `json:"duration_ns"`
 	// Worker is the worker that played the episode, from 0.
 	Worker int `json:"worker"`
+	// Info is the final step's env.Step.Info, e.g. the shop's reward
+	// breakdown ("breakdown": which constraint failed).
+	Info map[string]any `json:"info,omitempty"`
 }
 
 // status is the word the progress line gives the episode.
