@@ -37,6 +37,7 @@ func (x *shopExpert) ResetEpisode(env.Task) {
 // shopGoal is what the expert understood of the instruction.
 type shopGoal struct {
 	text      string // the instruction, lower case
+	product   string // the part that describes the product, lower case
 	words     []string
 	priceMax  float64 // 0: no ceiling
 	ratingMin float64
@@ -92,6 +93,7 @@ func parseShopInstruction(instr string) shopGoal {
 			product = product[:i]
 		}
 	}
+	g.product = product
 	for _, w := range reWord.FindAllString(product, -1) {
 		w = strings.Trim(w, ".-")
 		if w != "" && !fillers[w] {
@@ -272,6 +274,10 @@ func (x *shopExpert) item(nodes []Node) (Decision, error) {
 	}
 	for _, grp := range optionGroups(nodes) {
 		want := x.goal.pickOption(grp.name, grp.values)
+		if want < 0 && x.goal.asksFor(grp.name) {
+			x.rejected[title] = true
+			return x.back(nodes, fmt.Sprintf("the instruction asks for a %s this item does not come in", grp.name))
+		}
 		if want < 0 || grp.values[want].Checked() {
 			continue
 		}
@@ -333,6 +339,18 @@ func (g shopGoal) pickOption(name string, values []Node) int {
 		}
 	}
 	return best
+}
+
+var reInColor = regexp.MustCompile(`\bin [a-z]`)
+
+// asksFor reports whether the instruction asks for a value of the option
+// group name: "size 10", "capacity 32 oz", "color black" or, for a color,
+// "in black".
+func (g shopGoal) asksFor(name string) bool {
+	if containsPhrase(g.product, name) {
+		return true
+	}
+	return (name == "color" || name == "colour") && reInColor.MatchString(g.product)
 }
 
 // containsPhrase reports whether s contains p between word boundaries.

@@ -102,6 +102,11 @@ func TestShopExpertWalk(t *testing.T) {
 			t.Errorf("step %d: Act = %s, want %s", i, got, s.want)
 		}
 	}
+	// An item that does not come in the asked color is rejected.
+	noBlack := page(`[2] heading "Cee Wireless Earphones" level=1`, `[3] paragraph`, `  StaticText "Price: $19.99"`, `[5] form`, `  [6] group "color"`, `    [7] radio "white"`, `    [8] radio "red"`, `  [10] button "Buy Now"`, `[11] link "< Back to results"`)
+	if got := act(noBlack).String(); got != `click("11")` {
+		t.Errorf("item without the asked color: Act = %s, want click(\"11\")", got)
+	}
 	// An item over the price ceiling is rejected: back to the results.
 	over := page(`[2] heading "Acme Wireless Earphones, Black" level=1`, `[3] paragraph`, `  StaticText "Price: $45.00"`, `[10] button "Buy Now"`, `[11] link "< Back to results"`)
 	if got := act(over).String(); got != `click("11")` {

@@ -24,6 +24,7 @@ type evalFlags struct {
 	suite, split, policy string
 	episodes, workers    int
 	seed                 int64
+	products             int
 	maxSteps             int
 	maxTime, stepTimeout time.Duration
 	runDir               string
@@ -98,7 +99,8 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.episodes, "episodes", 0, "run the first `N` tasks of the suite (0 for all)")
 	fs.IntVar(&f.workers, "workers", 1, "run `N` episodes at once, each worker with its own browser")
 	fs.StringVar(&f.policy, "policy", "", "who chooses the actions: "+policyNames()+" (default the suite's)")
-	fs.Int64Var(&f.seed, "seed", 0, "seed of the suite and of random policies")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the suite (the shop's catalog and tasks) and of random policies")
+	fs.IntVar(&f.products, "products", 0, "catalog size of the shop suite (0: the default, 2000)")
 	fs.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "end an episode, truncated, after this many steps (0 for no limit)")
 	fs.DurationVar(&f.maxTime, "max-time", 0, "end an episode, truncated, after this much wall time (0 for no limit)")
 	fs.DurationVar(&f.stepTimeout, "step-timeout", time.Minute, "fail an episode when one policy call or step takes longer (0 for no limit)")

@@ -18,10 +18,10 @@ func TestEvalUsage(t *testing.T) {
 		args       []string
 		wantStderr string
 	}{
-		{[]string{"eval"}, "--suite is required: one of demo"},
-		{[]string{"eval", "--suite", "nope"}, `unknown suite "nope": want one of demo`},
+		{[]string{"eval"}, "--suite is required: one of shop, demo"},
+		{[]string{"eval", "--suite", "nope"}, `unknown suite "nope": want one of shop, demo`},
 		{[]string{"eval", "--suite", "demo", "--split", "train"}, `suite demo has no split "train": want one of test`},
-		{[]string{"eval", "--suite", "demo", "--policy", "nope"}, `unknown policy "nope": want one of plan, random`},
+		{[]string{"eval", "--suite", "demo", "--policy", "nope"}, `unknown policy "nope": want one of expert, plan, random`},
 		{[]string{"eval", "--suite", "demo", "--workers", "0"}, "--workers 0: want 1 or more"},
 		{[]string{"eval", "--suite", "demo", "--episodes", "-1"}, "--episodes -1: want 0 (all) or more"},
 		{[]string{"eval", "--suite", "demo", "--max-steps", "-1"}, "--max-steps -1"},

@@ -61,12 +61,14 @@ type policyDef struct {
 
 func suiteDefs() []suiteDef {
 	return []suiteDef{
+		{name: "shop", doc: "shopping under constraints in pilot's WebShop-style store (--seed, --products)", splits: []string{"test", "dev", "train"}, policy: "expert", load: loadShop},
 		{name: "demo", doc: "four questions about a small mug shop, served on 127.0.0.1, each with a plan", splits: []string{"test"}, policy: "plan", load: loadDemo},
 	}
 }
 
 func policyDefs() []policyDef {
 	return []policyDef{
+		{name: "expert", doc: "the scripted shop expert: reads the pages, searches, compares, buys", new: newShopExpert},
 		{name: "plan", doc: "replay the action list the suite keeps for each task", new: newPlanPolicy},
 		{name: "random", doc: "pick uniformly among the page's choices, seeded by --seed and the task", new: newRandomPolicy},
 	}

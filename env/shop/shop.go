@@ -57,6 +57,9 @@ type Goal struct {
 	PriceMax   float64           `json:"price_max"`  // US dollars
 	RatingMin  float64           `json:"rating_min"` // 0 when the task sets none
 	Address    Address           `json:"address"`
+	// ShipToMe is set when the instruction says "ship it to me": Address
+	// is then the user's profile address, which the instruction gives.
+	ShipToMe bool `json:"ship_to_me"`
 	// TargetID is a product that satisfies the goal (there may be others).
 	TargetID string `json:"target_id"`
 }
@@ -67,6 +70,9 @@ type Task struct {
 	Split       string `json:"split"` // train, dev or test
 	Instruction string `json:"instruction"`
 	Goal        Goal   `json:"goal"`
+	// Profile is the user's own address (Goal.Address when the task ships
+	// to the user).
+	Profile Address `json:"profile"`
 }
 
 // Purchase is what the agent bought: the item, the options it chose, and

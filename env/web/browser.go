@@ -89,11 +89,23 @@ func launchBrowser(ctx, parent context.Context, o Options) (*browser, error) {
 	} else if _, err := exec.LookPath(path); err != nil {
 		return nil, fmt.Errorf("chrome path %q: %w: %w", path, err, ErrChromeNotFound)
 	}
-	dir, err := os.MkdirTemp("", "pilot-chrome-*") // webtest.ProfilePattern
+	shm := shmDir()
+	base := shm
+	if d := os.Getenv("PILOT_PROFILE_DIR"); d != "" {
+		base = d
+	}
+	dir, err := os.MkdirTemp(base, "pilot-chrome-*") // webtest.ProfilePattern
 	if err != nil {
 		return nil, fmt.Errorf("create the browser's user-data-dir: %w", err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromeFlags...)
+	if shm != "" {
+		// /dev/shm is large enough: let Chromium keep its shared memory
+		// there (chromedp's default moves it to /tmp, which is on disk on
+		// many machines and slows every page down when several browsers
+		// run).
+		opts = append(opts, chromedp.Flag("disable-dev-shm-usage", false))
+	}
 	opts = append(opts,
 		chromedp.ExecPath(path),
 		chromedp.UserDataDir(dir),

@@ -501,6 +501,12 @@
       const check = () => {
         if (t.unloading) return resolve({unloading: true});
         const now = performance.now();
+        // A document that is still being parsed (just after a navigation
+        // committed) is not ready, whatever its mutation clock says.
+        if (document.readyState === 'loading' && now - start < maxMs) {
+          document.addEventListener('DOMContentLoaded', check, {once: true});
+          return;
+        }
         if (t.pending > 0 && now - start < Math.min(netMs, maxMs)) return setTimeout(check, 5);
         const idle = now - t.lastMutation;
         if (t.mutations === mutations || idle >= quietMs || now - start >= maxMs) {

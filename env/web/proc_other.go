@@ -6,3 +6,6 @@ import "os/exec"
 
 // ownProcessGroup is a no-op where process groups do not exist.
 func ownProcessGroup(*exec.Cmd) {}
+
+// shmDir is "" where there is no /dev/shm.
+func shmDir() string { return "" }

@@ -14,3 +14,18 @@ func ownProcessGroup(cmd *exec.Cmd) {
 	}
 	cmd.SysProcAttr.Setpgid = true
 }
+
+// shmDir returns /dev/shm when it is a writable memory file system of at
+// least 1 GiB, else "". Browser profiles and shared memory are faster
+// there than in a temporary directory on disk.
+func shmDir() string {
+	const dir = "/dev/shm"
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return ""
+	}
+	if uint64(st.Bavail)*uint64(st.Bsize) < 1<<30 || syscall.Access(dir, 2 /* W_OK */) != nil {
+		return ""
+	}
+	return dir
+}
