@@ -4,7 +4,7 @@ PKGS    ?= ./...
 BIN     := bin/pilot
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build deps demo test vet bench fuzz clean
+.PHONY: all build deps demo demo-run test vet bench fuzz clean
 
 all: build
 
@@ -14,8 +14,14 @@ deps:
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/pilot
 
-# A short episode in headless Chromium on a page served from cmd/pilot/demosuite.
+# Shop episodes in headless Chromium with the scripted expert, in parallel,
+# then the table: success rate with its 95% interval, reward, steps, speed.
+DEMO_EPISODES ?= 20
 demo: deps build
+	$(BIN) eval --suite shop --split test --episodes $(DEMO_EPISODES) --workers 2
+
+# One episode on the small mug shop, step by step.
+demo-run: deps build
 	$(BIN) run --serve cmd/pilot/demosuite --url /index.html \
 		--task "Find the price of the blue mug and answer with it" \
 		--answer '$$12.50' --policy replay --actions cmd/pilot/demosuite/solve.actions
@@ -32,12 +38,17 @@ test: deps vet
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./env/web/
 	$(GO) test -run '^$$' -bench . ./agent/
+	$(GO) test -run '^$$' -bench 'Search|ResultsPage' -benchtime 2000x ./env/shop/
+	$(GO) test -run '^$$' -bench 'Memory' -benchtime 1x ./env/shop/
 
 # Fuzz every parser of outside input for FUZZTIME each (default 60s).
 FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseAction -fuzztime $(FUZZTIME) ./env/
 	$(GO) test -run '^$$' -fuzz FuzzLoadActions -fuzztime $(FUZZTIME) ./policy/
+	$(GO) test -run '^$$' -fuzz FuzzShopExpert -fuzztime $(FUZZTIME) ./policy/
+	$(GO) test -run '^$$' -fuzz FuzzParseQuery -fuzztime $(FUZZTIME) ./env/shop/
+	$(GO) test -run '^$$' -fuzz FuzzCheckoutForm -fuzztime $(FUZZTIME) ./env/shop/
 
 clean:
 	rm -rf bin

@@ -341,7 +341,7 @@ func (g shopGoal) pickOption(name string, values []Node) int {
 	return best
 }
 
-var reInColor = regexp.MustCompile(`\bin [a-z]`)
+var reInColor = regexp.MustCompile(`(?:^|\s)in [a-z]`)
 
 // asksFor reports whether the instruction asks for a value of the option
 // group name: "size 10", "capacity 32 oz", "color black" or, for a color,

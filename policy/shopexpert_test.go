@@ -135,3 +135,19 @@ func FuzzShopExpert(f *testing.F) {
 		}
 	})
 }
+
+func TestAsksFor(t *testing.T) {
+	for _, c := range []struct {
+		instr, group string
+		want         bool
+	}{
+		{"i want wireless earphones in black, under $30", "color", true},
+		{"coffee makers with built-in grinder, under $40", "color", false},
+		{"running shoes, size 10, under $80", "size", true},
+		{"running shoes, under $80", "size", false},
+	} {
+		if got := parseShopInstruction(c.instr).asksFor(c.group); got != c.want {
+			t.Errorf("asksFor(%q, %q) = %v, want %v", c.instr, c.group, got, c.want)
+		}
+	}
+}
