@@ -531,7 +531,15 @@ func (e *Env) fail(ctx context.Context, what string, err error) error {
 	if cerr := ctx.Err(); cerr != nil {
 		return fmt.Errorf("web: %s: %w", what, cerr)
 	}
-	if !e.b.alive() || (e.ep != nil && e.ep.ctx.Err() != nil) {
+	// chromedp reports a lost connection (wrapping context.Canceled) a moment
+	// before it cancels the browser's context: wait for that moment briefly.
+	if errors.Is(err, context.Canceled) && e.b.alive() {
+		select {
+		case <-e.b.ctx.Done():
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	if !e.b.alive() || (e.ep != nil && e.ep.ctx.Err() != nil) || errors.Is(err, context.Canceled) {
 		gone := fmt.Errorf("%w: chromium exited or the connection to it was lost (%v)", ErrBrowserGone, err)
 		if e.ep != nil {
 			e.ep.dead = gone
