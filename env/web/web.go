@@ -127,6 +127,7 @@ func (o Options) withDefaults() (Options, error) {
 // parallel episodes on separate Envs (one browser each).
 type Env struct {
 	opts Options
+	spec env.Spec // built once: Step validates every action against it
 	// session is the life of the browser: Reset and Step contexts bound
 	// each call, never the browser (a step's deadline must not kill it).
 	session     context.Context
@@ -154,7 +155,7 @@ func New(opts Options) (*Env, error) {
 		}
 	}
 	session, stop := context.WithCancel(context.Background())
-	return &Env{opts: o, session: session, stopSession: stop}, nil
+	return &Env{opts: o, spec: specFor(o), session: session, stopSession: stop}, nil
 }
 
 // Actions is the web action vocabulary.
@@ -176,9 +177,11 @@ func Actions() []env.ActionSpec {
 }
 
 // Spec describes the environment.
-func (e *Env) Spec() env.Spec {
+func (e *Env) Spec() env.Spec { return e.spec }
+
+func specFor(o Options) env.Spec {
 	mod := []string{"text"}
-	if e.opts.Screenshot != "" {
+	if o.Screenshot != "" {
 		mod = append(mod, "image")
 	}
 	return env.Spec{Name: "web", Actions: Actions(), Modalities: mod}
@@ -269,7 +272,7 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 			return env.Observation{}, fmt.Errorf("web: reset: cannot open %s: %s", t.StartURL, res)
 		}
 	}
-	obs, err := e.settleObserve(ctx, -1, 0, false)
+	obs, err := e.settleObserve(ctx, -1, 0, false, "")
 	if err != nil {
 		return env.Observation{}, e.fail(ctx, "reset", err)
 	}
@@ -477,14 +480,11 @@ func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
 		mark = -2 // nothing happened: no need to wait for quiet
 	}
 	t0 := time.Now()
-	obs, err := e.settleObserve(ctx, mark, navBefore, expectNav)
+	obs, err := e.settleObserve(ctx, mark, navBefore, expectNav, actErr)
 	if err != nil {
 		return env.Step{}, e.fail(ctx, "step "+a.String(), err)
 	}
 	e.opts.Logger.Debug("web: step", "action", a.String(), "settle+observe", time.Since(t0))
-	if actErr != "" {
-		obs = withError(obs, actErr)
-	}
 	st.Obs = obs
 	e.ep.done = st.Terminated
 	return st, nil
@@ -660,7 +660,7 @@ func contextGone(err error) bool {
 // the observation. mark is the page's mutation count before the action
 // (-1: wait for any quiet; -2: nothing happened, do not wait). When
 // expectNav is set, a navigation is under way and is waited for first.
-func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav bool) (env.Observation, error) {
+func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav bool, actErr string) (env.Observation, error) {
 	ep := e.ep
 	deadline := time.Now().Add(e.opts.SettleTimeout)
 	snap0, _ := ep.state.snapshot()
@@ -724,13 +724,14 @@ func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav 
 			return env.Observation{}, errors.New("the page helper returned no observation")
 		}
 		e.opts.Logger.Debug("web: settled", "attempts", attempt+1, "dom-wait-ms", r.Waited, "elements", r.Obs.Count)
-		return e.observation(ctx, *r.Obs)
+		return e.observation(ctx, *r.Obs, actErr)
 	}
 }
 
-// observation builds the env.Observation from the page helper's tree, adds
-// notes (refused navigations, dialogs) and the screenshot.
-func (e *Env) observation(ctx context.Context, p pageObs) (env.Observation, error) {
+// observation builds the env.Observation from the page helper's tree, the
+// action's error (first) and the notes (refused navigations, dialogs), and
+// adds the screenshot.
+func (e *Env) observation(ctx context.Context, p pageObs, actErr string) (env.Observation, error) {
 	obs := env.Observation{URL: p.URL, Title: p.Title}
 	for _, c := range p.Choices {
 		obs.Choices = append(obs.Choices, env.Action{Name: c.Name, Args: c.Args})
@@ -741,7 +742,11 @@ func (e *Env) observation(ctx context.Context, p pageObs) (env.Observation, erro
 	if p.ScrollY > 0 {
 		obs.Choices = append(obs.Choices, env.A("scroll", "up"))
 	}
-	obs.Error = strings.Join(e.ep.takeNotes(), "; ")
+	var errs []string
+	if actErr != "" {
+		errs = append(errs, actErr)
+	}
+	obs.Error = strings.Join(append(errs, e.ep.takeNotes()...), "; ")
 	obs.Text = render(p, obs.Error)
 	if e.opts.Screenshot != "" {
 		img, err := e.screenshot(ctx)
@@ -769,26 +774,6 @@ func render(p pageObs, errText string) string {
 		b.WriteString(p.Text)
 	}
 	return b.String()
-}
-
-// withError puts the action's error in front of any notes, in both the
-// Error field and the text.
-func withError(obs env.Observation, msg string) env.Observation {
-	if obs.Error != "" {
-		msg = msg + "; " + obs.Error
-	}
-	old := obs.Error
-	obs.Error = msg
-	if old != "" {
-		obs.Text = strings.Replace(obs.Text, "Error: "+old+"\n", "Error: "+msg+"\n", 1)
-	} else if i := strings.Index(obs.Text, "\n"); i >= 0 {
-		// After the URL and Title lines.
-		if j := strings.Index(obs.Text[i+1:], "\n"); j >= 0 {
-			k := i + 1 + j + 1
-			obs.Text = obs.Text[:k] + "Error: " + msg + "\n" + obs.Text[k:]
-		}
-	}
-	return obs
 }
 
 func (e *Env) screenshot(ctx context.Context) (env.Image, error) {
