@@ -25,6 +25,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pilotkit/pilot/agent"
@@ -143,20 +144,15 @@ func Run(ctx context.Context, s Suite, cfg Config) (*Report, error) {
 		fmt.Fprintf(cfg.Progress, "running %d episodes of %s on %d workers; results in %s\n", len(tasks), s.Name, workers, cfg.RunDir)
 	}
 
-	// The tasks wait in a channel, in suite order; workers take the next
-	// when they are free.
-	jobs := make(chan job, len(tasks))
-	for i, t := range tasks {
-		jobs <- job{index: i, task: t}
-	}
-	close(jobs)
+	// Workers take the next task, in suite order, when they are free.
+	r.tasks = tasks
 
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
-			if err := r.work(wctx, w, jobs); err != nil {
+			if err := r.work(wctx, w); err != nil {
 				r.fail(err)
 				cancel()
 			}
@@ -226,18 +222,15 @@ func checkTaskID(id string) error {
 	return nil
 }
 
-type job struct {
-	index int // in the suite
-	task  env.Task
-}
-
 // runner is the state of one Run that its workers share.
 type runner struct {
 	cfg     Config
 	store   Store
 	total   int
 	start   time.Time
-	idWidth int // of the longest task id, for aligned progress lines
+	idWidth int          // of the longest task id, for aligned progress lines
+	tasks   []env.Task   // the episodes to play, in order
+	next    atomic.Int64 // the index of the next task to hand out
 
 	mu        sync.Mutex
 	results   []indexed
@@ -259,10 +252,10 @@ func (r *runner) fail(err error) {
 	}
 }
 
-// work is one worker: it makes its env, plays jobs until there are none
+// work is one worker: it makes its env, plays tasks until there are none
 // left or ctx is done, and closes the env. It returns what must stop the
 // whole run.
-func (r *runner) work(ctx context.Context, w int, jobs <-chan job) (err error) {
+func (r *runner) work(ctx context.Context, w int) (err error) {
 	e, err := r.cfg.NewEnv(ctx, w)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -280,19 +273,19 @@ func (r *runner) work(ctx context.Context, w int, jobs <-chan job) (err error) {
 			r.mu.Unlock()
 		}
 	}()
-	for j := range jobs {
-		if ctx.Err() != nil {
+	for {
+		i := int(r.next.Add(1) - 1)
+		if i >= len(r.tasks) || ctx.Err() != nil {
 			return nil
 		}
-		res, ok := r.episode(ctx, w, e, j.task)
+		res, ok := r.episode(ctx, w, e, r.tasks[i])
 		if !ok {
 			return nil // cancelled: the episode did not finish
 		}
-		if err := r.record(j.index, res); err != nil {
+		if err := r.record(i, res); err != nil {
 			return err
 		}
 	}
-	return nil
 }
 
 // episode plays one task on e. It reports false when ctx ended it.
