@@ -22,6 +22,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -300,7 +301,7 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task) (
 	}
 	opts := r.cfg.Agent
 	opts.Observers = append(slices.Clip(opts.Observers), agent.NewRecorder(filepath.Join(r.cfg.RunDir, EpisodesDir, task.ID)))
-	traj, err := agent.Run(ctx, e, task, p, opts)
+	traj, err := runGuarded(ctx, e, task, p, opts)
 	if err != nil && ctx.Err() != nil {
 		return Result{}, false
 	}
@@ -316,6 +317,20 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task) (
 	}
 	res.Duration = time.Since(t0)
 	return res, true
+}
+
+// runGuarded is agent.Run that turns a panic of the policy or the env into
+// the episode's error, so that one bad episode does not end the run.
+func runGuarded(ctx context.Context, e env.Env, task env.Task, p policy.Policy, opts agent.Options) (traj *agent.Trajectory, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			if traj == nil {
+				traj = &agent.Trajectory{Task: task}
+			}
+			err = fmt.Errorf("panic in episode %s: %v\n%s", task.ID, v, debug.Stack())
+		}
+	}()
+	return agent.Run(ctx, e, task, p, opts)
 }
 
 // record stores a finished episode's result and prints its progress line.

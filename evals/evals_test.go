@@ -412,3 +412,22 @@ func TestDefaultRunDir(t *testing.T) {
 		}
 	}
 }
+
+// TestPolicyPanics: a policy that panics fails its episode, not the run.
+func TestPolicyPanics(t *testing.T) {
+	cfg, _ := fakeConfig(t, 2)
+	cfg.NewPolicy = func(tk env.Task) (policy.Policy, error) {
+		if tk.ID == "b" {
+			return policy.Func(func(context.Context, policy.Input) (policy.Decision, error) { panic("index out of range") }), nil
+		}
+		return noop(tk)
+	}
+	tasks := []env.Task{task("a", "win", 1), task("b", "win", 1), task("c", "win", 1)}
+	rep, err := evals.Run(t.Context(), evals.Suite{Name: "fake", Tasks: tasks}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Episodes != 3 || rep.Successes != 2 || rep.Errors != 1 || !strings.Contains(rep.Results[1].Error, "panic in episode b: index out of range") {
+		t.Errorf("report = %+v; want 3 episodes, 2 successes, b an error naming the panic", rep)
+	}
+}
