@@ -327,6 +327,7 @@ type ParamType string
 const (
 	String  ParamType = "string"
 	Integer ParamType = "integer" // still carried as text in Action.Args
+	Number  ParamType = "number"  // a finite decimal, carried as text in Action.Args
 	Vector  ParamType = "vector"  // carried in Action.Vec
 )
 
@@ -382,6 +383,11 @@ func (s ActionSpec) Validate(a Action) error {
 				return fmt.Errorf("%s: %s must be an integer, got %q", s.Name, p.Name, arg)
 			}
 		}
+		if p.Type == Number {
+			if f, err := strconv.ParseFloat(strings.TrimSpace(arg), 64); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+				return fmt.Errorf("%s: %s must be a finite number, got %q", s.Name, p.Name, arg)
+			}
+		}
 		if len(p.Enum) > 0 && !slices.Contains(p.Enum, arg) {
 			return fmt.Errorf("%s: %s must be one of %s, got %q", s.Name, p.Name, strings.Join(p.Enum, ", "), arg)
 		}
@@ -414,6 +420,8 @@ func (s ActionSpec) JSONSchema() map[string]any {
 			prop = map[string]any{"type": "array", "items": map[string]any{"type": "number"}}
 		case Integer:
 			prop = map[string]any{"type": "integer"}
+		case Number:
+			prop = map[string]any{"type": "number"}
 		default:
 			prop = map[string]any{"type": "string"}
 		}

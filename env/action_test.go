@@ -241,7 +241,10 @@ var (
 		{Name: "side", Type: String},
 		{Name: "force", Type: Vector, Optional: true},
 	}}
-	noopSpec = ActionSpec{Name: "noop", Doc: "Do nothing."}
+	noopSpec   = ActionSpec{Name: "noop", Doc: "Do nothing."}
+	moveToSpec = ActionSpec{Name: "move_to", Params: []Param{
+		{Name: "x", Type: Number}, {Name: "y", Type: Number}, {Name: "z", Type: Number},
+	}}
 )
 
 func TestActionSpecValidate(t *testing.T) {
@@ -260,6 +263,7 @@ func TestActionSpecValidate(t *testing.T) {
 		{gripSpec, A("grip", "left")},
 		{gripSpec, Action{Name: "grip", Args: []string{"left"}, Vec: []float64{1}}},
 		{noopSpec, A("noop")},
+		{moveToSpec, A("move_to", "0.2", "-1e-2", " 3 ")},
 	}
 	for _, tt := range tests {
 		if err := tt.spec.Validate(tt.a); err != nil {
@@ -287,6 +291,9 @@ func TestActionSpecValidateErrors(t *testing.T) {
 		{moveSpec, A("move_joints", "1"), "takes 0 argument(s)"},
 		{gripSpec, A("grip"), "write grip(side, force?)"},
 		{noopSpec, A("noop", ""), "takes 0 argument(s)"},
+		{moveToSpec, A("move_to", "0.2", "x", "0"), "y must be a finite number"},
+		{moveToSpec, A("move_to", "0.2", "0", "NaN"), "z must be a finite number"},
+		{moveToSpec, A("move_to", "Inf", "0", "0"), "x must be a finite number"},
 	}
 	for _, tt := range tests {
 		err := tt.spec.Validate(tt.a)
@@ -350,6 +357,7 @@ func TestJSONSchema(t *testing.T) {
 		{moveSpec, map[string]string{"targets": "array"}, []string{"targets"}},
 		{gripSpec, map[string]string{"side": "string", "force": "array"}, []string{"side"}},
 		{noopSpec, map[string]string{}, []string{}},
+		{moveToSpec, map[string]string{"x": "number", "y": "number", "z": "number"}, []string{"x", "y", "z"}},
 	}
 	for _, tt := range tests {
 		b, err := json.Marshal(tt.spec.JSONSchema())
