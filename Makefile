@@ -4,12 +4,16 @@ PKGS    ?= ./...
 BIN     := bin/pilot
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
-.PHONY: all build deps demo demo-run test vet bench fuzz clean
+.PHONY: all build deps deps-web demo demo-run test vet bench fuzz clean
 
 all: build
 
 deps:
 	@scripts/deps.sh
+
+# What the demos need: Chromium only.
+deps-web:
+	@scripts/deps.sh chromium
 
 build:
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/pilot
@@ -17,22 +21,26 @@ build:
 # Shop episodes in headless Chromium with the scripted expert, in parallel,
 # then the table: success rate with its 95% interval, reward, steps, speed.
 DEMO_EPISODES ?= 20
-demo: deps build
+demo: deps-web build
 	$(BIN) eval --suite shop --split test --episodes $(DEMO_EPISODES) --workers 2
 
 # One episode on the small mug shop, step by step.
-demo-run: deps build
+demo-run: deps-web build
 	$(BIN) run --serve cmd/pilot/demosuite --url /index.html \
 		--task "Find the price of the blue mug and answer with it" \
 		--answer '$$12.50' --policy replay --actions cmd/pilot/demosuite/solve.actions
 
 vet:
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags gocv ./robot/camera/
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
+# The camera's OpenCV code and tests need the gocv tag (and libopencv-dev,
+# which deps installs); the first build compiles gocv's cgo (~45 s).
 test: deps vet
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(GO) test -race -count=1 -timeout 10m -tags gocv ./robot/camera/...
 
 # Speed targets: see docs/benchmarks.md.
 bench: deps
