@@ -1,0 +1,222 @@
+package sim
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pilotkit/pilot/robot/kin"
+)
+
+// The simulator's world, seen from outside the servo bus: where the cubes
+// are (ground truth for judging a task), arranging them for a task, and
+// the camera. A program holding the *Sim calls the methods; another
+// process uses ControlHandler over HTTP.
+
+// SceneState is the world's ground truth.
+type SceneState struct {
+	Time       float64     `json:"time_s"` // simulated seconds
+	Tip        kin.Vec3    `json:"tip"`    // gripper tip, m
+	Opening    float64     `json:"opening"`
+	Contact    bool        `json:"contact"` // the tip is pressed into the table
+	Cubes      []CubeState `json:"cubes"`
+	Zone       kin.Vec3    `json:"zone"`
+	ZoneRadius float64     `json:"zone_radius"`
+}
+
+// CubeState is one cube.
+type CubeState struct {
+	Name string   `json:"name"`
+	Pos  kin.Vec3 `json:"pos"`
+	Size float64  `json:"size"`
+	Held bool     `json:"held"`
+}
+
+// Arrangement places cubes and the target zone (POST /arrange).
+type Arrangement struct {
+	Cubes      map[string]kin.Vec3 `json:"cubes"`
+	Zone       kin.Vec3            `json:"zone"`
+	ZoneRadius float64             `json:"zone_radius"`
+}
+
+// world returns the simulator's world; the caller holds s.mu.
+func (s *Sim) worldLocked() *World {
+	if w, ok := s.scene.(*World); ok {
+		return w
+	}
+	w := NewWorld()
+	w.Reset(0)
+	s.scene = w
+	w.SetJoints(s.jointsLocked())
+	return w
+}
+
+// Arrange puts the named cubes at their positions (they fall to the table
+// if in the air) and moves the target zone; a cube not named stays.
+func (s *Sim) Arrange(cubes map[string]kin.Vec3, zone kin.Vec3, radius float64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.worldLocked()
+	if radius > 0 {
+		if err := w.SetZone(zone, radius); err != nil {
+			return err
+		}
+	}
+	for _, name := range sortedKeys(cubes) {
+		if err := w.PlaceCube(name, cubes[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sortedKeys(m map[string]kin.Vec3) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	for i := 1; i < len(keys); i++ {
+		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+			keys[j], keys[j-1] = keys[j-1], keys[j]
+		}
+	}
+	return keys
+}
+
+// Scene returns the world's ground truth now.
+func (s *Sim) Scene() SceneState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	w := s.worldLocked()
+	st := SceneState{Time: s.now.Seconds(), Tip: w.Tip(), Opening: w.Opening(), Contact: w.Contact()}
+	for _, c := range w.Cubes() {
+		st.Cubes = append(st.Cubes, CubeState{Name: c.Name, Pos: c.Pos, Size: c.Size, Held: c.Held})
+	}
+	st.Zone, st.ZoneRadius = w.Zone()
+	return st
+}
+
+// Frame renders the simulator's fixed camera (DefaultView).
+func (s *Sim) Frame() image.Image { return s.Render(DefaultView()) }
+
+// Render renders the world from view.
+func (s *Sim) Render(view CameraView) image.Image {
+	img := view.NewImage()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.worldLocked().Render(img, view)
+	return img
+}
+
+// ControlHandler serves the simulator's world over HTTP, for programs in
+// another process than the simulator (bind it to loopback):
+//
+//	GET  /scene      SceneState as JSON
+//	POST /arrange    an Arrangement as JSON
+//	GET  /frame.jpg  the camera, JPEG (?q=1..100, default 85)
+func ControlHandler(s *Sim) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /scene", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(s.Scene())
+	})
+	mux.HandleFunc("POST /arrange", func(w http.ResponseWriter, r *http.Request) {
+		dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+		dec.DisallowUnknownFields()
+		var a Arrangement
+		if err := dec.Decode(&a); err != nil {
+			http.Error(w, "arrange: want a JSON object {\"cubes\": {\"red\": [x, y, z]}, \"zone\": [x, y, 0], \"zone_radius\": r}: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if err := s.Arrange(a.Cubes, a.Zone, a.ZoneRadius); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	})
+	mux.HandleFunc("GET /frame.jpg", func(w http.ResponseWriter, r *http.Request) {
+		q := 85
+		if v := r.URL.Query().Get("q"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 100 {
+				http.Error(w, "q must be a JPEG quality 1..100", http.StatusBadRequest)
+				return
+			}
+			q = n
+		}
+		w.Header().Set("Content-Type", "image/jpeg")
+		w.Header().Set("Cache-Control", "no-store")
+		jpeg.Encode(w, s.Frame(), &jpeg.Options{Quality: q})
+	})
+	return mux
+}
+
+// announcement is the file a running simulator leaves so that commands
+// given only its port find its control address.
+type announcement struct {
+	Port    string `json:"port"`
+	Control string `json:"control"`
+	PID     int    `json:"pid"`
+	Started string `json:"started"`
+}
+
+func announceDir() string {
+	if d := os.Getenv("XDG_RUNTIME_DIR"); d != "" {
+		return filepath.Join(d, "pilot", "sim")
+	}
+	return filepath.Join(os.TempDir(), fmt.Sprintf("pilot-sim-%d", os.Getuid()))
+}
+
+func announceFile(port string) string {
+	if p, err := filepath.EvalSymlinks(port); err == nil {
+		port = p
+	}
+	name := strings.Trim(strings.NewReplacer("/", "-", "\\", "-", ":", "-").Replace(port), "-")
+	return filepath.Join(announceDir(), name+".json")
+}
+
+// Announce records that the simulator serving port has its control server
+// at control (an http:// URL). The returned func removes the record.
+func Announce(port, control string) (func() error, error) {
+	path := announceFile(port)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("sim: announce %s: %w", port, err)
+	}
+	b, _ := json.Marshal(announcement{Port: port, Control: control, PID: os.Getpid(), Started: time.Now().UTC().Format(time.RFC3339)})
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		return nil, fmt.Errorf("sim: announce %s: %w", port, err)
+	}
+	return func() error {
+		if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return nil
+	}, nil
+}
+
+// Lookup returns the control address of the simulator serving port, if a
+// live one announced itself.
+func Lookup(port string) (string, bool) {
+	b, err := os.ReadFile(announceFile(port))
+	if err != nil {
+		return "", false
+	}
+	var a announcement
+	if json.Unmarshal(b, &a) != nil || !strings.HasPrefix(a.Control, "http://") || a.PID <= 0 {
+		return "", false
+	}
+	if p, err := os.FindProcess(a.PID); err != nil || p.Signal(syscall.Signal(0)) != nil {
+		return "", false // a simulator that died without cleaning up
+	}
+	return a.Control, true
+}
