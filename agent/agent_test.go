@@ -76,6 +76,23 @@ func TestRunEnds(t *testing.T) {
 	}
 }
 
+func TestSuccessFromInfo(t *testing.T) {
+	for _, tt := range []struct {
+		plan []string
+		want bool
+	}{{[]string{"inc()", "stop(1)"}, true}, {[]string{"inc()", "stop(3)"}, false}} {
+		c := newCounter()
+		c.shaped = true
+		traj, err := agent.Run(context.Background(), c, task, policy.Replay(acts(tt.plan...)), agent.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if traj.Success != tt.want {
+			t.Errorf("%v: Success = %v (final reward %v), want %v from Info[%q]", tt.plan, traj.Success, traj.Reward, tt.want, env.InfoSuccess)
+		}
+	}
+}
+
 func TestRunRecords(t *testing.T) {
 	var resets []env.Task
 	var inputs []policy.Input

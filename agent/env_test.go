@@ -20,6 +20,7 @@ type counter struct {
 	closed       bool
 
 	images  bool            // observations carry an image
+	shaped  bool            // stop's reward is not 0/1: Info says success
 	sleep   time.Duration   // each Step sleeps this long
 	failAt  int             // Step with this 0-based index fails (-1: never)
 	blockAt int             // Step with this index blocks until ctx is done (-1: never)
@@ -103,6 +104,14 @@ func (c *counter) Step(ctx context.Context, a env.Action) (env.Step, error) {
 		return env.Step{Obs: c.obs("")}, nil
 	case "stop":
 		c.done = true
+		if c.shaped {
+			ok := a.Arg(0) == strconv.Itoa(c.count)
+			r := 0.5 // a right answer with a shaped reward below 1
+			if !ok {
+				r = 1.5 // a wrong one above it
+			}
+			return env.Step{Obs: c.obs(""), Reward: r, Terminated: true, Info: map[string]any{env.InfoSuccess: ok}}, nil
+		}
 		if a.Arg(0) == strconv.Itoa(c.count) {
 			return env.Step{Obs: c.obs(""), Reward: 1, Terminated: true, Reason: "right answer"}, nil
 		}

@@ -284,6 +284,13 @@ func (r *runner) finish(ctx context.Context, err error) error {
 	t := r.traj
 	t.Duration = time.Since(r.start)
 	t.Success = t.Terminated && len(t.Steps) > 0 && t.Reward >= 1
+	if n := len(t.Steps); n > 0 {
+		// An env that shapes its rewards says itself whether the task
+		// succeeded.
+		if v, ok := t.Steps[n-1].Info[env.InfoSuccess].(bool); ok {
+			t.Success = t.Terminated && v
+		}
+	}
 	if err != nil {
 		t.Error = err.Error()
 	}

@@ -40,8 +40,9 @@ type Trajectory struct {
 	Reward   float64 // the last step's reward, 0 when there were no steps
 	Duration time.Duration
 	// Success is Terminated && Reward >= 1: the env ended the task and
-	// its final reward is full marks. Envs that grade with partial rewards
-	// should be judged by Reward instead.
+	// its final reward is full marks; or, when the last step's Info has
+	// env.InfoSuccess (envs with shaped rewards), Terminated and that
+	// verdict.
 	Success bool
 	// Usage sums the policy's usage over the steps.
 	Usage policy.Usage

@@ -115,6 +115,11 @@ type Step struct {
 	Info map[string]any
 }
 
+// InfoSuccess is the Step.Info key (a bool) with which an env whose
+// rewards are shaped says whether the task succeeded; without it, success
+// is a final reward of 1.
+const InfoSuccess = "success"
+
 // Done reports whether the episode is over.
 func (s Step) Done() bool { return s.Terminated || s.Truncated }
 
