@@ -160,11 +160,11 @@ func (c *checker) checkSpec(spec env.Spec) {
 			}
 			params[p.Name] = true
 			switch p.Type {
-			case env.String, env.Integer:
+			case env.String, env.Integer, env.Number:
 			case env.Vector:
 				vectors++
 			default:
-				c.t.Errorf("envtest: Spec() action %q: parameter %q has type %q, want %q, %q or %q", as.Name, p.Name, p.Type, env.String, env.Integer, env.Vector)
+				c.t.Errorf("envtest: Spec() action %q: parameter %q has type %q, want %q, %q, %q or %q", as.Name, p.Name, p.Type, env.String, env.Integer, env.Number, env.Vector)
 			}
 		}
 		if vectors > 1 {

@@ -1,0 +1,131 @@
+package robotenv
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/envtest"
+)
+
+func newFastEnv(t *testing.T, kind string) *Env {
+	t.Helper()
+	ctx := context.Background()
+	rig, err := NewFast(ctx, RigOptions{Seed: 1})
+	if err != nil {
+		t.Fatalf("NewFast: %v", err)
+	}
+	e, err := New(rig, Options{Task: kind})
+	if err != nil {
+		rig.Close()
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { e.Close() })
+	return e
+}
+
+// solve runs the expert on one task and returns the last step.
+func solve(t *testing.T, e *Env, kind string, seed int64) (env.Step, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	obs, err := e.Reset(ctx, env.Task{Seed: seed})
+	if err != nil {
+		t.Fatalf("Reset(seed %d): %v", seed, err)
+	}
+	for i := 1; ; i++ {
+		a, err := Expert(kind, obs)
+		if err != nil {
+			t.Fatalf("Expert: %v", err)
+		}
+		st, err := e.Step(ctx, a)
+		if err != nil {
+			t.Fatalf("seed %d step %d %v: %v", seed, i, a, err)
+		}
+		t.Logf("seed %d step %d %v → reward %.3f err %q info %v", seed, i, a, st.Reward, st.Obs.Error, st.Info)
+		if st.Done() {
+			return st, i
+		}
+		obs = st.Obs
+	}
+}
+
+func TestExpertSolvesReachFast(t *testing.T) {
+	e := newFastEnv(t, Reach)
+	for seed := int64(1); seed <= 5; seed++ {
+		st, n := solve(t, e, Reach, seed)
+		if !st.Terminated || st.Reason != "success" {
+			t.Errorf("reach seed %d: ended %q after %d steps, want success", seed, st.Reason, n)
+		}
+	}
+}
+
+func TestExpertSolvesPickFast(t *testing.T) {
+	e := newFastEnv(t, Pick)
+	for seed := int64(1); seed <= 5; seed++ {
+		st, n := solve(t, e, Pick, seed)
+		if !st.Terminated || st.Reason != "success" {
+			t.Errorf("pick seed %d: ended %q after %d steps, want success", seed, st.Reason, n)
+		}
+	}
+}
+
+func TestContractFast(t *testing.T) {
+	for _, kind := range []string{Reach, Pick} {
+		t.Run(kind, func(t *testing.T) {
+			rig, err := NewFast(context.Background(), RigOptions{Seed: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := New(rig, Options{Task: kind, Images: true})
+			if err != nil {
+				rig.Close()
+				t.Fatal(err)
+			}
+			envtest.Check(t, e, env.Task{Seed: 3})
+		})
+	}
+}
+
+// A cube held for long does not trip the gripper's overload protection:
+// the gripper eases off once it has closed.
+func TestLongHoldKeepsTheCube(t *testing.T) {
+	e := newFastEnv(t, Pick)
+	e.opts.MaxSteps = 200
+	ctx := context.Background()
+	obs, err := e.Reset(ctx, env.Task{Seed: 11})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; obs.State[14] < 0.5; i++ {
+		if i == 10 {
+			t.Fatal("the expert did not grasp the cube in 10 steps")
+		}
+		a, err := Expert(Pick, obs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := e.Step(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs = st.Obs
+	}
+	for i := 0; i < 100; i++ { // 10 s of simulated time
+		st, err := e.Step(ctx, env.A("noop"))
+		if err != nil {
+			t.Fatalf("noop %d while holding: %v", i, err)
+		}
+		if st.Obs.State[14] < 0.5 {
+			t.Fatalf("the cube fell after %d noops (%.1f s): %s", i, float64(i)*DefaultStepTime.Seconds(), st.Obs.Text)
+		}
+	}
+	h, err := e.rig.Arm.Health(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if load := h.Load[5]; load > 20 || load < -20 {
+		t.Errorf("gripper load %.1f%% while holding, want a light grip", load)
+	}
+}

@@ -1,0 +1,280 @@
+package robotenv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"log/slog"
+	"math"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/pilotkit/pilot/robot/arm"
+	"github.com/pilotkit/pilot/robot/camera"
+	"github.com/pilotkit/pilot/robot/feetech"
+	"github.com/pilotkit/pilot/robot/kin"
+	"github.com/pilotkit/pilot/robot/serial"
+	"github.com/pilotkit/pilot/robot/sim"
+)
+
+// Scene is the world around the arm, as far as pilot can see it.
+type Scene interface {
+	// Arrange puts the task's objects in place: a simulator moves them;
+	// on hardware a person is asked to.
+	Arrange(ctx context.Context, kind string, l Layout) error
+	// Look returns where the cubes are and what the gripper holds.
+	Look(ctx context.Context) (Look, error)
+}
+
+// Look is what a Scene sees.
+type Look struct {
+	Cubes map[string]kin.Vec3
+	Held  string // the cube between the fingers, "" for none
+	Known bool   // the positions are measured (a simulator), not assumed
+}
+
+// Rig is what an Env drives: an arm behind its safety layer, a scene and
+// an optional camera.
+type Rig struct {
+	Arm     *arm.Arm
+	Scene   Scene          // nil: no scene (reach needs none)
+	Camera  camera.Camera  // nil: no images
+	Sim     *sim.Sim       // the in-process simulator, when there is one
+	closers []func() error // run in reverse order by Close
+}
+
+// Close turns torque off and releases the bus, the camera and the
+// simulator. It is idempotent.
+func (r *Rig) Close() error {
+	var errs []error
+	for i := len(r.closers) - 1; i >= 0; i-- {
+		errs = append(errs, r.closers[i]())
+	}
+	r.closers = nil
+	return errors.Join(errs...)
+}
+
+// SimCalibration is the calibration of the simulated SO-101: no homing
+// offsets (the simulator's encoders read 2048 in the calibration pose) and
+// ranges at the joint limits of its kinematic model.
+func SimCalibration() arm.Calibration {
+	lim := kin.Limits()
+	c := arm.Calibration{}
+	for i, j := range arm.SO101() {
+		jc := arm.JointCal{ID: int(j.ID)}
+		switch {
+		case j.Gripper:
+			jc.RangeMin, jc.RangeMax = sim.GripperEncoder(0), sim.GripperEncoder(1)
+		case j.FullTurn:
+			jc.RangeMin, jc.RangeMax = 0, arm.Resolution-1
+		default:
+			jc.RangeMin = int(math.Ceil(float64(arm.Center) + lim[i][0]*arm.Resolution/(2*math.Pi)))
+			jc.RangeMax = int(math.Floor(float64(arm.Center) + lim[i][1]*arm.Resolution/(2*math.Pi)))
+		}
+		c[j.Name] = jc
+	}
+	return c
+}
+
+// SimBusTimeout is the bus's reply timeout toward a simulator on a
+// pseudo-terminal: it runs on the same, possibly busy, machine.
+const SimBusTimeout = 200 * time.Millisecond
+
+// RigOptions configure a rig.
+type RigOptions struct {
+	// Seed of the simulator (faults, noise).
+	Seed int64
+	// Calibration of a real arm; nil loads it from CalibrationPath.
+	Calibration arm.Calibration
+	// CalibrationPath is the calibration file of a real arm; "" means
+	// arm.DefaultCalibrationPath("so101_follower").
+	CalibrationPath string
+	// Camera is a gocv camera source for a real arm ("0", a file, a URL);
+	// "" means none.
+	Camera string
+	// Arm options (safety limits); Clock, Watchdog and WriteCalibration
+	// are set by the rig for a simulator.
+	Arm    arm.Options
+	Logger *slog.Logger
+}
+
+// NewFast returns a rig over an in-process simulator: the same servo
+// protocol and physics with no serial port, and simulated time that moves
+// only when the arm waits, so episodes run as fast as the CPU allows and
+// repeat exactly for a seed.
+func NewFast(ctx context.Context, opts RigOptions) (*Rig, error) {
+	s, err := sim.New(sim.Options{Seed: opts.Seed, Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	r := &Rig{Sim: s, closers: []func() error{s.Close}}
+	bus := feetech.NewBus(s.Port(), feetech.Options{Timeout: time.Millisecond, Logger: opts.Logger})
+	ao := opts.Arm
+	ao.Clock, ao.Watchdog, ao.WriteCalibration, ao.Logger = s.Clock(), -1, true, opts.Logger
+	a, err := arm.Open(ctx, bus, SimCalibration(), ao)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.Arm = a
+	r.closers = append(r.closers, a.Close)
+	r.Scene = localScene{s}
+	r.Camera = camera.FromFunc(func(context.Context) (image.Image, error) { return s.Frame(), nil })
+	return r, nil
+}
+
+// Dial returns a rig over the serial port at path: a real arm, or a
+// simulator started with `pilot robot sim` (found by its port, which it
+// announces), whose scene and camera then come from its control address.
+func Dial(ctx context.Context, path string, opts RigOptions) (*Rig, error) {
+	return DialWith(ctx, serial.Open, path, opts)
+}
+
+// DialWith is Dial with a given port opener.
+func DialWith(ctx context.Context, open serial.Opener, path string, opts RigOptions) (*Rig, error) {
+	control, isSim := sim.Lookup(path)
+	cal := opts.Calibration
+	ao := opts.Arm
+	ao.Logger = opts.Logger
+	if isSim {
+		cal = SimCalibration()
+		ao.WriteCalibration = true
+	} else if cal == nil {
+		p := opts.CalibrationPath
+		if p == "" {
+			var err error
+			if p, err = arm.DefaultCalibrationPath("so101_follower"); err != nil {
+				return nil, err
+			}
+		}
+		var err error
+		if cal, err = arm.LoadCalibration(p, arm.SO101()); err != nil {
+			return nil, err
+		}
+	}
+	port, err := open(path, serial.Config{Baud: 1_000_000})
+	if err != nil {
+		return nil, err
+	}
+	bo := feetech.Options{Logger: opts.Logger}
+	if isSim {
+		// The simulator shares the machine's CPUs with us: give it more
+		// than a servo's reply latency before retrying.
+		bo.Timeout = SimBusTimeout
+	}
+	bus := feetech.NewBus(port, bo)
+	r := &Rig{closers: []func() error{bus.Close}}
+	a, err := arm.Open(ctx, bus, cal, ao)
+	if err != nil {
+		r.Close()
+		return nil, err
+	}
+	r.Arm = a
+	r.closers = append(r.closers, a.Close)
+	switch {
+	case isSim:
+		hs := &httpScene{base: control, client: &http.Client{Timeout: 10 * time.Second}}
+		r.Scene = hs
+		r.Camera = camera.FromFunc(hs.frame)
+	case opts.Camera != "":
+		cam, err := camera.Open(ctx, opts.Camera, camera.Options{Logger: opts.Logger})
+		if err != nil {
+			r.Close()
+			return nil, err
+		}
+		r.Camera = cam
+		r.closers = append(r.closers, cam.Close)
+	}
+	return r, nil
+}
+
+// localScene is the in-process simulator's world.
+type localScene struct{ s *sim.Sim }
+
+func (l localScene) Arrange(_ context.Context, kind string, lay Layout) error {
+	return l.s.Arrange(lay.Cubes, lay.Zone, ZoneRadius)
+}
+
+func (l localScene) Look(context.Context) (Look, error) {
+	return lookOf(l.s.Scene()), nil
+}
+
+func lookOf(st sim.SceneState) Look {
+	lk := Look{Cubes: map[string]kin.Vec3{}, Known: true}
+	for _, c := range st.Cubes {
+		lk.Cubes[c.Name] = c.Pos
+		if c.Held {
+			lk.Held = c.Name
+		}
+	}
+	return lk
+}
+
+// httpScene is a simulator in another process, through its control
+// address (see sim.ControlHandler).
+type httpScene struct {
+	base   string
+	client *http.Client
+}
+
+func (h *httpScene) do(ctx context.Context, method, path string, body any, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, h.base+path, rd)
+	if err != nil {
+		return err
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("simulator control at %s: %w (is `pilot robot sim` still running?)", h.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("simulator control %s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
+	}
+	if out == nil {
+		return nil
+	}
+	if img, ok := out.(*image.Image); ok {
+		m, err := jpeg.Decode(io.LimitReader(resp.Body, 16<<20))
+		if err != nil {
+			return fmt.Errorf("simulator frame: %w", err)
+		}
+		*img = m
+		return nil
+	}
+	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out)
+}
+
+func (h *httpScene) Arrange(ctx context.Context, kind string, l Layout) error {
+	return h.do(ctx, http.MethodPost, "/arrange", sim.Arrangement{Cubes: l.Cubes, Zone: l.Zone, ZoneRadius: ZoneRadius}, nil)
+}
+
+func (h *httpScene) Look(ctx context.Context) (Look, error) {
+	var st sim.SceneState
+	if err := h.do(ctx, http.MethodGet, "/scene", nil, &st); err != nil {
+		return Look{}, err
+	}
+	return lookOf(st), nil
+}
+
+func (h *httpScene) frame(ctx context.Context) (image.Image, error) {
+	var img image.Image
+	if err := h.do(ctx, http.MethodGet, "/frame.jpg?"+url.Values{"q": {"90"}}.Encode(), nil, &img); err != nil {
+		return nil, err
+	}
+	return img, nil
+}
