@@ -37,20 +37,26 @@ type runFlags struct {
 	allowDomains             []string
 	browser                  string
 	json, verbose            bool
+	robot                    robotRunFlags
 }
 
 func newRunCmd() *cobra.Command {
 	f := &runFlags{
-		policy:     newChoice("replay", "replay", "random"),
+		policy:     newChoice("replay", "replay", "random", "expert"),
 		screenshot: newChoice("none", "none", "png", "jpeg"),
 		viewport:   viewportValue{W: 1280, H: 800},
 	}
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run one web episode in headless Chromium and print each step",
-		Long: `Run one web episode: open the start URL in headless Chromium, let the
-policy act step by step until it stops or a limit ends the episode, and print
-a line per step and a final "done:" line.
+		Short: "Run one episode, web or robot, and print each step",
+		Long: `Run one episode and print a line per step and a final "done:" line.
+
+The web (the default --env): open the start URL in headless Chromium and let
+the policy act step by step until it stops or a limit ends the episode.
+
+A robot (--env robot:reach or robot:pick): drive an SO-101 arm on --port, a
+real one or a simulator started with ` + "`pilot robot sim`" + `; without --port, a
+simulated arm runs inside pilot. --policy expert solves both tasks.
 
 With --json, the step lines go to stderr and stdout gets one JSON object:
 {"task","url","policy","steps","terminated","truncated","reason","reward",
@@ -61,7 +67,9 @@ browser failed, a bad actions file) exits 1, bad usage 2.`,
 		Example: `  pilot run --serve ./site --url /index.html --actions plan.txt \
       --task "find the code" --answer 4821
   pilot run --url https://example.com --policy random --seed 7 --max-steps 10
-  pilot run --url https://example.com --actions plan.txt --record out --screenshot jpeg --json`,
+  pilot run --url https://example.com --actions plan.txt --record out --screenshot jpeg --json
+  pilot run --env robot:pick --port /dev/pts/3 --policy expert
+  pilot run --env robot:reach --policy expert --seed 4`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.validate(); err != nil {
@@ -92,11 +100,20 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.browser, "browser", "", "attach to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout (step lines go to stderr)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the observation text after the reset and each step")
+	f.robot.register(fs)
 }
 
 // validate checks the flags together, before anything starts.
 func (f *runFlags) validate() error {
+	if f.robot.env.val != "web" {
+		return f.validateRobot()
+	}
+	if f.robot.port != "" {
+		return usagef("--port is for --env robot:reach or robot:pick")
+	}
 	switch {
+	case f.policy.val == "expert":
+		return usagef("--policy expert is the robot tasks' expert: use it with --env robot:reach or robot:pick")
 	case f.policy.val == "replay" && f.actions == "":
 		return usagef("--policy replay needs --actions FILE (one action a line, such as click(\"3\")); or use --policy random")
 	case f.policy.val != "replay" && f.actions != "":
@@ -209,6 +226,9 @@ func (f *runFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 // episode starts the file server and the browser, runs the episode and
 // closes them again (the browser first), filling in res.
 func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.Writer) (err error) {
+	if f.robot.env.val != "web" {
+		return f.robotEpisode(ctx, res, log, stderr)
+	}
 	p, err := f.newPolicy()
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/robotenv"
 	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/policy"
@@ -63,12 +64,14 @@ func suiteDefs() []suiteDef {
 	return []suiteDef{
 		{name: "shop", doc: "shopping under constraints in pilot's WebShop-style store (--seed, --products)", splits: []string{"test", "dev", "train"}, policy: "expert", load: loadShop},
 		{name: "demo", doc: "four questions about a small mug shop, served on 127.0.0.1, each with a plan", splits: []string{"test"}, policy: "plan", load: loadDemo},
+		{name: "robot:reach", doc: "move a simulated SO-101's gripper to a point (fast mode: no serial port, simulated time)", splits: []string{"test", "train"}, policy: "expert", load: loadRobot(robotenv.Reach)},
+		{name: "robot:pick", doc: "put the red cube in the target zone with a simulated SO-101 (fast mode)", splits: []string{"test", "train"}, policy: "expert", load: loadRobot(robotenv.Pick)},
 	}
 }
 
 func policyDefs() []policyDef {
 	return []policyDef{
-		{name: "expert", doc: "the scripted shop expert: reads the pages, searches, compares, buys", new: newShopExpert},
+		{name: "expert", doc: "the scripted expert: the shop's reads the pages, searches, compares, buys; the robot's plans with inverse kinematics", new: newExpert},
 		{name: "plan", doc: "replay the action list the suite keeps for each task", new: newPlanPolicy},
 		{name: "random", doc: "pick uniformly among the page's choices, seeded by --seed and the task", new: newRandomPolicy},
 	}
