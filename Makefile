@@ -48,6 +48,8 @@ bench: deps
 	$(GO) test -run '^$$' -bench . ./agent/
 	$(GO) test -run '^$$' -bench 'Search|ResultsPage' -benchtime 2000x ./env/shop/
 	$(GO) test -run '^$$' -bench 'Memory' -benchtime 1x ./env/shop/
+	$(GO) test -run '^$$' -bench '^BenchmarkCycle$$' -benchtime 3000x ./robot/sim/
+	$(GO) test -run '^$$' -bench 'FastStep' -benchtime 20000x ./env/robotenv/
 
 # Fuzz every parser of outside input for FUZZTIME each (default 60s).
 FUZZTIME ?= 60s
@@ -57,6 +59,17 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzShopExpert -fuzztime $(FUZZTIME) ./policy/
 	$(GO) test -run '^$$' -fuzz FuzzParseQuery -fuzztime $(FUZZTIME) ./env/shop/
 	$(GO) test -run '^$$' -fuzz FuzzCheckoutForm -fuzztime $(FUZZTIME) ./env/shop/
+	$(GO) test -run '^$$' -fuzz FuzzScanFrame -fuzztime $(FUZZTIME) ./robot/feetech/
+	$(GO) test -run '^$$' -fuzz FuzzFrameRoundTrip -fuzztime $(FUZZTIME) ./robot/feetech/
+	$(GO) test -run '^$$' -fuzz FuzzBusReplies -fuzztime $(FUZZTIME) ./robot/feetech/
+	$(GO) test -run '^$$' -fuzz FuzzHandle -fuzztime $(FUZZTIME) ./robot/sim/
+	$(GO) test -run '^$$' -fuzz FuzzArrange -fuzztime $(FUZZTIME) ./robot/sim/
+	$(GO) test -run '^$$' -fuzz FuzzWorld -fuzztime $(FUZZTIME) ./robot/sim/
+	$(GO) test -run '^$$' -fuzz FuzzIK -fuzztime $(FUZZTIME) ./robot/kin/
+	$(GO) test -run '^$$' -fuzz FuzzReadCalibration -fuzztime $(FUZZTIME) ./robot/arm/
+	$(GO) test -run '^$$' -fuzz FuzzParseSource -fuzztime $(FUZZTIME) ./robot/camera/
+	$(GO) test -run '^$$' -fuzz FuzzAdapterHint -fuzztime $(FUZZTIME) ./robot/serial/
+	$(GO) test -run '^$$' -fuzz FuzzParseIDsAndBauds -fuzztime $(FUZZTIME) ./cmd/pilot/
 
 clean:
 	rm -rf bin

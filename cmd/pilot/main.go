@@ -40,7 +40,14 @@ func main() {
 // run runs the pilot command line args and returns the exit code. Commands
 // write their output to stdout; errors and hints go to stderr.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	return runIO(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runIO is run with the input given: interactive commands (pilot robot
+// calibrate) read it.
+func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
+	root.SetIn(stdin)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/envtest"
+	"github.com/pilotkit/pilot/robot/sim"
 )
 
 func newFastEnv(t *testing.T, kind string) *Env {
@@ -127,5 +128,29 @@ func TestLongHoldKeepsTheCube(t *testing.T) {
 	}
 	if load := h.Load[5]; load > 20 || load < -20 {
 		t.Errorf("gripper load %.1f%% while holding, want a light grip", load)
+	}
+}
+
+// A noisy bus (lost and damaged replies) is retried under the arm: the
+// task still succeeds, and the retries are counted.
+func TestPickOnANoisyBus(t *testing.T) {
+	rig, err := NewFast(context.Background(), RigOptions{Seed: 3, Faults: sim.Faults{DropRate: 0.01, CorruptRate: 0.01}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := New(rig, Options{Task: Pick})
+	if err != nil {
+		rig.Close()
+		t.Fatal(err)
+	}
+	defer e.Close()
+	for seed := int64(1); seed <= 3; seed++ {
+		if st, n := solve(t, e, Pick, seed); st.Reason != "success" {
+			t.Errorf("pick seed %d on a noisy bus ended %q after %d steps, want success", seed, st.Reason, n)
+		}
+	}
+	st := rig.Bus.Stats()
+	if st.Retries == 0 || st.Timeouts == 0 || st.Corrupt == 0 {
+		t.Errorf("bus stats %+v: want dropped (timeouts) and corrupt replies retried", st)
 	}
 }

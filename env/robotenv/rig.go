@@ -46,6 +46,7 @@ type Rig struct {
 	Scene   Scene          // nil: no scene (reach needs none)
 	Camera  camera.Camera  // nil: no images
 	Sim     *sim.Sim       // the in-process simulator, when there is one
+	Bus     *feetech.Bus   // the servo bus; its Stats count retries
 	closers []func() error // run in reverse order by Close
 }
 
@@ -90,6 +91,9 @@ const SimBusTimeout = 200 * time.Millisecond
 type RigOptions struct {
 	// Seed of the simulator (faults, noise).
 	Seed int64
+	// Faults injects bus and servo troubles into an in-process simulator
+	// (NewFast).
+	Faults sim.Faults
 	// Calibration of a real arm; nil loads it from CalibrationPath.
 	Calibration arm.Calibration
 	// CalibrationPath is the calibration file of a real arm; "" means
@@ -109,12 +113,13 @@ type RigOptions struct {
 // only when the arm waits, so episodes run as fast as the CPU allows and
 // repeat exactly for a seed.
 func NewFast(ctx context.Context, opts RigOptions) (*Rig, error) {
-	s, err := sim.New(sim.Options{Seed: opts.Seed, Logger: opts.Logger})
+	s, err := sim.New(sim.Options{Seed: opts.Seed, Faults: opts.Faults, Logger: opts.Logger})
 	if err != nil {
 		return nil, err
 	}
 	r := &Rig{Sim: s, closers: []func() error{s.Close}}
-	bus := feetech.NewBus(s.Port(), feetech.Options{Timeout: time.Millisecond, Logger: opts.Logger})
+	bus := feetech.NewBus(s.Port(), feetech.Options{Timeout: time.Millisecond, Retries: 5, Logger: opts.Logger})
+	r.Bus = bus
 	ao := opts.Arm
 	ao.Clock, ao.Watchdog, ao.WriteCalibration, ao.Logger = s.Clock(), -1, true, opts.Logger
 	a, err := arm.Open(ctx, bus, SimCalibration(), ao)
@@ -169,7 +174,7 @@ func DialWith(ctx context.Context, open serial.Opener, path string, opts RigOpti
 		bo.Timeout = SimBusTimeout
 	}
 	bus := feetech.NewBus(port, bo)
-	r := &Rig{closers: []func() error{bus.Close}}
+	r := &Rig{Bus: bus, closers: []func() error{bus.Close}}
 	a, err := arm.Open(ctx, bus, cal, ao)
 	if err != nil {
 		r.Close()

@@ -68,8 +68,8 @@ type Options struct {
 	// moment the instruction is written. 0 (or negative) means the
 	// Feetech SDK's formula with ReplyLatency in place of its 50 ms:
 	// 10 bits per byte at Baud for the instruction, the replies and 3
-	// bytes more, plus ReplyLatency (10.1 ms for a 2-byte read at 1 Mbaud,
-	// 10.9 ms for a sync read of 6×2 bytes).
+	// bytes more, plus ReplyLatency (10.19 ms for a 2-byte read at 1 Mbaud,
+	// 10.65 ms for a sync read of 6×2 bytes).
 	Timeout time.Duration
 	// Retries is how many more attempts follow a timeout, a corrupt reply
 	// or a reply from the wrong servo: 0 means DefaultRetries, negative

@@ -467,7 +467,7 @@ func TestBusFailsAfterRetries(t *testing.T) {
 					t.Errorf("error %q does not contain %q", err, c)
 				}
 			}
-			if got := r.instructions(); got != tt.attempts {
+			if got := r.waitInstructions(tt.attempts); got != tt.attempts {
 				t.Errorf("responder saw %d instructions, want %d attempts", got, tt.attempts)
 			}
 			if got := b.Stats(); got != tt.stats {

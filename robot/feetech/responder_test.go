@@ -32,15 +32,16 @@ type responder struct {
 	master *os.File
 	done   chan struct{}
 
-	mu     sync.Mutex
-	servos map[byte]*testServo
-	fault  fault
-	echo   bool     // write each instruction back first (no direction control)
-	chunk  int      // write answers in pieces of this many bytes (0: at once)
-	baud   int      // answer only while the line runs at this speed (0: any)
-	frames [][]byte // every instruction frame received
-	record bool
-	count  int
+	mu      sync.Mutex
+	servos  map[byte]*testServo
+	fault   fault
+	echo    bool     // write each instruction back first (no direction control)
+	chunk   int      // write answers in pieces of this many bytes (0: at once)
+	baud    int      // answer only while the line runs at this speed (0: any)
+	frames  [][]byte // every instruction frame received
+	record  bool
+	count   int
+	counted chan struct{} // closed and replaced at each instruction
 }
 
 // openTestPTY returns a pollable master and the open slave of a new
@@ -70,7 +71,7 @@ func openTestPTY(t testing.TB) (master, slave *os.File) {
 func newResponder(t testing.TB, ids ...byte) (*responder, string) {
 	t.Helper()
 	master, slave := openTestPTY(t)
-	r := &responder{master: master, done: make(chan struct{}), servos: map[byte]*testServo{}}
+	r := &responder{master: master, done: make(chan struct{}), servos: map[byte]*testServo{}, counted: make(chan struct{})}
 	for _, id := range ids {
 		r.servos[id] = newTestServo(id)
 	}
@@ -142,6 +143,26 @@ func (r *responder) instructions() int {
 	return r.count
 }
 
+// waitInstructions waits until n instruction frames arrived (the bus may
+// return before the responder has read its last instruction) or a
+// generous time passed, and returns the count.
+func (r *responder) waitInstructions(n int) int {
+	timeout := time.After(10 * time.Second)
+	for {
+		r.mu.Lock()
+		count, counted := r.count, r.counted
+		r.mu.Unlock()
+		if count >= n {
+			return count
+		}
+		select {
+		case <-counted:
+		case <-timeout:
+			return count
+		}
+	}
+}
+
 func (r *responder) recorded() [][]byte {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -204,6 +225,8 @@ func (r *responder) answer(f Frame, raw, out []byte) ([]byte, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count++
+	close(r.counted)
+	r.counted = make(chan struct{})
 	if r.record {
 		r.frames = append(r.frames, append([]byte(nil), raw...))
 	}

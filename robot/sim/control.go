@@ -131,11 +131,9 @@ func ControlHandler(s *Sim) http.Handler {
 		json.NewEncoder(w).Encode(s.Scene())
 	})
 	mux.HandleFunc("POST /arrange", func(w http.ResponseWriter, r *http.Request) {
-		dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-		dec.DisallowUnknownFields()
-		var a Arrangement
-		if err := dec.Decode(&a); err != nil {
-			http.Error(w, "arrange: want a JSON object {\"cubes\": {\"red\": [x, y, z]}, \"zone\": [x, y, 0], \"zone_radius\": r}: "+err.Error(), http.StatusBadRequest)
+		a, err := decodeArrangement(io.LimitReader(r.Body, 64<<10))
+		if err != nil {
+			http.Error(w, "arrange: "+err.Error()+`: want {"cubes": {"red": [x, y, z]}, "zone": [x, y, 0], "zone_radius": r} in metres`, http.StatusBadRequest)
 			return
 		}
 		if err := s.Arrange(a.Cubes, a.Zone, a.ZoneRadius); err != nil {
@@ -159,6 +157,48 @@ func ControlHandler(s *Sim) http.Handler {
 		jpeg.Encode(w, s.Frame(), &jpeg.Options{Quality: q})
 	})
 	return mux
+}
+
+// decodeArrangement reads an Arrangement, every point with exactly three
+// finite coordinates.
+func decodeArrangement(r io.Reader) (Arrangement, error) {
+	var raw struct {
+		Cubes      map[string][]float64 `json:"cubes"`
+		Zone       []float64            `json:"zone"`
+		ZoneRadius float64              `json:"zone_radius"`
+	}
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return Arrangement{}, err
+	}
+	point := func(what string, v []float64) (kin.Vec3, error) {
+		var p kin.Vec3
+		if len(v) != 3 {
+			return p, fmt.Errorf("%s has %d coordinates, want 3", what, len(v))
+		}
+		copy(p[:], v)
+		return p, nil
+	}
+	a := Arrangement{Cubes: map[string]kin.Vec3{}, ZoneRadius: raw.ZoneRadius}
+	for name, v := range raw.Cubes {
+		p, err := point("cube "+strconv.Quote(name), v)
+		if err != nil {
+			return Arrangement{}, err
+		}
+		a.Cubes[name] = p
+	}
+	if raw.Zone != nil || raw.ZoneRadius != 0 {
+		p, err := point("zone", raw.Zone)
+		if err != nil {
+			return Arrangement{}, err
+		}
+		if !(raw.ZoneRadius > 0) {
+			return Arrangement{}, fmt.Errorf("zone_radius %v: want more than 0", raw.ZoneRadius)
+		}
+		a.Zone = p
+	}
+	return a, nil
 }
 
 // announcement is the file a running simulator leaves so that commands

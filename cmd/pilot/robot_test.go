@@ -1,0 +1,229 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pilotkit/pilot/robot/arm"
+	"github.com/pilotkit/pilot/robot/sim"
+)
+
+// startSimCmd runs `pilot robot sim --json` in-process until the test ends
+// and returns the pseudo-terminal's path.
+func startSimCmd(t *testing.T, args ...string) string {
+	t.Helper()
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	ctx, cancel := context.WithCancel(context.Background())
+	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, append([]string{"robot", "sim", "--json"}, args...), out, errb) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("pilot robot sim exited %d: %s", code, errb.String())
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("pilot robot sim did not stop within 10s of Ctrl-C")
+		}
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if line, _, ok := strings.Cut(out.String(), "\n"); ok {
+			var v struct{ Port, Control string }
+			if err := json.Unmarshal([]byte(line), &v); err != nil || v.Port == "" {
+				t.Fatalf("pilot robot sim --json printed %q: %v", line, err)
+			}
+			return v.Port
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("pilot robot sim exited %d: %s", code, errb.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatalf("pilot robot sim printed nothing in 10s; stderr: %s", errb.String())
+	return ""
+}
+
+// The README's robot demo: a simulator in one "terminal", the expert in
+// another, over the pseudo-terminal.
+func TestRobotSimAndRunPick(t *testing.T) {
+	port := startSimCmd(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code, out, errs := pilot(ctx, "run", "--env", "robot:pick", "--port", port, "--policy", "expert")
+	if code != 0 {
+		t.Fatalf("pilot run --env robot:pick --port %s = exit %d\nstdout:\n%s\nstderr:\n%s", port, code, out, errs)
+	}
+	if !strings.Contains(out, "done: terminated (success)") || !strings.Contains(out, "close_gripper()") {
+		t.Errorf("pilot run --env robot:pick printed:\n%s\nwant the steps and a success", out)
+	}
+	code, out, errs = pilot(ctx, "robot", "read", "--port", port, "--count", "2", "--hz", "50")
+	if code != 0 || !regexp.MustCompile(`gripper\s+6\s+\d+\s+[\d.]+ %`).MatchString(out) {
+		t.Errorf("pilot robot read = exit %d\n%s\n%s\nwant the joint table with the gripper in percent", code, out, errs)
+	}
+	code, out, errs = pilot(ctx, "robot", "scan", "--port", port, "--ids", "1-8")
+	if code != 0 || strings.Count(out, "777 (STS3215)") != 6 {
+		t.Errorf("pilot robot scan = exit %d\n%s\n%s\nwant six STS3215 servos", code, out, errs)
+	}
+}
+
+func TestRunRobotReachInProcess(t *testing.T) {
+	code, out, errs := pilot(context.Background(), "run", "--env", "robot:reach", "--policy", "expert", "--seed", "4", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var res runResult
+	decodeOne(t, out, &res)
+	if !res.Success || res.Steps < 1 || !strings.HasPrefix(res.Task, "Move the gripper tip") {
+		t.Errorf("pilot run --env robot:reach --json = %+v, want a success", res)
+	}
+}
+
+func TestRobotUsageErrors(t *testing.T) {
+	tests := []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"run", "--env", "robot:pick", "--policy", "random"}, "a robot task has none"},
+		{[]string{"run", "--env", "robot:pick", "--url", "https://example.com", "--policy", "expert"}, "are for the web"},
+		{[]string{"run", "--env", "robot:fly", "--policy", "expert"}, "want one of web, robot:reach, robot:pick"},
+		{[]string{"run", "--port", "/dev/ttyACM0", "--actions", "x"}, "--port is for --env robot"},
+		{[]string{"run", "--policy", "expert", "--url", "https://example.com"}, "robot tasks' expert"},
+		{[]string{"robot", "scan"}, "--port is required"},
+		{[]string{"robot", "scan", "--port", "/dev/null", "--ids", "5-2"}, "want a range low-high"},
+		{[]string{"robot", "scan", "--port", "/dev/null", "--bauds", "fast"}, "not a baud rate"},
+		{[]string{"robot", "read", "--port", "/dev/null", "--hz", "0"}, "--hz 0"},
+		{[]string{"robot", "sim", "--control", "0.0.0.0:0"}, "loopback only"},
+		{[]string{"robot", "sim", "--drop-rate", "2"}, "DropRate = 2"},
+		{[]string{"robot", "bogus"}, "unknown command"},
+	}
+	for _, tt := range tests {
+		code, _, errs := pilot(context.Background(), tt.args...)
+		if code != 2 || !strings.Contains(errs, tt.msg) {
+			t.Errorf("pilot %s = exit %d, stderr %q; want exit 2 with %q", strings.Join(tt.args, " "), code, errs, tt.msg)
+		}
+	}
+}
+
+func TestRobotPortErrors(t *testing.T) {
+	code, _, errs := pilot(context.Background(), "robot", "read", "--port", "/dev/ttyNOPE0", "--count", "1")
+	if code != 1 || !strings.Contains(errs, "/dev/ttyNOPE0") {
+		t.Errorf("pilot robot read on a missing port = exit %d, %q; want exit 1 naming the port", code, errs)
+	}
+	code, _, errs = pilot(context.Background(), "run", "--env", "robot:reach", "--port", "/dev/ttyNOPE0", "--policy", "expert", "--calibration", "testdata/none.json")
+	if code != 1 || !strings.Contains(errs, "pilot robot calibrate") {
+		t.Errorf("pilot run on a real port without a calibration = exit %d, %q; want exit 1 pointing to pilot robot calibrate", code, errs)
+	}
+}
+
+// pilot robot calibrate, answered at its prompts while the "hand" moves
+// the simulated arm.
+func TestRobotCalibrate(t *testing.T) {
+	s, err := sim.New(sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := s.ServePTY(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	inR, inW := io.Pipe()
+	defer inW.Close()
+	out := &lockedBuffer{}
+	path := t.TempDir() + "/cal.json"
+	done := make(chan int, 1)
+	errb := &lockedBuffer{}
+	go func() {
+		done <- runIO(ctx, []string{"robot", "calibrate", "--port", p.Path(), "--out", path}, inR, out, errb)
+	}()
+	waitFor := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(out.String(), what) {
+			if time.Now().After(deadline) {
+				t.Fatalf("calibrate never printed %q; stdout:\n%s\nstderr:\n%s", what, out.String(), errb.String())
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor("press Enter")
+	s.SetEncoders([6]int{2100, 2000, 2048, 2300, 1000, 2200})
+	fmt.Fprintln(inW)
+	waitFor("Press Enter when done")
+	for _, e := range [][6]int{{1500, 1100, 1000, 1200, 10, 2050}, {2800, 3000, 3000, 3100, 4000, 3300}} {
+		s.SetEncoders(e)
+		time.Sleep(100 * time.Millisecond)
+	}
+	fmt.Fprintln(inW)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("calibrate exit %d: %s", code, errb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("calibrate did not finish")
+	}
+	cal, err := arm.LoadCalibration(path, arm.SO101())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cal["shoulder_pan"]; c.HomingOffset != 2100-2047 || c.RangeMin != 1500-53 || c.RangeMax != 2800-53 {
+		t.Errorf("shoulder_pan calibration = %+v, want offset 53, range 1447..2747", c)
+	}
+}
+
+func TestParseIDs(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []byte
+	}{
+		{"1-6", []byte{1, 2, 3, 4, 5, 6}},
+		{"3", []byte{3}},
+		{"1,3, 5-6,3", []byte{1, 3, 5, 6}},
+		{"0-0", []byte{0}},
+	}
+	for _, tt := range tests {
+		got, err := parseIDs(tt.in)
+		if err != nil || string(got) != string(tt.want) {
+			t.Errorf("parseIDs(%q) = %v, %v; want %v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "a", "1-", "-3", "6-1", "1-300", "253", "1,,2"} {
+		if got, err := parseIDs(bad); err == nil {
+			t.Errorf("parseIDs(%q) = %v, want an error", bad, got)
+		}
+	}
+}
+
+func FuzzParseIDsAndBauds(f *testing.F) {
+	for _, s := range []string{"1-20", "1,2,3", "all", "1000000,57600", "0-252", "-1", "9999999999999999999"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if ids, err := parseIDs(s); err == nil {
+			if len(ids) == 0 || len(ids) > 253 {
+				t.Fatalf("parseIDs(%q) = %d IDs", s, len(ids))
+			}
+		}
+		if bauds, err := parseBauds(s); err == nil {
+			for _, b := range bauds {
+				if b <= 0 {
+					t.Fatalf("parseBauds(%q) = %v", s, bauds)
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,88 @@
+package sim_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"image/jpeg"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/pilotkit/pilot/robot/kin"
+	"github.com/pilotkit/pilot/robot/sim"
+)
+
+func TestControlHandler(t *testing.T) {
+	s, err := sim.New(sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	h := sim.ControlHandler(s)
+	do := func(method, path, body string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(method, path, strings.NewReader(body)))
+		return rec
+	}
+	rec := do(http.MethodPost, "/arrange", `{"cubes": {"red": [0.15, 0.05, 0.2]}, "zone": [0.12, -0.05, 0], "zone_radius": 0.04}`)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("POST /arrange = %d %s", rec.Code, rec.Body)
+	}
+	var st sim.SceneState
+	rec = do(http.MethodGet, "/scene", "")
+	if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil {
+		t.Fatalf("GET /scene = %s: %v", rec.Body, err)
+	}
+	var red *sim.CubeState
+	for i := range st.Cubes {
+		if st.Cubes[i].Name == "red" {
+			red = &st.Cubes[i]
+		}
+	}
+	if red == nil || red.Pos.Dist(kin.Vec3{0.15, 0.05, red.Size / 2}) > 1e-9 {
+		t.Errorf("red cube after arranging it 0.2 m up = %+v, want it fallen onto the table at (0.15, 0.05)", red)
+	}
+	if st.Zone != (kin.Vec3{0.12, -0.05, 0}) || st.ZoneRadius != 0.04 {
+		t.Errorf("zone = %v r %v, want (0.12, -0.05, 0) r 0.04", st.Zone, st.ZoneRadius)
+	}
+	rec = do(http.MethodGet, "/frame.jpg?q=70", "")
+	if img, err := jpeg.Decode(bytes.NewReader(rec.Body.Bytes())); err != nil || img.Bounds().Dx() != 320 {
+		t.Errorf("GET /frame.jpg: %v, want a 320-pixel-wide JPEG", err)
+	}
+	for _, bad := range []struct{ method, path, body string }{
+		{http.MethodPost, "/arrange", `{"cubes": {"purple": [0.1, 0, 0]}}`},
+		{http.MethodPost, "/arrange", `{"cubes": {"red": [0.1, 0]}}`},
+		{http.MethodPost, "/arrange", `{"zone": [0.1, 0, 0], "zone_radius": -1, "extra": 1}`},
+		{http.MethodPost, "/arrange", `not json`},
+		{http.MethodGet, "/frame.jpg?q=0", ""},
+	} {
+		if rec := do(bad.method, bad.path, bad.body); rec.Code != http.StatusBadRequest {
+			t.Errorf("%s %s %s = %d, want 400", bad.method, bad.path, bad.body, rec.Code)
+		}
+	}
+}
+
+func FuzzArrange(f *testing.F) {
+	f.Add(`{"cubes": {"red": [0.15, 0.05, 0.2]}, "zone": [0.12, -0.05, 0], "zone_radius": 0.04}`)
+	f.Add(`{"cubes": {"blue": [1e308, -1e308, 0]}}`)
+	f.Add(`{"zone": [0, 0, 0], "zone_radius": 1e-300}`)
+	s, err := sim.New(sim.Options{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := sim.ControlHandler(s)
+	f.Fuzz(func(t *testing.T, body string) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodPost, "/arrange", strings.NewReader(body)))
+		if rec.Code != http.StatusOK && rec.Code != http.StatusBadRequest {
+			t.Fatalf("POST /arrange %q = %d, want 200 or 400", body, rec.Code)
+		}
+		st := s.Scene()
+		for _, c := range st.Cubes {
+			if !c.Pos.IsFinite() {
+				t.Fatalf("after %q the %s cube is at %v", body, c.Name, c.Pos)
+			}
+		}
+	})
+}
