@@ -36,6 +36,9 @@ const (
 	DefaultMoveTime  = 4 * time.Second
 	// Speed of the tip along a move_to line, m/s.
 	DefaultTipSpeed = 0.25
+	// Speeds of the joints' and the gripper's setpoints.
+	DefaultJointSpeed   = 120 // degrees/s
+	DefaultGripperSpeed = 250 // percent/s
 )
 
 // Options configure an Env.
@@ -57,6 +60,10 @@ type Options struct {
 	MoveTime time.Duration
 	// TipSpeed is the tip's speed along move_to's straight line, m/s.
 	TipSpeed float64
+	// JointSpeed (degrees/s) and GripperSpeed (percent/s) pace
+	// move_joints, the grippers, home and noop: their setpoints move no
+	// faster. 0 means DefaultJointSpeed and DefaultGripperSpeed.
+	JointSpeed, GripperSpeed float64
 }
 
 // Env is a robot task over a Rig. It is not safe for concurrent use.
@@ -100,6 +107,12 @@ func New(rig *Rig, opts Options) (*Env, error) {
 	}
 	if opts.TipSpeed == 0 {
 		opts.TipSpeed = DefaultTipSpeed
+	}
+	if opts.JointSpeed == 0 {
+		opts.JointSpeed = DefaultJointSpeed
+	}
+	if opts.GripperSpeed == 0 {
+		opts.GripperSpeed = DefaultGripperSpeed
 	}
 	e := &Env{rig: rig, opts: opts, spec: Spec(opts.Task)}
 	q, err := kin.IK(homeTip, -math.Pi/2, kin.Joints{})
@@ -291,23 +304,60 @@ func (e *Env) jointNames() string {
 func (e *Env) moveJoints(ctx context.Context, goal []float64, d time.Duration, settle bool) ([]arm.Clamp, error) {
 	goal = append([]float64(nil), goal...)
 	lo, hi := e.rig.Arm.Limits()
+	var clamps []arm.Clamp
+	seen := map[string]bool{}
+	joints := e.rig.Arm.Joints()
 	for i := range goal {
-		goal[i] = math.Min(math.Max(goal[i], lo[i]), hi[i])
+		// The setpoint stays inside the limits (the arm would clamp each
+		// command anyway); report it as the arm does.
+		if g := math.Min(math.Max(goal[i], lo[i]), hi[i]); g != goal[i] {
+			clamps = append(clamps, arm.Clamp{Joint: joints[i].Name, Requested: goal[i], Sent: g, Why: "calibrated range"})
+			seen[joints[i].Name+"calibrated range"] = true
+			goal[i] = g
+		}
 	}
 	e.goal = goal
 	clk := e.rig.Arm.Clock()
-	end := clk.Now() + d
-	var clamps []arm.Clamp
+	period := time.Duration(float64(time.Second) / e.opts.ControlHz)
+	dt := period.Seconds()
+	start := clk.Now()
+	end := start + d
+	var sp []float64 // the setpoint, moving toward goal at the joint speed
 	var prev []int
 	still := 0
-	_, err := e.rig.Arm.Loop(ctx, e.opts.ControlHz, func(s arm.State) ([]float64, error) {
+	for i := 0; ; i++ {
 		if clk.Now() >= end {
-			return nil, arm.ErrDone
+			return clamps, nil
+		}
+		if sp == nil {
+			st, err := e.rig.Arm.Read(ctx)
+			if err != nil {
+				return clamps, err
+			}
+			sp = append([]float64(nil), st.Pos...)
+		}
+		for j := range sp {
+			v := e.opts.JointSpeed
+			if j == len(sp)-1 {
+				v = e.opts.GripperSpeed
+			}
+			sp[j] += math.Max(-v*dt, math.Min(v*dt, goal[j]-sp[j]))
+		}
+		res, err := e.rig.Arm.Step(ctx, sp)
+		if err != nil {
+			return clamps, err
+		}
+		for _, c := range res.Clamps {
+			if !seen[c.Joint+c.Why] {
+				seen[c.Joint+c.Why] = true
+				clamps = append(clamps, c)
+			}
 		}
 		if settle {
+			s := res.State
 			near := true
-			for i := range goal {
-				if math.Abs(s.Pos[i]-goal[i]) > 1.0 {
+			for j := range goal {
+				if math.Abs(s.Pos[j]-goal[j]) > 1.0 {
 					near = false
 				}
 			}
@@ -318,12 +368,14 @@ func (e *Env) moveJoints(ctx context.Context, goal []float64, d time.Duration, s
 			}
 			prev = append(prev[:0], s.Raw...)
 			if (near && still >= 2) || still >= 8 {
-				return nil, arm.ErrDone
+				return clamps, nil
 			}
 		}
-		return goal, nil
-	})
-	return clamps, err
+		next := start + time.Duration(i+1)*period
+		if err := clk.Sleep(ctx, next-clk.Now()); err != nil {
+			return clamps, err
+		}
+	}
 }
 
 // gripSqueeze is how far past a held object's width (percent) the gripper

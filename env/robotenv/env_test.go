@@ -7,6 +7,7 @@ import (
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/envtest"
+	"github.com/pilotkit/pilot/robot/arm"
 	"github.com/pilotkit/pilot/robot/sim"
 )
 
@@ -152,5 +153,43 @@ func TestPickOnANoisyBus(t *testing.T) {
 	st := rig.Bus.Stats()
 	if st.Retries == 0 || st.Timeouts == 0 || st.Corrupt == 0 {
 		t.Errorf("bus stats %+v: want dropped (timeouts) and corrupt replies retried", st)
+	}
+}
+
+// move_joints goes through the safety layer: a target past a joint's limit
+// is clamped (and reported), and a step moves no faster than JointSpeed.
+func TestMoveJointsIsPacedAndClamped(t *testing.T) {
+	e := newFastEnv(t, Reach)
+	ctx := context.Background()
+	obs, err := e.Reset(ctx, env.Task{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := append([]float64(nil), obs.State[:6]...)
+	target[0] = 500 // far past shoulder_pan's limit
+	st, err := e.Step(ctx, env.Action{Name: "move_joints", Vec: target})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := st.Obs.State[0] - obs.State[0]
+	if max := DefaultJointSpeed * DefaultStepTime.Seconds() * 1.1; moved <= 0 || moved > max {
+		t.Errorf("shoulder_pan moved %.1f° in one 0.1 s step, want (0, %.1f°]", moved, max)
+	}
+	clamps, _ := st.Info["clamps"].([]arm.Clamp)
+	found := false
+	for _, c := range clamps {
+		found = found || (c.Joint == "shoulder_pan" && c.Why == "calibrated range")
+	}
+	if !found {
+		t.Errorf("Info[clamps] = %v, want shoulder_pan clamped to its calibrated range", st.Info["clamps"])
+	}
+	_, hi := e.rig.Arm.Limits()
+	for i := 0; i < 40; i++ {
+		if st, err = e.Step(ctx, env.Action{Name: "move_joints", Vec: target}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := st.Obs.State[0]; got > hi[0]+0.1 {
+		t.Errorf("shoulder_pan reached %.1f°, past its limit %.1f°", got, hi[0])
 	}
 }
