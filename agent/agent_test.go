@@ -93,6 +93,30 @@ func TestSuccessFromInfo(t *testing.T) {
 	}
 }
 
+// A run budget is shared: the second episode starts with what the first
+// spent, and ends when the two together reach it.
+func TestRunBudget(t *testing.T) {
+	b := &agent.Budget{MaxCostUSD: 0.10}
+	p := always(env.A("inc"), policy.Usage{CostUSD: 0.02, PromptTokens: 10})
+	first, err := agent.Run(context.Background(), newCounter(), task, p, agent.Options{MaxSteps: 3, RunBudget: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Steps) != 3 || first.Reason != "step limit 3 reached" {
+		t.Fatalf("first episode: %d steps, %q; want 3 steps, the step limit", len(first.Steps), first.Reason)
+	}
+	second, err := agent.Run(context.Background(), newCounter(), task, p, agent.Options{MaxSteps: 10, RunBudget: b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(second.Steps) != 2 || !second.Truncated || !strings.HasPrefix(second.Reason, "run cost budget $0.1 spent") {
+		t.Errorf("second episode: %d steps, truncated %v, %q; want 2 steps, truncated by the run budget", len(second.Steps), second.Truncated, second.Reason)
+	}
+	if s := b.Spent(); s.PromptTokens != 50 {
+		t.Errorf("Budget.Spent() = %+v, want 50 prompt tokens over 5 steps", s)
+	}
+}
+
 func TestRunRecords(t *testing.T) {
 	var resets []env.Task
 	var inputs []policy.Input

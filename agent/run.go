@@ -52,6 +52,9 @@ type Options struct {
 	// policy's summed Usage reaches them. 0 means no limit.
 	MaxTokens  int
 	MaxCostUSD float64
+	// RunBudget, shared by the episodes of a run, ends them all,
+	// truncated, once their policies together spent it. Nil: none.
+	RunBudget *Budget
 	// PolicyName is recorded in the trajectory.
 	PolicyName string
 	// DropObsText leaves observation text out of the records (their
@@ -192,6 +195,9 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 		t.Return += st.Reward
 		t.Reward = st.Reward
 		t.Usage = t.Usage.Add(d.Usage)
+		if r.opts.RunBudget != nil {
+			r.opts.RunBudget.Add(d.Usage)
+		}
 		t.Terminated, t.Truncated, t.Reason = st.Terminated, st.Truncated, st.Reason
 		history = append(history, policy.Turn{Action: d.Action, Error: st.Obs.Error, Reward: st.Reward})
 		obs = st.Obs
@@ -218,6 +224,8 @@ func (r *runner) budgetSpent(i int) bool {
 		t.Reason = fmt.Sprintf("token budget %d spent (%d tokens used)", r.opts.MaxTokens, t.Usage.Tokens())
 	case r.opts.MaxCostUSD > 0 && t.Usage.CostUSD >= r.opts.MaxCostUSD:
 		t.Reason = fmt.Sprintf("cost budget $%.4g spent ($%.4g used)", r.opts.MaxCostUSD, t.Usage.CostUSD)
+	case r.opts.RunBudget != nil && r.opts.RunBudget.exhausted() != "":
+		t.Reason = r.opts.RunBudget.exhausted()
 	default:
 		return false
 	}
