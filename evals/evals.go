@@ -307,6 +307,7 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task) (
 	}
 	res.Success, res.Reward, res.Return = traj.Success, traj.Reward, traj.Return
 	res.Steps = len(traj.Steps)
+	res.Tokens, res.CostUSD = traj.Usage.Tokens(), traj.Usage.CostUSD
 	res.Terminated, res.Truncated, res.Reason = traj.Terminated, traj.Truncated, traj.Reason
 	if n := len(traj.Steps); n > 0 {
 		res.Info = traj.Steps[n-1].Info

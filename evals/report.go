@@ -31,6 +31,10 @@ type Result struct {
 	Duration time.Duration `json:"duration_ns"`
 	// Worker is the worker that played the episode, from 0.
 	Worker int `json:"worker"`
+	// Tokens and CostUSD are what the policy's model used (0 for a
+	// policy without one).
+	Tokens  int     `json:"tokens,omitempty"`
+	CostUSD float64 `json:"cost_usd,omitempty"`
 	// Info is the final step's env.Step.Info, e.g. the shop's reward
 	// breakdown ("breakdown": which constraint failed).
 	Info map[string]any `json:"info,omitempty"`
@@ -69,6 +73,9 @@ type Report struct {
 	CI95High    float64 `json:"ci95_high"`
 	MeanReward  float64 `json:"mean_reward"`
 	MeanSteps   float64 `json:"mean_steps"`
+	// Tokens and CostUSD sum the episodes' model usage.
+	Tokens  int     `json:"tokens"`
+	CostUSD float64 `json:"cost_usd"`
 	// EpisodesPerMinute is Episodes over the wall time of the whole run.
 	EpisodesPerMinute float64       `json:"episodes_per_minute"`
 	Duration          time.Duration `json:"duration_ns"`
@@ -92,6 +99,8 @@ func newReport(suite string, results []Result, wall time.Duration) *Report {
 		}
 		reward += r.Reward
 		steps += float64(r.Steps)
+		rep.Tokens += r.Tokens
+		rep.CostUSD += r.CostUSD
 	}
 	rep.CI95Low, rep.CI95High = Wilson(rep.Successes, rep.Episodes, Z95)
 	if n := float64(rep.Episodes); n > 0 {
@@ -134,13 +143,19 @@ func Wilson(successes, n int, z float64) (lo, hi float64) {
 //	suite      episodes  success  95% CI          mean reward  mean steps  episodes/min
 //	shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        312
 //
-// with an errors column when some episodes failed to run.
+// with tokens and cost columns when a model was used (the totals, and the
+// mean tokens per episode), and an errors column when some episodes
+// failed to run.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := "suite\tepisodes\tsuccess\t95% CI\tmean reward\tmean steps\tepisodes/min"
 	row := fmt.Sprintf("%s\t%d\t%s\t[%s, %s]\t%.3f\t%.1f\t%s",
 		r.Suite, r.Episodes, percent(r.SuccessRate), percent(r.CI95Low), percent(r.CI95High),
 		r.MeanReward, r.MeanSteps, rate(r.EpisodesPerMinute))
+	if r.Tokens > 0 || r.CostUSD > 0 {
+		head += "\ttokens\ttokens/episode\tcost"
+		row += fmt.Sprintf("\t%d\t%.0f\t$%.4f", r.Tokens, float64(r.Tokens)/float64(max(1, r.Episodes)), r.CostUSD)
+	}
 	if r.Errors > 0 {
 		head += "\terrors"
 		row += "\t" + strconv.Itoa(r.Errors)

@@ -46,20 +46,26 @@ func TestWriteTable(t *testing.T) {
 		name   string
 		errors int
 		perMin float64
+		tokens int
+		cost   float64
 		want   string
 	}{
-		{"no errors", 0, 312.4, `
+		{"no errors", 0, 312.4, 0, 0, `
 suite      episodes  success  95% CI          mean reward  mean steps  episodes/min
 shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        312
 `},
-		{"errors", 3, 41.25, `
+		{"errors", 3, 41.25, 0, 0, `
 suite      episodes  success  95% CI          mean reward  mean steps  episodes/min  errors
 shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        41.2          3
+`},
+		{"a model", 0, 41.25, 1234567, 3.456789, `
+suite      episodes  success  95% CI          mean reward  mean steps  episodes/min  tokens   tokens/episode  cost
+shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        41.2          1234567  6173            $3.4568
 `},
 	}
 	for _, tt := range tests {
 		r := rep
-		r.Errors, r.EpisodesPerMinute = tt.errors, tt.perMin
+		r.Errors, r.EpisodesPerMinute, r.Tokens, r.CostUSD = tt.errors, tt.perMin, tt.tokens, tt.cost
 		var b strings.Builder
 		if err := r.WriteTable(&b); err != nil {
 			t.Fatal(err)
