@@ -49,6 +49,7 @@ type LLMPolicy struct {
 
 	mu       sync.Mutex
 	noImages bool // the model refused images once: stop sending them
+	noTools  bool // the model refused tools once: ask for text
 }
 
 // LLM returns a policy that asks m for each action: the prompt carries the
@@ -76,7 +77,11 @@ func LLM(m Model, opts LLMOptions) *LLMPolicy {
 // Model returns the policy's model.
 func (p *LLMPolicy) Model() Model { return p.m }
 
-func (p *LLMPolicy) useTools() bool { return p.info.Tools && !p.opts.NoTools }
+func (p *LLMPolicy) useTools() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.info.Tools && !p.opts.NoTools && !p.noTools
+}
 
 func (p *LLMPolicy) useImages() bool {
 	p.mu.Lock()
@@ -106,6 +111,18 @@ func (p *LLMPolicy) Act(ctx context.Context, in Input) (Decision, error) {
 		resp, err := p.generate(ctx, &req, meta)
 		if resp != nil {
 			d.Usage = d.Usage.Add(resp.Usage)
+		}
+		if errors.Is(err, ErrNoTools) && len(req.Tools) > 0 {
+			// The server takes no tools: ask for text actions from now on.
+			p.mu.Lock()
+			p.noTools = true
+			p.mu.Unlock()
+			d2, err2 := p.Act(ctx, in)
+			d2.Usage = d2.Usage.Add(d.Usage)
+			if d2.Meta != nil {
+				d2.Meta["tools_refused"] = err.Error()
+			}
+			return d2, err2
 		}
 		if err != nil {
 			if len(repairs) > 0 {

@@ -329,3 +329,22 @@ func FuzzParseVerdict(f *testing.F) {
 		}
 	})
 }
+
+func TestLLMModelRefusesTools(t *testing.T) {
+	m := &scripted{info: policy.ModelInfo{Name: "m", Tools: true}, answers: []func(policy.Request) (*policy.Response, error){
+		func(policy.Request) (*policy.Response, error) {
+			return nil, &policy.APIError{Provider: "test", Status: 400, Message: "llama3 does not support tools", Err: policy.ErrNoTools}
+		},
+		text("Action: click(3)"),
+	}}
+	d, err := policy.LLM(m, policy.LLMOptions{}).Act(context.Background(), webInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Action.Equal(env.A("click", "3")) || d.Meta["tools_refused"] == nil {
+		t.Errorf("Act = %v, meta %v; want click(3) and the refusal recorded", d.Action, d.Meta)
+	}
+	if req := m.reqs[1]; req.Tools != nil || !strings.Contains(req.Messages[0].Text(), "Action: ") {
+		t.Errorf("the retry still offered tools or did not ask for a text action")
+	}
+}
