@@ -528,7 +528,7 @@ func idList(ids []byte) string {
 }
 
 func (t *txn) invalid(format string, args ...any) error {
-	return fmt.Errorf("feetech: %s: %s: %w", t, fmt.Sprintf(format, args...), ErrInvalidArgument)
+	return fmt.Errorf("feetech: %s: %s: %w", t.String(), fmt.Sprintf(format, args...), ErrInvalidArgument)
 }
 
 func checkID(t *txn, id byte, broadcastOK bool) error {
@@ -607,7 +607,7 @@ func replyTimeout(baud, sent, reply int) time.Duration {
 // retrying as configured. b.mu is held.
 func (b *Bus) transact(ctx context.Context, t *txn) error {
 	if b.closed.Load() {
-		return fmt.Errorf("feetech: %s: %w", t, ErrPortClosed)
+		return fmt.Errorf("feetech: %s: %w", t.String(), ErrPortClosed)
 	}
 	b.nTransactions.Add(1)
 	timeout := t.timeout
@@ -627,10 +627,10 @@ func (b *Bus) transact(ctx context.Context, t *txn) error {
 	attempt := 0
 	for ; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("feetech: %s: %w", t, err)
+			return fmt.Errorf("feetech: %s: %w", t.String(), err)
 		}
 		if b.closed.Load() {
-			return fmt.Errorf("feetech: %s: %w", t, ErrPortClosed)
+			return fmt.Errorf("feetech: %s: %w", t.String(), ErrPortClosed)
 		}
 		if attempt > 0 {
 			b.nRetries.Add(1)
@@ -657,7 +657,7 @@ func (b *Bus) transact(ctx context.Context, t *txn) error {
 		}
 		if b.log.Enabled(ctx, slog.LevelDebug) {
 			b.log.LogAttrs(ctx, slog.LevelDebug, "feetech retry", slog.String("op", t.String()),
-				slog.Int("attempt", attempt+2), slog.String("reason", o.reason(t, b)))
+				slog.Int("attempt", attempt+2), slog.String("reason", o.reason(b)))
 		}
 	}
 	return b.failure(t, o, attempt+1, time.Since(start), timeout)
@@ -694,10 +694,10 @@ func (b *Bus) writeAll() error {
 // Close, else ErrPortGone.
 func (b *Bus) portError(t *txn, doing string, err error) error {
 	if b.closed.Load() {
-		return fmt.Errorf("feetech: %s: %w", t, ErrPortClosed)
+		return fmt.Errorf("feetech: %s: %w", t.String(), ErrPortClosed)
 	}
 	return fmt.Errorf("feetech: %s: %w: %s the port failed (the adapter was unplugged, or the other end closed); open the port again: %w",
-		t, ErrPortGone, doing, err)
+		t.String(), ErrPortGone, doing, err)
 }
 
 // outcome is how one attempt ended.
@@ -709,7 +709,7 @@ type outcome struct {
 	wrongID  int   // the last servo that answered without being asked, or -1
 }
 
-func (o outcome) reason(t *txn, b *Bus) string {
+func (o outcome) reason(b *Bus) string {
 	switch {
 	case o.corrupt != nil:
 		return o.corrupt.Error()
@@ -736,14 +736,18 @@ func (b *Bus) missing() string {
 // failure is the error after the last attempt failed.
 func (b *Bus) failure(t *txn, o outcome, attempts int, elapsed, timeout time.Duration) error {
 	who := b.missing()
-	after := fmt.Sprintf("after %v, %d attempts of %v (%s)", roundDur(elapsed), attempts, roundDur(timeout), t)
+	plural := "s"
+	if attempts == 1 {
+		plural = ""
+	}
+	after := fmt.Sprintf("after %v, %d attempt%s of %v (%s)", roundDur(elapsed), attempts, plural, roundDur(timeout), t.String())
 	switch {
 	case o.corrupt != nil:
 		return fmt.Errorf("feetech: %w while waiting for %s %s: check the cable and connectors, the power supply, "+
 			"and that no other program uses the port: %w", ErrCorrupt, who, after, o.corrupt)
 	case o.wrongID >= 0:
 		return fmt.Errorf("feetech: %w: servo %d answered while waiting for %s %s: "+
-			"check that no two servos share an ID", ErrWrongID, o.wrongID, who, after)
+			"check that no two servos share an ID and that no other program uses the port", ErrWrongID, o.wrongID, who, after)
 	}
 	return fmt.Errorf("feetech: %w from %s %s: check power, the ID and the baud rate", ErrNoStatus, who, after)
 }
@@ -823,18 +827,18 @@ func (b *Bus) await(ctx context.Context, t *txn, timeout time.Duration) outcome 
 		b.compact(off)
 
 		if b.closed.Load() {
-			o.fatal = fmt.Errorf("feetech: %s: %w", t, ErrPortClosed)
+			o.fatal = fmt.Errorf("feetech: %s: %w", t.String(), ErrPortClosed)
 			return o
 		}
 		if err := ctx.Err(); err != nil {
-			o.fatal = fmt.Errorf("feetech: %s: %w", t, err)
+			o.fatal = fmt.Errorf("feetech: %s: %w", t.String(), err)
 			return o
 		}
 		now := time.Now()
 		wait := deadline.Sub(now)
 		if hasCtxDeadline {
 			if d := ctxDeadline.Sub(now); d <= 0 {
-				o.fatal = fmt.Errorf("feetech: %s: %w", t, context.DeadlineExceeded)
+				o.fatal = fmt.Errorf("feetech: %s: %w", t.String(), context.DeadlineExceeded)
 				return o
 			} else if d < wait {
 				wait = d

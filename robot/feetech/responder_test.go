@@ -41,7 +41,7 @@ type responder struct {
 	frames  [][]byte // every instruction frame received
 	record  bool
 	count   int
-	counted chan struct{} // closed and replaced at each instruction
+	counted chan struct{} // made by waitInstructions, closed at the next instruction
 }
 
 // openTestPTY returns a pollable master and the open slave of a new
@@ -71,7 +71,7 @@ func openTestPTY(t testing.TB) (master, slave *os.File) {
 func newResponder(t testing.TB, ids ...byte) (*responder, string) {
 	t.Helper()
 	master, slave := openTestPTY(t)
-	r := &responder{master: master, done: make(chan struct{}), servos: map[byte]*testServo{}, counted: make(chan struct{})}
+	r := &responder{master: master, done: make(chan struct{}), servos: map[byte]*testServo{}}
 	for _, id := range ids {
 		r.servos[id] = newTestServo(id)
 	}
@@ -84,14 +84,22 @@ func newResponder(t testing.TB, ids ...byte) (*responder, string) {
 	return r, slave.Name()
 }
 
+// Timeouts of the tests. A heavily loaded test machine was seen to stall
+// the test process for up to 2 s. A reply that must arrive within a timeout
+// gets patient; a reply that a test drops on purpose costs deliberate, and
+// such tests leave room for extra retries.
+const (
+	patient    = 10 * time.Second
+	deliberate = time.Second
+)
+
 // newTestBus returns a Bus over a pseudo-terminal whose other end plays
-// servos ids. Options.Timeout defaults to 2 s here: replies never miss it
-// on a loaded machine unless a test drops them on purpose.
+// servos ids. Options.Timeout defaults to patient here.
 func newTestBus(t testing.TB, opts Options, ids ...byte) (*Bus, *responder) {
 	t.Helper()
 	r, path := newResponder(t, ids...)
 	if opts.Timeout == 0 {
-		opts.Timeout = 2 * time.Second
+		opts.Timeout = patient
 	}
 	return newBusAt(t, path, opts), r
 }
@@ -150,6 +158,9 @@ func (r *responder) waitInstructions(n int) int {
 	timeout := time.After(10 * time.Second)
 	for {
 		r.mu.Lock()
+		if r.counted == nil {
+			r.counted = make(chan struct{})
+		}
 		count, counted := r.count, r.counted
 		r.mu.Unlock()
 		if count >= n {
@@ -225,8 +236,10 @@ func (r *responder) answer(f Frame, raw, out []byte) ([]byte, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.count++
-	close(r.counted)
-	r.counted = make(chan struct{})
+	if r.counted != nil {
+		close(r.counted)
+		r.counted = nil
+	}
 	if r.record {
 		r.frames = append(r.frames, append([]byte(nil), raw...))
 	}

@@ -32,6 +32,11 @@ const ScanLatency = 5 * time.Millisecond
 // A servo that answers with error bits set is found all the same. Scan
 // returns what it found so far together with the error that stopped it
 // (the context, or the port).
+//
+// Over an adapter that echoes (no direction control), a ping nobody
+// answers is byte for byte a ping answered with the voltage bit. Scan pings
+// the IDs that answered before the first unambiguous answer again, and
+// drops an ID whose Model read is its own echo.
 func Scan(ctx context.Context, open serial.Opener, path string, bauds []int, ids []byte, progress func(baud int, id byte)) ([]Found, error) {
 	return scan(ctx, open, path, bauds, ids, progress, scanTimeouts{latency: ScanLatency})
 }
@@ -89,7 +94,15 @@ func scanBaud(ctx context.Context, open serial.Opener, path string, baud int, id
 		}
 	}()
 	timeout := replyTimeout(baud, MinStatusLen, MinStatusLen) - ReplyLatency + st.latency
-	var fallback []bool // found[i] answered only by the echo fallback
+	fail := func(err error) error { return fmt.Errorf("feetech: scan %s at %d baud: %w", path, baud, err) }
+	// First ping every id. On an adapter that echoes, a ping nobody
+	// answers looks like a ping answered with the voltage bit until a real
+	// answer shows the echo: note the answers that came before.
+	type answer struct {
+		id     byte
+		unsure bool
+	}
+	var answers []answer
 	for _, id := range ids {
 		if progress != nil {
 			progress(baud, id)
@@ -99,37 +112,44 @@ func scanBaud(ctx context.Context, open serial.Opener, path string, baud int, id
 			if errors.Is(err, errAbsent) {
 				continue
 			}
-			return found, fmt.Errorf("feetech: scan %s at %d baud: %w", path, baud, err)
+			return nil, fail(err)
 		}
-		model, err := bus.ReadReg(ctx, id, Reg("Model"))
+		answers = append(answers, answer{id, echoBefore != echoYes && bus.echoState() != echoNo})
+	}
+	// Then ping the unsure ones again if the echo is now known, and read
+	// the Model of each servo.
+	echo := bus.echoState() == echoYes
+	for _, a := range answers {
+		if a.unsure && echo {
+			if err := answered(bus.ping(ctx, a.id, timeout, 0)); err != nil {
+				if errors.Is(err, errAbsent) {
+					continue
+				}
+				return found, fail(err)
+			}
+		}
+		model, err := bus.ReadReg(ctx, a.id, Reg("Model"))
+		if a.unsure && !echo && isEchoOfModelRead(model, err) {
+			continue // no servo answered at this rate; the adapter echoes
+		}
 		if err = answered(err); err != nil && !errors.Is(err, errAbsent) {
-			return found, fmt.Errorf("feetech: scan %s at %d baud: %w", path, baud, err)
+			return found, fail(err)
 		}
 		if err != nil {
 			model = 0
 		}
-		found = append(found, Found{Baud: baud, ID: id, Model: model})
-		fallback = append(fallback, echoBefore != echoYes && bus.echoState() != echoNo)
+		found = append(found, Found{Baud: baud, ID: a.id, Model: model})
 	}
-	// On an adapter that echoes, a ping nobody answers looks like a ping
-	// answered with the voltage bit until the echo is known. Once it is,
-	// ping those servos again.
-	if bus.echoState() != echoYes {
-		return found, nil
-	}
-	kept := found[:0]
-	for i, f := range found {
-		if fallback[i] {
-			if err := answered(bus.ping(ctx, f.ID, timeout, 0)); err != nil {
-				if errors.Is(err, errAbsent) {
-					continue
-				}
-				return kept, fmt.Errorf("feetech: scan %s at %d baud: %w", path, baud, err)
-			}
-		}
-		kept = append(kept, f)
-	}
-	return kept, nil
+	return found, nil
+}
+
+// isEchoOfModelRead reports whether a read of Model returned the echo of
+// its own instruction taken as a status: error byte InstRead (the angle
+// sensor bit) and data [addr, size], model 0x0203. No servo answers that.
+func isEchoOfModelRead(model int, err error) bool {
+	var se *ServoError
+	r := Reg("Model")
+	return errors.As(err, &se) && se.Bits == InstRead && model == int(r.Addr)|r.Size<<8
 }
 
 // errAbsent marks a servo that did not answer (or not intelligibly).
