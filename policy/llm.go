@@ -386,9 +386,12 @@ func exampleAction(spec env.Spec) (string, bool) {
 			case env.Integer, env.Number:
 				a.Args = append(a.Args, "12")
 			default:
-				if len(pa.Enum) > 0 {
+				switch {
+				case len(pa.Enum) > 0:
 					a.Args = append(a.Args, pa.Enum[0])
-				} else {
+				case pa.Name == "id":
+					a.Args = append(a.Args, "12")
+				default:
 					a.Args = append(a.Args, "text")
 				}
 			}

@@ -348,3 +348,24 @@ func TestLLMModelRefusesTools(t *testing.T) {
 		t.Errorf("the retry still offered tools or did not ask for a text action")
 	}
 }
+
+// An answer cut at the token limit is shown back with that reason.
+func TestLLMAnswerCutAtMaxTokens(t *testing.T) {
+	m := &scripted{info: policy.ModelInfo{Name: "m"}, answers: []func(policy.Request) (*policy.Response, error){
+		func(policy.Request) (*policy.Response, error) {
+			return &policy.Response{Choices: []policy.Choice{{Text: strings.Repeat("Let me think about this. ", 200), FinishReason: "length"}}}, nil
+		},
+		text("Action: click(3)"),
+	}}
+	d, err := policy.LLM(m, policy.LLMOptions{MaxTokens: 64}).Act(context.Background(), webInput())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, _ := d.Meta["repairs"].([]policy.Repair)
+	if len(r) != 1 || !strings.Contains(r[0].Error, "cut at 64 tokens") || len(r[0].Answer) > 4100 {
+		t.Errorf("repairs = %+v, want the cut noted and the answer clipped", r)
+	}
+	if m.reqs[0].MaxTokens != 64 {
+		t.Errorf("MaxTokens sent = %d, want 64", m.reqs[0].MaxTokens)
+	}
+}
