@@ -31,6 +31,9 @@ type evalFlags struct {
 	screenshot           *choiceValue
 	browser              string
 	json                 bool
+	model                modelFlags
+	// policySet and screenshotSet say whether the flags were given.
+	policySet, screenshotSet bool
 
 	// stderr is where logs go; set by the command before the suite loads.
 	stderr io.Writer
@@ -66,6 +69,7 @@ is interrupted exits 1 (after printing what finished), bad usage 2.`,
   pilot eval --suite demo --run-dir runs/try --screenshot jpeg`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.policySet, f.screenshotSet = cmd.Flags().Changed("policy"), cmd.Flags().Changed("screenshot")
 			s, p, err := f.validate()
 			if err != nil {
 				return err
@@ -108,6 +112,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.Var(f.screenshot, "screenshot", "add a screenshot to each observation (and save it): none, png or jpeg")
 	fs.StringVar(&f.browser, "browser", "", "attach each worker to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
+	f.model.register(fs, true)
 }
 
 // validate checks the flags together and finds the suite and the policy.
@@ -123,12 +128,23 @@ func (f *evalFlags) validate() (suiteDef, policyDef, error) {
 	if !slices.Contains(s.splits, f.split) {
 		return none, policyDef{}, usagef("suite %s has no split %q: want one of %s", s.name, f.split, strings.Join(s.splits, ", "))
 	}
-	if f.policy == "" {
-		f.policy = s.policy
+	if err := f.model.validate(); err != nil {
+		return none, policyDef{}, err
 	}
-	p, ok := findPolicy(f.policy)
-	if !ok {
-		return none, policyDef{}, usagef("unknown policy %q: want one of %s", f.policy, policyNames())
+	var p policyDef
+	if f.model.spec != "" {
+		if f.policySet {
+			return none, policyDef{}, usagef("--model and --policy are exclusive: --model makes the model the policy")
+		}
+		p = policyDef{name: f.model.name()} // new is set once the model is open
+	} else {
+		if f.policy == "" {
+			f.policy = s.policy
+		}
+		var ok bool
+		if p, ok = findPolicy(f.policy); !ok {
+			return none, policyDef{}, usagef("unknown policy %q: want one of %s", f.policy, policyNames())
+		}
 	}
 	switch {
 	case f.episodes < 0:
@@ -158,6 +174,20 @@ type evalResult struct {
 // run directory on stdout, or with --json the report object.
 func (f *evalFlags) run(ctx context.Context, sd suiteDef, pd policyDef, stdout, stderr io.Writer) (err error) {
 	f.stderr = stderr
+	var budget *agent.Budget
+	if f.model.spec != "" {
+		m, err := f.model.open(ctx, stderr)
+		if err != nil {
+			return f.output(stdout, nil, fmt.Errorf("open the model: %w", err))
+		}
+		pd.new = func(*loadedSuite, *evalFlags, env.Task) (policy.Policy, error) {
+			return f.model.policy(m, f.seed), nil
+		}
+		budget = &agent.Budget{MaxTokens: f.model.maxTokens, MaxCostUSD: f.model.maxCost}
+		if f.model.wantsImages() && !f.screenshotSet {
+			f.screenshot.val = "jpeg" // the model sees the page or the camera
+		}
+	}
 	s, err := sd.load(ctx, f)
 	if err != nil {
 		return f.output(stdout, nil, fmt.Errorf("load suite %s: %w", sd.name, err))
@@ -181,6 +211,7 @@ func (f *evalFlags) run(ctx context.Context, sd suiteDef, pd policyDef, stdout, 
 			MaxTime:     f.maxTime,
 			StepTimeout: f.stepTimeout,
 			PolicyName:  pd.name,
+			RunBudget:   budget,
 		},
 		RunDir:   runDir,
 		Progress: stderr,

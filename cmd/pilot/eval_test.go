@@ -71,8 +71,8 @@ func TestEvalDemoJSON(t *testing.T) {
 			}
 		}
 	})
-	wantKeys := []string{"ci95_high", "ci95_low", "duration_ns", "episodes", "episodes_per_minute", "errors", "mean_reward",
-		"mean_steps", "policy", "run_dir", "start", "success_rate", "successes", "suite", "workers"}
+	wantKeys := []string{"ci95_high", "ci95_low", "cost_usd", "duration_ns", "episodes", "episodes_per_minute", "errors", "mean_reward",
+		"mean_steps", "policy", "run_dir", "start", "success_rate", "successes", "suite", "tokens", "workers"}
 	if !slices.Equal(keys, wantKeys) {
 		t.Errorf("JSON keys = %v, want %v", keys, wantKeys)
 	}

@@ -38,6 +38,9 @@ type runFlags struct {
 	browser                  string
 	json, verbose            bool
 	robot                    robotRunFlags
+	model                    modelFlags
+	// policySet and screenshotSet say whether the flags were given.
+	policySet, screenshotSet bool
 }
 
 func newRunCmd() *cobra.Command {
@@ -72,6 +75,7 @@ browser failed, a bad actions file) exits 1, bad usage 2.`,
   pilot run --env robot:reach --policy expert --seed 4`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.policySet, f.screenshotSet = cmd.Flags().Changed("policy"), cmd.Flags().Changed("screenshot")
 			if err := f.validate(); err != nil {
 				return err
 			}
@@ -101,10 +105,23 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout (step lines go to stderr)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the observation text after the reset and each step")
 	f.robot.register(fs)
+	f.model.register(fs, false)
 }
 
 // validate checks the flags together, before anything starts.
 func (f *runFlags) validate() error {
+	if err := f.model.validate(); err != nil {
+		return err
+	}
+	if f.model.spec != "" {
+		switch {
+		case f.policySet:
+			return usagef("--model and --policy are exclusive: --model makes the model the policy")
+		case f.actions != "":
+			return usagef("--actions is for --policy replay, not --model")
+		}
+		f.policy.val = "model"
+	}
 	if f.robot.env.val != "web" {
 		return f.validateRobot()
 	}
@@ -112,6 +129,7 @@ func (f *runFlags) validate() error {
 		return usagef("--port is for --env robot:reach or robot:pick")
 	}
 	switch {
+	case f.policy.val == "model":
 	case f.policy.val == "expert":
 		return usagef("--policy expert is the robot tasks' expert: use it with --env robot:reach or robot:pick")
 	case f.policy.val == "replay" && f.actions == "":
@@ -208,6 +226,9 @@ func (f *runFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 		log = stderr
 	}
 	res := &runResult{Task: f.task, URL: f.url, Policy: f.policy.val, RecordDir: f.record}
+	if f.model.spec != "" {
+		res.Policy = f.model.name()
+	}
 	err := f.episode(ctx, res, log, stderr)
 	if err != nil {
 		res.Error = err.Error()
@@ -229,7 +250,7 @@ func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.W
 	if f.robot.env.val != "web" {
 		return f.robotEpisode(ctx, res, log, stderr)
 	}
-	p, err := f.newPolicy()
+	p, err := f.makePolicy(ctx, stderr)
 	if err != nil {
 		return err
 	}
@@ -289,6 +310,18 @@ func resolveURL(base, ref string) string {
 	return b.ResolveReference(r).String()
 }
 
+// makePolicy returns the policy of the flags: the model's, or newPolicy's.
+func (f *runFlags) makePolicy(ctx context.Context, stderr io.Writer) (policy.Policy, error) {
+	if f.model.spec == "" {
+		return f.newPolicy()
+	}
+	m, err := f.model.open(ctx, stderr)
+	if err != nil {
+		return nil, fmt.Errorf("open the model: %w", err)
+	}
+	return f.model.policy(m, f.seed), nil
+}
+
 func (f *runFlags) newPolicy() (policy.Policy, error) {
 	if f.policy.val == "random" {
 		return policy.Random(f.seed), nil
@@ -328,6 +361,9 @@ func (f *runFlags) webOptions(stderr io.Writer) web.Options {
 	if f.screenshot.val != "none" {
 		o.Screenshot = f.screenshot.val
 	}
+	if f.model.wantsImages() && !f.screenshotSet {
+		o.Screenshot = "jpeg" // the model sees the page
+	}
 	if f.serve != "" && len(o.AllowDomains) > 0 {
 		o.AllowDomains = append(o.AllowDomains, "127.0.0.1")
 	}
@@ -341,6 +377,10 @@ func (f *runFlags) agentOptions(log io.Writer) agent.Options {
 		StepTimeout: f.stepTimeout,
 		PolicyName:  f.policy.val,
 		Observers:   []agent.Observer{agent.Progress(log)},
+	}
+	if f.model.spec != "" {
+		o.PolicyName = f.model.name()
+		f.model.episodeBudget(&o)
 	}
 	if o.MaxSteps == 0 {
 		o.MaxSteps = -1 // agent: negative is no limit

@@ -36,9 +36,14 @@ func (r *robotRunFlags) register(fs *pflag.FlagSet) {
 }
 
 func (f *runFlags) validateRobot() error {
-	switch {
-	case f.url != "" || f.serve != "" || f.browser != "":
+	if f.url != "" || f.serve != "" || f.browser != "" {
 		return usagef("--url, --serve and --browser are for the web; --env %s drives a robot", f.robot.env.val)
+	}
+	if f.model.spec != "" {
+		f.policy.val = "model"
+	}
+	switch {
+	case f.policy.val == "model":
 	case f.policy.val == "replay" && f.actions == "":
 		return usagef("--policy replay needs --actions FILE; --policy expert solves the robot tasks")
 	case f.policy.val == "random":
@@ -60,7 +65,7 @@ func (f *runFlags) robotEpisode(ctx context.Context, res *runResult, log, stderr
 	var p policy.Policy
 	if f.policy.val == "expert" {
 		p = policy.RobotExpert()
-	} else if p, err = f.newPolicy(); err != nil {
+	} else if p, err = f.makePolicy(ctx, stderr); err != nil {
 		return err
 	}
 	tasks, err := robotenv.Tasks(kind, 1, f.seed)
@@ -93,7 +98,7 @@ func (f *runFlags) robotEpisode(ctx context.Context, res *runResult, log, stderr
 	if maxSteps == 0 {
 		maxSteps = -1 // no limit, as for the agent
 	}
-	e, err := robotenv.New(rig, robotenv.Options{Task: kind, Images: f.robot.images || f.screenshot.val != "none", MaxSteps: maxSteps})
+	e, err := robotenv.New(rig, robotenv.Options{Task: kind, Images: f.robot.images || f.screenshot.val != "none" || f.model.wantsImages(), MaxSteps: maxSteps})
 	if err != nil {
 		rig.Close()
 		return err
