@@ -70,6 +70,15 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseSource -fuzztime $(FUZZTIME) ./robot/camera/
 	$(GO) test -run '^$$' -fuzz FuzzAdapterHint -fuzztime $(FUZZTIME) ./robot/serial/
 	$(GO) test -run '^$$' -fuzz FuzzParseIDsAndBauds -fuzztime $(FUZZTIME) ./cmd/pilot/
+	$(GO) test -run '^$$' -fuzz FuzzParseAnswer -fuzztime $(FUZZTIME) ./policy/
+	$(GO) test -run '^$$' -fuzz FuzzParseVerdict -fuzztime $(FUZZTIME) ./policy/
+	$(GO) test -run '^$$' -fuzz FuzzReadPrices -fuzztime $(FUZZTIME) ./policy/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeResponse -fuzztime $(FUZZTIME) ./policy/openai/
+	$(GO) test -run '^$$' -fuzz FuzzRetryAfterHeader -fuzztime $(FUZZTIME) ./policy/openai/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime $(FUZZTIME) ./policy/openai/openaitest/
+	$(GO) test -run '^$$' -fuzz FuzzOllamaResponse -fuzztime $(FUZZTIME) ./policy/langchain/
+	$(GO) test -run '^$$' -fuzz FuzzAnthropicResponse -fuzztime $(FUZZTIME) ./policy/langchain/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./policy/models/
 
 clean:
 	rm -rf bin
