@@ -237,3 +237,38 @@ func TestModelBudgetEndsEpisode(t *testing.T) {
 		t.Errorf("run with --max-tokens 2500 at 1000 a step = %+v, want 3 steps, truncated by the token budget", res)
 	}
 }
+
+// pilot run --model on a web page: the model finds the button by its id in
+// the element tree, reads the code it reveals and answers with it.
+func TestModelRunsWebTask(t *testing.T) {
+	button := regexp.MustCompile(`\[(\d+)\] button "Reveal code"`)
+	code := regexp.MustCompile(`The code is (\d+)`)
+	srv := openaitest.NewServer(t, func(req openaitest.ChatRequest) openaitest.Reply {
+		task, _, obs := promptParts(t, userPrompt(req))
+		if !strings.Contains(task, "secret code") {
+			t.Errorf("task in the prompt = %q", task)
+		}
+		if m := code.FindStringSubmatch(obs); m != nil {
+			return answer(req, env.A("stop", m[1]))
+		}
+		if m := button.FindStringSubmatch(obs); m != nil {
+			return answer(req, env.A("click", m[1]))
+		}
+		return openaitest.Reply{Text: "I see no button."}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code0, out, errs := pilot(ctx, "run", "--serve", "testdata", "--url", "/reveal.html", "--task", "Reveal the secret code and answer with it",
+		"--answer", "4821", "--model", "openai:scripted", "--base-url", srv.URL, "--json")
+	if code0 != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code0, out, errs)
+	}
+	var res runResult
+	decodeOne(t, out, &res)
+	if !res.Success || res.Steps != 2 {
+		t.Errorf("pilot run --model on the reveal page = %+v, want success in 2 steps", res)
+	}
+	if reqs := srv.Requests(); len(reqs) == 0 || len(reqs[0].Images()) != 1 {
+		t.Errorf("the model got no screenshot: with --model, observations carry one by default")
+	}
+}
