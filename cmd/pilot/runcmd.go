@@ -273,6 +273,11 @@ func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.W
 	}
 	res.URL = task.StartURL
 	traj, err := agent.Run(ctx, e, task, p, f.agentOptions(log))
+	return f.report(traj, err, res, log)
+}
+
+// report fills res from the episode and says where it was recorded.
+func (f *runFlags) report(traj *agent.Trajectory, err error, res *runResult, log io.Writer) error {
 	res.fill(traj)
 	if err != nil {
 		return fmt.Errorf("run the episode: %w", err)

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 
 	"github.com/spf13/pflag"
 
 	"github.com/pilotkit/pilot/agent"
-	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/robotenv"
 	"github.com/pilotkit/pilot/policy"
 	"github.com/pilotkit/pilot/robot/arm"
@@ -104,14 +102,6 @@ func (f *runFlags) robotEpisode(ctx context.Context, res *runResult, log, stderr
 		return err
 	}
 	defer func() { err = joinErr(err, "close the arm", e.Close()) }()
-	var env env.Env = e
-	traj, err := agent.Run(ctx, env, task, p, f.agentOptions(log))
-	res.fill(traj)
-	if err != nil {
-		return fmt.Errorf("run the episode: %w", err)
-	}
-	if f.record != "" {
-		fmt.Fprintf(log, "recorded %s\n", filepath.Join(f.record, agent.TrajectoryFile))
-	}
-	return nil
+	traj, err := agent.Run(ctx, e, task, p, f.agentOptions(log))
+	return f.report(traj, err, res, log)
 }
