@@ -142,8 +142,14 @@ func (f *evalFlags) validate() (suiteDef, policyDef, error) {
 			f.policy = s.policy
 		}
 		var ok bool
-		if p, ok = findPolicy(f.policy); !ok {
-			return none, policyDef{}, usagef("unknown policy %q: want one of %s", f.policy, policyNames())
+		if strings.HasPrefix(f.policy, "nn:") {
+			np, err := nnPolicyDef(f.policy, s.name)
+			if err != nil {
+				return none, policyDef{}, err
+			}
+			p = np
+		} else if p, ok = findPolicy(f.policy); !ok {
+			return none, policyDef{}, usagef("unknown policy %q: want one of %s, or nn:NAME|FILE", f.policy, policyNames())
 		}
 	}
 	switch {

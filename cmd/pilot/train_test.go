@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pilotkit/pilot/policy/ppo"
+)
+
+// pilot train --env cartpole solves CartPole-v1 (a greedy return of 475 or
+// more over 20 episodes) and writes its metrics, policy and plot.
+func TestTrainCartPole(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	code, out, errs := pilot(context.Background(), "train", "--env", "cartpole", "--out", dir, "--json", "--checkpoint-every", "2")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	var sum trainSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("--json printed %q: %v", out, err)
+	}
+	if sum.StepsToSolve == 0 || sum.StepsToSolve > 150_000 || sum.FinalGreedy < 475 {
+		t.Errorf("summary %+v: want CartPole solved within 150,000 steps", sum)
+	}
+	for _, f := range []string{"metrics.jsonl", "metrics.csv", "policy.nn", "curves.png", "checkpoints/update-2.nn"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl"))
+	first, _, _ := strings.Cut(string(b), "\n")
+	for _, key := range []string{`"approx_kl"`, `"clip_frac"`, `"entropy"`, `"explained_variance"`, `"grad_norm"`, `"adv_std"`} {
+		if !strings.Contains(first, key) {
+			t.Errorf("metrics line lacks %s: %s", key, first)
+		}
+	}
+	p, meta, err := ppo.LoadPolicy(filepath.Join(dir, "policy.nn"))
+	if err != nil || meta["env"] != "cartpole" {
+		t.Fatalf("LoadPolicy: %v, meta %v", err, meta)
+	}
+	if !strings.Contains(errs, "steps/s") {
+		t.Errorf("no progress on stderr: %q", errs)
+	}
+	// Fine-tuning from it with a KL penalty runs.
+	code, _, errs = pilot(context.Background(), "train", "--env", "cartpole", "--from", filepath.Join(dir, "policy.nn"), "--kl-coef", "0.1", "--steps", "2048", "--out", dir+"2", "--plot", "c.svg")
+	if code != 0 {
+		t.Errorf("fine-tuning: exit %d: %s", code, errs)
+	}
+	_ = p
+}
+
+func TestTrainBCAndUsage(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "bc")
+	code, out, errs := pilot(context.Background(), "train", "--algo", "bc", "--out", dir, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var sum trainSummary
+	json.Unmarshal([]byte(out), &sum)
+	if sum.FinalGreedy < 400 {
+		t.Errorf("bc summary %+v: want the cloned PD expert to balance", sum)
+	}
+	for _, tt := range []struct {
+		args []string
+		msg  string
+	}{
+		{[]string{"train", "--env", "shop"}, "not trainable yet"},
+		{[]string{"train", "--algo", "dqn"}, "want ppo or bc"},
+		{[]string{"train", "--plot", "x.gif"}, ".png or .svg"},
+		{[]string{"train", "--kl-coef", "1"}, "needs --from"},
+	} {
+		if code, _, errs := pilot(context.Background(), tt.args...); code != 2 || !strings.Contains(errs, tt.msg) {
+			t.Errorf("pilot %v = exit %d %q, want 2 with %q", tt.args, code, errs, tt.msg)
+		}
+	}
+}
+
+func TestEvalShippedReachPolicy(t *testing.T) {
+	code, out, errs := pilot(context.Background(), "eval", "--suite", "robot:reach", "--policy", "nn:reach", "--episodes", "20", "--run-dir", filepath.Join(t.TempDir(), "r"))
+	if code != 0 || !strings.Contains(out, "robot:reach/test  20") {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	if strings.Contains(out, " 0.0% ") || strings.Contains(out, "  5.0%") {
+		t.Errorf("the shipped reach policy failed most tasks:\n%s", out)
+	}
+	code, _, errs = pilot(context.Background(), "eval", "--suite", "shop", "--policy", "nn:reach")
+	if code != 2 || !strings.Contains(errs, `trained on "robot:reach", not suite shop`) {
+		t.Errorf("nn:reach on the shop = exit %d, %q", code, errs)
+	}
+}
