@@ -50,6 +50,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'Memory' -benchtime 1x ./env/shop/
 	$(GO) test -run '^$$' -bench '^BenchmarkCycle$$' -benchtime 3000x ./robot/sim/
 	$(GO) test -run '^$$' -bench 'FastStep' -benchtime 20000x ./env/robotenv/
+	$(GO) test -run '^$$' -bench . ./policy/nn/ ./env/classic/
 
 # Fuzz every parser of outside input for FUZZTIME each (default 60s).
 FUZZTIME ?= 60s
@@ -79,6 +80,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzOllamaResponse -fuzztime $(FUZZTIME) ./policy/langchain/
 	$(GO) test -run '^$$' -fuzz FuzzAnthropicResponse -fuzztime $(FUZZTIME) ./policy/langchain/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./policy/models/
+	$(GO) test -run '^$$' -fuzz FuzzReadMLP -fuzztime $(FUZZTIME) ./policy/nn/
+	$(GO) test -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME) ./policy/nn/
 
 clean:
 	rm -rf bin
