@@ -123,7 +123,7 @@ type trainSummary struct {
 func (f *trainFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	dir := f.out
 	if dir == "" {
-		dir = filepath.Join("runs", fmt.Sprintf("train-%s-%s", f.env, time.Now().Format("20060102-150405")))
+		dir = filepath.Join("runs", fmt.Sprintf("train-%s-%s", strings.ReplaceAll(f.env, ":", "-"), time.Now().Format("20060102-150405")))
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "checkpoints"), 0o755); err != nil {
 		return fmt.Errorf("run directory: %w", err)
