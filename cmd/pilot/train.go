@@ -306,20 +306,7 @@ func progress(w io.Writer, st ppo.Stats, total int) {
 // bc clones CartPole's PD expert.
 func (f *trainFlags) bc(ctx context.Context, sum *trainSummary, stderr io.Writer) error {
 	rng := rand.New(rand.NewPCG(uint64(f.seed), 0xbc))
-	env := ppo.NewCartPole()
-	var data []ppo.Sample
-	for ep := 0; ep < 20; ep++ {
-		obs := env.Reset(rng)
-		for {
-			a := ppo.Action{Discrete: cartPoleExpert(obs)}
-			data = append(data, ppo.Sample{Obs: obs, Action: a})
-			var term, trunc bool
-			obs, _, term, trunc = env.Step(a)
-			if term || trunc {
-				break
-			}
-		}
-	}
+	data := ppo.Collect(ppo.NewCartPole(), ppo.CartPoleExpert, 20, rng)
 	start := time.Now()
 	p := ppo.NewPolicy(4, ppo.Space{Discrete: 2}, []int{64, 64}, rand.New(rand.NewPCG(uint64(f.seed), 0x1157)))
 	st, err := ppo.BC(ctx, p, data, ppo.BCConfig{Epochs: 30, Seed: f.seed})
@@ -408,12 +395,4 @@ func reachSuccess(ctx context.Context, p *ppo.Policy, seed int64) (fast, serial 
 		return 0, 0, fmt.Errorf("evaluate through the serial path: %w", err)
 	}
 	return fast, serial, nil
-}
-
-// cartPoleExpert is a PD controller that balances CartPole.
-func cartPoleExpert(obs []float64) int {
-	if obs[2]+0.5*obs[3]+0.01*obs[0]+0.1*obs[1] > 0 {
-		return 1
-	}
-	return 0
 }

@@ -135,3 +135,22 @@ func BC(ctx context.Context, p *Policy, data []Sample, cfg BCConfig) (BCStats, e
 	}
 	return st, nil
 }
+
+// Collect plays episodes of env with expert and records what it saw and
+// did: behaviour cloning's data.
+func Collect(env Env, expert func(obs []float64) Action, episodes int, rng *rand.Rand) []Sample {
+	var data []Sample
+	for ep := 0; ep < episodes; ep++ {
+		obs := env.Reset(rng)
+		for {
+			a := expert(obs)
+			data = append(data, Sample{Obs: obs, Action: a})
+			var term, trunc bool
+			obs, _, term, trunc = env.Step(a)
+			if term || trunc {
+				break
+			}
+		}
+	}
+	return data
+}

@@ -39,3 +39,13 @@ func CartPoleConfig(seed int64) Config {
 		Seed: seed, EvalEvery: 2, EvalEpisodes: 20, SolvedReturn: 475,
 	}
 }
+
+// CartPoleExpert is a PD controller on the pole's angle and the cart's
+// position that balances CartPole for the 500 steps: the expert of
+// behaviour cloning.
+func CartPoleExpert(obs []float64) Action {
+	if obs[2]+0.5*obs[3]+0.01*obs[0]+0.1*obs[1] > 0 {
+		return Action{Discrete: 1}
+	}
+	return Action{Discrete: 0}
+}

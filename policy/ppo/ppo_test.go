@@ -56,30 +56,9 @@ func TestPPOIsDeterministic(t *testing.T) {
 	}
 }
 
-// pd balances CartPole: the expert of the behaviour-cloning test.
-func pd(obs []float64) int {
-	if obs[2]+0.5*obs[3]+0.01*obs[0]+0.1*obs[1] > 0 {
-		return 1
-	}
-	return 0
-}
-
 func TestBCFitsTheExpert(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 5))
-	env := ppo.NewCartPole()
-	var data []ppo.Sample
-	for ep := 0; ep < 10; ep++ {
-		obs := env.Reset(rng)
-		for {
-			a := ppo.Action{Discrete: pd(obs)}
-			data = append(data, ppo.Sample{Obs: obs, Action: a})
-			var term, trunc bool
-			obs, _, term, trunc = env.Step(a)
-			if term || trunc {
-				break
-			}
-		}
-	}
+	data := ppo.Collect(ppo.NewCartPole(), ppo.CartPoleExpert, 10, rng)
 	p := ppo.NewPolicy(4, ppo.Space{Discrete: 2}, []int{64, 64}, rand.New(rand.NewPCG(1, 2)))
 	st, err := ppo.BC(context.Background(), p, data, ppo.BCConfig{Epochs: 30, Seed: 1})
 	if err != nil {
