@@ -101,3 +101,6 @@ func unquoteJSON(s string) (string, string) {
 	}
 	return "", s
 }
+
+// FindNode returns the first node of nodes with role and name, or nil.
+func FindNode(nodes []Node, role, name string) *Node { return find(nodes, role, name) }

@@ -23,7 +23,7 @@ import (
 func ShopExpert() Policy { return &shopExpert{} }
 
 type shopExpert struct {
-	goal     shopGoal
+	goal     ShopGoal
 	parsed   string          // the instruction the goal was parsed from
 	rejected map[string]bool // item titles that failed a check
 	pages    int             // results pages seen for the current query
@@ -34,15 +34,19 @@ func (x *shopExpert) ResetEpisode(env.Task) {
 	*x = shopExpert{}
 }
 
-// shopGoal is what the expert understood of the instruction.
-type shopGoal struct {
-	text      string // the instruction, lower case
-	product   string // the part that describes the product, lower case
-	words     []string
-	priceMax  float64 // 0: no ceiling
-	ratingMin float64
-	addr      [5]string // name, street, city, state, zip
-	hasAddr   bool
+// ShopGoal is what a shop instruction asks for, as ParseShopInstruction
+// reads it: the scripted expert and the neural shop policy (policy/shopnn)
+// build on it.
+type ShopGoal struct {
+	Text      string   // the instruction, lower case
+	Product   string   // the part that describes the product, lower case
+	Words     []string // the product's words without fillers: the search
+	PriceMax  float64  // the price ceiling; 0: none
+	RatingMin float64  // the rating floor; 0: none
+	// Address is the shipping address: name, street, city, state, zip;
+	// HasAddress is false when the instruction gives none.
+	Address    [5]string
+	HasAddress bool
 }
 
 var (
@@ -68,14 +72,16 @@ var fillers = map[string]bool{
 	"colour": true, "size": true, "no": true, "more": true, "most": true, "below": true, "up": true,
 }
 
-func parseShopInstruction(instr string) shopGoal {
-	g := shopGoal{text: strings.ToLower(instr)}
-	low := g.text
+// ParseShopInstruction reads a shop instruction ("… under $40, rated at
+// least 4.5 stars … address: Name, Street, City, ST 12345").
+func ParseShopInstruction(instr string) ShopGoal {
+	g := ShopGoal{Text: strings.ToLower(instr)}
+	low := g.Text
 	if m := rePrice.FindStringSubmatch(low); m != nil {
-		g.priceMax, _ = strconv.ParseFloat(m[1], 64)
+		g.PriceMax, _ = strconv.ParseFloat(m[1], 64)
 	}
 	if m := reRating.FindStringSubmatch(low); m != nil {
-		g.ratingMin, _ = strconv.ParseFloat(m[1], 64)
+		g.RatingMin, _ = strconv.ParseFloat(m[1], 64)
 	}
 	product := low
 	if i := strings.Index(low, "address:"); i >= 0 {
@@ -84,7 +90,7 @@ func parseShopInstruction(instr string) shopGoal {
 		if j := strings.IndexAny(line, "\n"); j >= 0 {
 			line = line[:j]
 		}
-		g.addr, g.hasAddr = parseAddress(line)
+		g.Address, g.HasAddress = parseAddress(line)
 	}
 	// The product is described before the price, the rating and the
 	// shipping clauses.
@@ -93,11 +99,11 @@ func parseShopInstruction(instr string) shopGoal {
 			product = product[:i]
 		}
 	}
-	g.product = product
+	g.Product = product
 	for _, w := range reWord.FindAllString(product, -1) {
 		w = strings.Trim(w, ".-")
 		if w != "" && !fillers[w] {
-			g.words = append(g.words, w)
+			g.Words = append(g.Words, w)
 		}
 	}
 	return g
@@ -125,11 +131,11 @@ func parseAddress(s string) ([5]string, bool) {
 	return a, true
 }
 
-// query returns the search text, shorter on each attempt after a search
+// Query returns the search text, shorter on each attempt after a search
 // that found nothing.
-func (g shopGoal) query(attempt int) string {
-	n := max(len(g.words)-2*attempt, min(3, len(g.words)))
-	return strings.Join(g.words[:n], " ")
+func (g ShopGoal) Query(attempt int) string {
+	n := max(len(g.Words)-2*attempt, min(3, len(g.Words)))
+	return strings.Join(g.Words[:n], " ")
 }
 
 func (x *shopExpert) Act(ctx context.Context, in Input) (Decision, error) {
@@ -141,7 +147,7 @@ func (x *shopExpert) Act(ctx context.Context, in Input) (Decision, error) {
 		instr = instructionFromPage(in.Obs.Text)
 	}
 	if instr != x.parsed {
-		x.goal, x.parsed = parseShopInstruction(instr), instr
+		x.goal, x.parsed = ParseShopInstruction(instr), instr
 	}
 	nodes := ParseTree(in.Obs.Text)
 	switch {
@@ -159,7 +165,7 @@ func (x *shopExpert) Act(ctx context.Context, in Input) (Decision, error) {
 		return x.back(nodes, "no results: search again with fewer words")
 	}
 	if box := find(nodes, "searchbox", "Search"); box != nil {
-		q := x.goal.query(x.attempt)
+		q := x.goal.Query(x.attempt)
 		if q == "" {
 			return Decision{}, fmt.Errorf("shop expert: the instruction %q names no product to search for", instr)
 		}
@@ -183,20 +189,20 @@ func decide(a env.Action, why string) (Decision, error) {
 func (x *shopExpert) results(nodes []Node) (Decision, error) {
 	x.pages++
 	var fallback *Node
-	for _, it := range resultItems(nodes) {
-		if x.rejected[it.title] {
+	for _, it := range ShopResults(nodes) {
+		if x.rejected[it.Title] {
 			continue
 		}
 		if fallback == nil {
-			fallback = &Node{ID: it.link}
+			fallback = &Node{ID: it.Link}
 		}
-		if x.goal.priceMax > 0 && it.price > x.goal.priceMax {
+		if x.goal.PriceMax > 0 && it.Price > x.goal.PriceMax {
 			continue
 		}
-		if it.rating < x.goal.ratingMin {
+		if it.Rating < x.goal.RatingMin {
 			continue
 		}
-		return decide(env.A("click", it.link), fmt.Sprintf("open %q: $%.2f, %.1f stars fit", it.title, it.price, it.rating))
+		return decide(env.A("click", it.Link), fmt.Sprintf("open %q: $%.2f, %.1f stars fit", it.Title, it.Price, it.Rating))
 	}
 	if next := find(nodes, "link", "Next >"); next != nil && x.pages < 5 {
 		return decide(env.A("click", next.ID), "no result on this page fits: next page")
@@ -209,33 +215,36 @@ func (x *shopExpert) results(nodes []Node) (Decision, error) {
 	return x.back(nodes, "every result was rejected: search again with fewer words")
 }
 
-type resultItem struct {
-	link, title   string
-	price, rating float64
+// ShopResult is one line of a shop results page: the link to the item,
+// its title, price and rating (0 when the page does not show them).
+type ShopResult struct {
+	Link, Title   string
+	Price, Rating float64
 }
 
-func resultItems(nodes []Node) []resultItem {
-	var items []resultItem
+// ShopResults reads the results of a shop results page's element tree.
+func ShopResults(nodes []Node) []ShopResult {
+	var items []ShopResult
 	for i := 0; i < len(nodes); i++ {
 		if nodes[i].Role != "listitem" {
 			continue
 		}
 		d := nodes[i].Depth
-		var it resultItem
+		var it ShopResult
 		for j := i + 1; j < len(nodes) && nodes[j].Depth > d; j++ {
 			n := nodes[j]
 			switch {
-			case n.Role == "link" && it.link == "":
-				it.link, it.title = n.ID, n.Name
+			case n.Role == "link" && it.Link == "":
+				it.Link, it.Title = n.ID, n.Name
 			case n.Role == "StaticText" && strings.HasPrefix(n.Name, "$"):
-				it.price, _ = strconv.ParseFloat(strings.TrimPrefix(n.Name, "$"), 64)
+				it.Price, _ = strconv.ParseFloat(strings.TrimPrefix(n.Name, "$"), 64)
 			case n.Role == "StaticText":
 				if m := reStars.FindStringSubmatch(n.Name); m != nil {
-					it.rating, _ = strconv.ParseFloat(m[1], 64)
+					it.Rating, _ = strconv.ParseFloat(m[1], 64)
 				}
 			}
 		}
-		if it.link != "" {
+		if it.Link != "" {
 			items = append(items, it)
 		}
 	}
@@ -264,57 +273,60 @@ func (x *shopExpert) item(nodes []Node) (Decision, error) {
 			}
 		}
 	}
-	if x.goal.priceMax > 0 && price > x.goal.priceMax {
+	if x.goal.PriceMax > 0 && price > x.goal.PriceMax {
 		x.rejected[title] = true
-		return x.back(nodes, fmt.Sprintf("$%.2f is over the $%.2f ceiling", price, x.goal.priceMax))
+		return x.back(nodes, fmt.Sprintf("$%.2f is over the $%.2f ceiling", price, x.goal.PriceMax))
 	}
-	if rating >= 0 && rating < x.goal.ratingMin {
+	if rating >= 0 && rating < x.goal.RatingMin {
 		x.rejected[title] = true
-		return x.back(nodes, fmt.Sprintf("%.1f stars is under %.1f", rating, x.goal.ratingMin))
+		return x.back(nodes, fmt.Sprintf("%.1f stars is under %.1f", rating, x.goal.RatingMin))
 	}
-	for _, grp := range optionGroups(nodes) {
-		want := x.goal.pickOption(grp.name, grp.values)
-		if want < 0 && x.goal.asksFor(grp.name) {
+	for _, grp := range ShopOptionGroups(nodes) {
+		want := x.goal.OptionIndex(grp.Name, grp.Values)
+		if want < 0 && x.goal.AsksFor(grp.Name) {
 			x.rejected[title] = true
-			return x.back(nodes, fmt.Sprintf("the instruction asks for a %s this item does not come in", grp.name))
+			return x.back(nodes, fmt.Sprintf("the instruction asks for a %s this item does not come in", grp.Name))
 		}
-		if want < 0 || grp.values[want].Checked() {
+		if want < 0 || grp.Values[want].Checked() {
 			continue
 		}
-		return decide(env.A("click", grp.values[want].ID), fmt.Sprintf("choose %s %q", grp.name, grp.values[want].Name))
+		return decide(env.A("click", grp.Values[want].ID), fmt.Sprintf("choose %s %q", grp.Name, grp.Values[want].Name))
 	}
 	buy := find(nodes, "button", "Buy Now")
 	return decide(env.A("click", buy.ID), fmt.Sprintf("buy %q", title))
 }
 
-type optionGroup struct {
-	name   string
-	values []Node
+// ShopOptionGroup is one option of a shop item page ("color"), lower
+// case, with its radio buttons.
+type ShopOptionGroup struct {
+	Name   string
+	Values []Node
 }
 
-func optionGroups(nodes []Node) []optionGroup {
-	var groups []optionGroup
+// ShopOptionGroups reads the option groups of a shop item page's tree.
+func ShopOptionGroups(nodes []Node) []ShopOptionGroup {
+	var groups []ShopOptionGroup
 	for i := 0; i < len(nodes); i++ {
 		if nodes[i].Role != "group" {
 			continue
 		}
-		g := optionGroup{name: strings.ToLower(nodes[i].Name)}
+		g := ShopOptionGroup{Name: strings.ToLower(nodes[i].Name)}
 		for j := i + 1; j < len(nodes) && nodes[j].Depth > nodes[i].Depth; j++ {
 			if nodes[j].Role == "radio" {
-				g.values = append(g.values, nodes[j])
+				g.Values = append(g.Values, nodes[j])
 			}
 		}
-		if len(g.values) > 0 {
+		if len(g.Values) > 0 {
 			groups = append(groups, g)
 		}
 	}
 	return groups
 }
 
-// pickOption returns the index of the value the instruction asks for in
+// OptionIndex returns the index of the value the instruction asks for in
 // the option group name, or -1 when it names none: "size large", "color:
 // black", "in black", or the value alone; the longest value wins.
-func (g shopGoal) pickOption(name string, values []Node) int {
+func (g ShopGoal) OptionIndex(name string, values []Node) int {
 	best, bestScore := -1, 0
 	for i, v := range values {
 		val := strings.ToLower(strings.TrimSpace(v.Name))
@@ -323,11 +335,11 @@ func (g shopGoal) pickOption(name string, values []Node) int {
 		}
 		score := 0
 		switch {
-		case containsPhrase(g.text, name+" "+val) || containsPhrase(g.text, name+": "+val) || containsPhrase(g.text, val+" "+name):
+		case containsPhrase(g.Text, name+" "+val) || containsPhrase(g.Text, name+": "+val) || containsPhrase(g.Text, val+" "+name):
 			score = 3
-		case containsPhrase(g.text, "in "+val):
+		case containsPhrase(g.Text, "in "+val):
 			score = 2
-		case containsPhrase(g.text, val):
+		case containsPhrase(g.Text, val):
 			score = 1
 		}
 		if score == 0 {
@@ -343,14 +355,14 @@ func (g shopGoal) pickOption(name string, values []Node) int {
 
 var reInColor = regexp.MustCompile(`(?:^|\s)in [a-z]`)
 
-// asksFor reports whether the instruction asks for a value of the option
+// AsksFor reports whether the instruction asks for a value of the option
 // group name: "size 10", "capacity 32 oz", "color black" or, for a color,
 // "in black".
-func (g shopGoal) asksFor(name string) bool {
-	if containsPhrase(g.product, name) {
+func (g ShopGoal) AsksFor(name string) bool {
+	if containsPhrase(g.Product, name) {
 		return true
 	}
-	return (name == "color" || name == "colour") && reInColor.MatchString(g.product)
+	return (name == "color" || name == "colour") && reInColor.MatchString(g.Product)
 }
 
 // containsPhrase reports whether s contains p between word boundaries.
@@ -376,7 +388,7 @@ func isWordByte(c byte) bool {
 
 // checkout fills the address form field by field, then places the order.
 func (x *shopExpert) checkout(nodes []Node) (Decision, error) {
-	if !x.goal.hasAddr {
+	if !x.goal.HasAddress {
 		return Decision{}, fmt.Errorf("shop expert: the instruction gives no address in the form \"address: Name, Street, City, ST 12345\"")
 	}
 	labels := [5]string{"Full name", "Street address", "City", "State", "ZIP code"}
@@ -385,8 +397,8 @@ func (x *shopExpert) checkout(nodes []Node) (Decision, error) {
 		if box == nil {
 			return Decision{}, fmt.Errorf("shop expert: the checkout page has no %q field", l)
 		}
-		if box.Value() != x.goal.addr[i] {
-			return decide(env.A("fill", box.ID, x.goal.addr[i]), "enter the "+strings.ToLower(l))
+		if box.Value() != x.goal.Address[i] {
+			return decide(env.A("fill", box.ID, x.goal.Address[i]), "enter the "+strings.ToLower(l))
 		}
 	}
 	return decide(env.A("click", find(nodes, "button", "Place order").ID), "place the order")

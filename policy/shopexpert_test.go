@@ -10,18 +10,18 @@ import (
 
 func TestParseShopInstruction(t *testing.T) {
 	instr := "i need a pair of wireless noise cancelling earphones in black, with a rating of at least 4.5 stars, and price lower than 40.00 dollars. ship it to me. My address: Jane Doe, 12 Oak Street, Springfield, IL 62704"
-	g := parseShopInstruction(instr)
-	if g.priceMax != 40 || g.ratingMin != 4.5 {
-		t.Errorf("price %v rating %v, want 40 and 4.5", g.priceMax, g.ratingMin)
+	g := ParseShopInstruction(instr)
+	if g.PriceMax != 40 || g.RatingMin != 4.5 {
+		t.Errorf("price %v rating %v, want 40 and 4.5", g.PriceMax, g.RatingMin)
 	}
 	want := [5]string{"Jane Doe", "12 Oak Street", "Springfield", "IL", "62704"}
-	if !g.hasAddr || g.addr != want {
-		t.Errorf("address = %q (%v), want %q", g.addr, g.hasAddr, want)
+	if !g.HasAddress || g.Address != want {
+		t.Errorf("address = %q (%v), want %q", g.Address, g.HasAddress, want)
 	}
-	if q := g.query(0); q != "wireless noise cancelling earphones black" {
+	if q := g.Query(0); q != "wireless noise cancelling earphones black" {
 		t.Errorf("query = %q", q)
 	}
-	if q := g.query(1); q != "wireless noise cancelling" {
+	if q := g.Query(1); q != "wireless noise cancelling" {
 		t.Errorf("shorter query = %q", q)
 	}
 	for _, c := range []struct {
@@ -33,15 +33,15 @@ func TestParseShopInstruction(t *testing.T) {
 		{"Find running shoes, size 10, under $75.50. Ship to this address: Bo Li, 5 Elm Rd, Apt 2, Austin, TX 73301", 75.5, 0, 5},
 		{"looking for a desk lamp that costs no more than 30 dollars with at least 4 stars. address: A B, 1 C St, D, NY 10001", 30, 4, 5},
 	} {
-		g := parseShopInstruction(c.in)
-		if g.priceMax != c.price || g.ratingMin != c.rating || !g.hasAddr {
-			t.Errorf("parseShopInstruction(%q) = price %v rating %v address %v; want %v %v true", c.in, g.priceMax, g.ratingMin, g.hasAddr, c.price, c.rating)
+		g := ParseShopInstruction(c.in)
+		if g.PriceMax != c.price || g.RatingMin != c.rating || !g.HasAddress {
+			t.Errorf("ParseShopInstruction(%q) = price %v rating %v address %v; want %v %v true", c.in, g.PriceMax, g.RatingMin, g.HasAddress, c.price, c.rating)
 		}
 	}
 }
 
 func TestPickOption(t *testing.T) {
-	g := parseShopInstruction("i want a navy blue t-shirt, size large, under $20")
+	g := ParseShopInstruction("i want a navy blue t-shirt, size large, under $20")
 	vals := func(names ...string) []Node {
 		var ns []Node
 		for _, n := range names {
@@ -49,13 +49,13 @@ func TestPickOption(t *testing.T) {
 		}
 		return ns
 	}
-	if i := g.pickOption("color", vals("blue", "navy blue", "red")); i != 1 {
+	if i := g.OptionIndex("color", vals("blue", "navy blue", "red")); i != 1 {
 		t.Errorf("color pick = %d, want 1 (navy blue, the longest match)", i)
 	}
-	if i := g.pickOption("size", vals("small", "medium", "large", "x-large")); i != 2 {
+	if i := g.OptionIndex("size", vals("small", "medium", "large", "x-large")); i != 2 {
 		t.Errorf("size pick = %d, want 2 (large)", i)
 	}
-	if i := g.pickOption("material", vals("cotton", "polyester")); i != -1 {
+	if i := g.OptionIndex("material", vals("cotton", "polyester")); i != -1 {
 		t.Errorf("material pick = %d, want -1 (not asked for)", i)
 	}
 }
@@ -146,8 +146,8 @@ func TestAsksFor(t *testing.T) {
 		{"running shoes, size 10, under $80", "size", true},
 		{"running shoes, under $80", "size", false},
 	} {
-		if got := parseShopInstruction(c.instr).asksFor(c.group); got != c.want {
-			t.Errorf("asksFor(%q, %q) = %v, want %v", c.instr, c.group, got, c.want)
+		if got := ParseShopInstruction(c.instr).AsksFor(c.group); got != c.want {
+			t.Errorf("AsksFor(%q, %q) = %v, want %v", c.instr, c.group, got, c.want)
 		}
 	}
 }
