@@ -1,6 +1,6 @@
 module github.com/pilotkit/pilot
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/chromedp/cdproto v0.159.0
@@ -12,7 +12,8 @@ require (
 	github.com/tmc/langchaingo v0.1.14
 	go.bug.st/serial v1.8.0
 	gocv.io/x/gocv v0.32.0
-	golang.org/x/sys v0.43.0
+	golang.org/x/net v0.62.0
+	golang.org/x/sys v0.49.0
 	gonum.org/v1/gonum v0.17.0
 	gonum.org/v1/plot v0.17.0
 )
@@ -30,5 +31,5 @@ require (
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/pkoukk/tiktoken-go v0.1.6 // indirect
 	golang.org/x/image v0.30.0 // indirect
-	golang.org/x/text v0.28.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
 )

@@ -1,0 +1,125 @@
+package lite_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/web"
+	"github.com/pilotkit/pilot/env/web/lite"
+	"github.com/pilotkit/pilot/env/web/webtest"
+)
+
+// TestMain fails the run when the Chromium comparison leaks a browser
+// profile directory.
+func TestMain(m *testing.M) { webtest.Main(m) }
+
+// scrollLine is env/web's Scroll line, which lite (without layout) does
+// not have.
+var scrollLine = regexp.MustCompile(`(?m)^Scroll: [0-9]+ of [0-9]+ px\n`)
+
+// TestMatchesChromium runs every scenario of the site (see site_test.go)
+// in Chromium (env/web with pilot.js) and in lite, and checks that each
+// observation is the same: text, URL, title, error, choices.
+func TestMatchesChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the comparison with Chromium takes half a minute")
+	}
+	w, err := web.New(web.Options{})
+	if errors.Is(err, web.ErrChromeNotFound) {
+		t.Skipf("no Chromium: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := w.Close(); err != nil {
+			t.Errorf("close web: %v", err)
+		}
+	})
+	srv := httptest.NewServer(site())
+	t.Cleanup(srv.Close)
+	l := lite.New(site(), lite.Options{})
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+			defer cancel()
+			task := env.Task{StartURL: srv.URL + sc.start}
+			wo, err := w.Reset(ctx, task)
+			if err != nil {
+				t.Fatalf("web Reset: %v", err)
+			}
+			lo, err := l.Reset(ctx, task)
+			if err != nil {
+				t.Fatalf("lite Reset: %v", err)
+			}
+			sameObs(t, "Reset", wo, lo)
+			for _, s := range sc.actions {
+				a, err := env.ParseAction(s)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ws, err := w.Step(ctx, a)
+				if err != nil {
+					t.Fatalf("web Step(%s): %v", a, err)
+				}
+				ls, err := l.Step(ctx, a)
+				if err != nil {
+					t.Fatalf("lite Step(%s): %v", a, err)
+				}
+				sameObs(t, a.String(), ws.Obs, ls.Obs)
+				if ws.Terminated != ls.Terminated || ws.Reward != ls.Reward {
+					t.Errorf("%s: web terminated %v reward %v, lite %v %v", a, ws.Terminated, ws.Reward, ls.Terminated, ls.Reward)
+				}
+				if ws.Done() {
+					break
+				}
+			}
+		})
+	}
+}
+
+func sameObs(t *testing.T, what string, w, l env.Observation) {
+	t.Helper()
+	wt := scrollLine.ReplaceAllString(w.Text, "")
+	if wt != l.Text {
+		t.Fatalf("%s: the observations differ\n%s", what, lineDiff(wt, l.Text))
+	}
+	if w.URL != l.URL || w.Title != l.Title || w.Error != l.Error {
+		t.Errorf("%s: web URL %q title %q error %q; lite URL %q title %q error %q", what, w.URL, w.Title, w.Error, l.URL, l.Title, l.Error)
+	}
+	var wc []env.Action
+	for _, c := range w.Choices {
+		if c.Name != "scroll" {
+			wc = append(wc, c)
+		}
+	}
+	if !slices.EqualFunc(wc, l.Choices, env.Action.Equal) {
+		t.Errorf("%s: web choices %v\nlite choices %v", what, wc, l.Choices)
+	}
+}
+
+func lineDiff(web, lite string) string {
+	wl, ll := strings.Split(web, "\n"), strings.Split(lite, "\n")
+	var b strings.Builder
+	for i := range max(len(wl), len(ll)) {
+		var w, l string
+		if i < len(wl) {
+			w = wl[i]
+		}
+		if i < len(ll) {
+			l = ll[i]
+		}
+		if w != l {
+			fmt.Fprintf(&b, "line %d:\n  web:  %s\n  lite: %s\n", i+1, w, l)
+		}
+	}
+	return b.String() + "--- web:\n" + web + "\n--- lite:\n" + lite
+}
