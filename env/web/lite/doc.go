@@ -1,8 +1,9 @@
 // Package lite is a browser without JavaScript and without layout for
 // plain-HTML sites served by an in-process http.Handler, such as the shop
-// (env/shop). It exists to train policies on such sites 100–200 times faster
-// than through Chromium (a page load takes about 0.4 ms instead of 70 ms): its observations are the text tree that env/web
-// (Chromium with pilot.js) produces for the same pages — the same element
+// (env/shop). It exists to train policies on such sites 100–200 times
+// faster than through Chromium (a page load takes about 0.4 ms instead of
+// 70 ms): its observations are the text tree that env/web (Chromium with
+// pilot.js) produces for the same pages — the same element
 // ids, roles, names, states, choices, URL, title and error texts — so that
 // a policy trained on lite runs unchanged in the real browser.
 //
