@@ -6,29 +6,67 @@ import (
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/nn"
 	"github.com/pilotkit/pilot/policy/ppo"
+	"github.com/pilotkit/pilot/policy/shopnn"
 )
 
-// nnPolicyDef loads a trained policy, "nn:reach" (shipped with pilot) or
-// "nn:path/to/policy.nn" (pilot train's output), for suite.
+// nnPolicyDef loads a trained policy for suite: "nn:reach" or "nn:shop"
+// (shipped with pilot) or "nn:path/to/policy.nn" (pilot train's output).
 func nnPolicyDef(spec, suite string) (policyDef, error) {
 	name := strings.TrimPrefix(spec, "nn:")
+	isFile := false
+	if _, statErr := os.Stat(name); statErr == nil || strings.ContainsAny(name, "/.") {
+		isFile = true
+	}
+	kind := ""
+	if isFile {
+		b, err := nn.LoadBundle(name)
+		if err != nil {
+			return policyDef{}, usagef("--policy %s: %v", spec, err)
+		}
+		kind = b.Meta["kind"]
+	} else if name == "shop" {
+		kind = "shop-scorer"
+	}
+	want := strings.TrimSuffix(suite, "/")
+	if kind == "shop-scorer" {
+		var m *shopnn.Model
+		var err error
+		if isFile {
+			m, _, err = shopnn.Load(name)
+		} else {
+			m, _, err = shopnn.LoadShipped()
+		}
+		if err != nil {
+			return policyDef{}, usagef("--policy %s: %v", spec, err)
+		}
+		if want != "shop" {
+			return policyDef{}, usagef("--policy %s was trained on the shop, not suite %s", spec, suite)
+		}
+		return policyDef{name: spec, doc: "a trained candidate scorer", new: func(*loadedSuite, *evalFlags, env.Task) (policy.Policy, error) {
+			return shopnn.NewAgent(m), nil
+		}}, nil
+	}
 	var p *ppo.Policy
 	var meta map[string]string
 	var err error
-	if _, statErr := os.Stat(name); statErr == nil || strings.ContainsAny(name, "/.") {
+	if isFile {
 		p, meta, err = ppo.LoadPolicy(name)
 	} else {
 		p, meta, err = ppo.LoadShipped(name)
 	}
 	if err != nil {
+		if !isFile {
+			return policyDef{}, usagef("--policy %s: %v (and shop)", spec, err)
+		}
 		return policyDef{}, usagef("--policy %s: %v", spec, err)
 	}
-	if want := strings.TrimSuffix(suite, "/"); meta["env"] != want {
+	if meta["env"] != want {
 		return policyDef{}, usagef("--policy %s was trained on %q, not suite %s", spec, meta["env"], suite)
 	}
 	if meta["env"] != "robot:reach" {
-		return policyDef{}, usagef("--policy %s: pilot eval plays trained policies on robot:reach only", spec)
+		return policyDef{}, usagef("--policy %s: pilot eval plays trained policies on robot:reach and shop only", spec)
 	}
 	return policyDef{name: spec, doc: "a trained network", new: func(*loadedSuite, *evalFlags, env.Task) (policy.Policy, error) {
 		return ppo.ReachPolicy(p), nil

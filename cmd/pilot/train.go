@@ -21,16 +21,18 @@ import (
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/robotenv"
 	"github.com/pilotkit/pilot/policy/ppo"
+	"github.com/pilotkit/pilot/policy/shopnn"
 	"github.com/pilotkit/pilot/robot/arm"
 	"github.com/pilotkit/pilot/robot/sim"
 )
 
 type trainFlags struct {
 	env, algo, out, plot, from string
-	steps                      int
+	steps, demos               int
 	seed                       int64
 	checkpointEvery            int
 	klCoef                     float64
+	klSet                      bool
 	json                       bool
 }
 
@@ -57,6 +59,7 @@ the final greedy return, wall time, steps per second.`,
   pilot train --env cartpole --steps 300000 --seed 3 --out runs/cp3 --json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			f.klSet = cmd.Flags().Changed("kl-coef")
 			if err := f.validate(); err != nil {
 				return err
 			}
@@ -72,6 +75,7 @@ the final greedy return, wall time, steps per second.`,
 	fs.StringVar(&f.plot, "plot", "curves.png", "the plot's file name in the run directory: .png or .svg")
 	fs.StringVar(&f.from, "from", "", "start from this saved policy `FILE` (fine-tuning)")
 	fs.Float64Var(&f.klCoef, "kl-coef", 0, "with --from: penalise the KL divergence to the starting policy by this coefficient")
+	fs.IntVar(&f.demos, "demos", 0, "shop: clone the expert's episodes on the first N train tasks (0: all 700)")
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 10, "save the policy every N updates (0: never)")
 	fs.BoolVar(&f.json, "json", false, "print a JSON summary on stdout")
 	return cmd
@@ -79,19 +83,21 @@ the final greedy return, wall time, steps per second.`,
 
 func (f *trainFlags) validate() error {
 	switch {
-	case f.env != "cartpole" && f.env != "robot:reach":
-		return usagef("--env %q: pilot trains cartpole and robot:reach (shop is not trainable yet)", f.env)
+	case f.env != "cartpole" && f.env != "robot:reach" && f.env != "shop":
+		return usagef("--env %q: pilot trains cartpole, robot:reach and shop", f.env)
 	case f.env == "robot:reach" && f.algo == "bc":
 		return usagef("--algo bc is for cartpole; robot:reach trains with ppo")
 	case f.algo != "ppo" && f.algo != "bc":
 		return usagef("--algo %q: want ppo or bc", f.algo)
+	case f.demos < 0 || f.demos > 0 && f.env != "shop":
+		return usagef("--demos %d: the number of expert episodes to clone, for --env shop only", f.demos)
 	case f.steps < 0:
 		return usagef("--steps %d: want 0 (the default) or more", f.steps)
 	case f.checkpointEvery < 0:
 		return usagef("--checkpoint-every %d: want 0 (never) or more", f.checkpointEvery)
 	case f.klCoef < 0 || math.IsNaN(f.klCoef):
 		return usagef("--kl-coef %v: want 0 or more", f.klCoef)
-	case f.klCoef > 0 && f.from == "":
+	case f.klCoef > 0 && f.from == "" && f.env != "shop":
 		return usagef("--kl-coef needs --from: the KL is to the starting policy")
 	}
 	if ext := strings.ToLower(filepath.Ext(f.plot)); ext != ".png" && ext != ".svg" {
@@ -117,7 +123,12 @@ type trainSummary struct {
 	// pseudo-terminal, the bytes a real arm gets).
 	SuccessFast   *float64 `json:"success_fast,omitempty"`
 	SuccessSerial *float64 `json:"success_serial,omitempty"`
-	Warnings      []string `json:"warnings,omitempty"`
+	// ShopStart and ShopPPO are the shop policy's results on the test
+	// split (in the lite browser): the starting policy (behaviour cloned,
+	// or --from) and, with --algo ppo, after PPO fine-tuning.
+	ShopStart *shopnn.Result `json:"shop_start_test,omitempty"`
+	ShopPPO   *shopnn.Result `json:"shop_ppo_test,omitempty"`
+	Warnings  []string       `json:"warnings,omitempty"`
 }
 
 func (f *trainFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
@@ -130,7 +141,9 @@ func (f *trainFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	}
 	sum := trainSummary{Env: f.env, Algo: f.algo, Dir: dir, Policy: filepath.Join(dir, "policy.nn")}
 	var err error
-	if f.algo == "bc" {
+	if f.env == "shop" {
+		err = f.shop(ctx, dir, &sum, stderr)
+	} else if f.algo == "bc" {
 		err = f.bc(ctx, &sum, stderr)
 	} else {
 		err = f.ppo(ctx, dir, &sum, stderr)
@@ -142,6 +155,17 @@ func (f *trainFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		return enc.Encode(sum)
+	}
+	if f.env == "shop" {
+		line := fmt.Sprintf("shop %s: test success %.1f%% (starting policy)", f.algo, 100*sum.ShopStart.Success)
+		if sum.ShopPPO != nil {
+			line += fmt.Sprintf(" → %.1f%% after PPO", 100*sum.ShopPPO.Success)
+		}
+		fmt.Fprintf(stdout, "%s; %d steps in %.1fs (%.0f steps/s)\npolicy %s\n", line, sum.Steps, sum.WallSeconds, sum.StepsPerSec, sum.Policy)
+		if sum.Plot != "" {
+			fmt.Fprintf(stdout, "plot %s\n", sum.Plot)
+		}
+		return nil
 	}
 	solved := "not solved"
 	if sum.StepsToSolve > 0 {
@@ -191,36 +215,20 @@ func (f *trainFlags) ppo(ctx context.Context, dir string, sum *trainSummary, std
 			cfg.Reference, cfg.KLCoef = p.Clone(), f.klCoef
 		}
 	}
-	mj, err := os.Create(filepath.Join(dir, "metrics.jsonl"))
+	mw, err := openMetrics(dir)
 	if err != nil {
 		return err
 	}
-	defer mj.Close()
-	mc, err := os.Create(filepath.Join(dir, "metrics.csv"))
-	if err != nil {
-		return err
-	}
-	defer mc.Close()
-	cw := csv.NewWriter(mc)
-	header := []string{"update", "steps", "episode_return", "greedy_return", "entropy", "approx_kl", "clip_frac", "explained_variance", "grad_norm", "policy_loss", "value_loss", "adv_mean", "adv_std", "lr", "steps_per_sec"}
-	cw.Write(header)
-	enc := json.NewEncoder(mj)
-	var werr error
+	defer mw.close()
 	var policy *ppo.Policy
 	cfg.OnUpdate = func(st ppo.Stats) {
-		if e := enc.Encode(jsonStats(st)); e != nil && werr == nil {
-			werr = e
-		}
-		g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-		cw.Write([]string{strconv.Itoa(st.Update), strconv.Itoa(st.Steps), g(st.EpisodeReturn), g(st.GreedyReturn), g(st.Entropy), g(st.ApproxKL), g(st.ClipFrac), g(st.ExplainedVar), g(st.GradNorm), g(st.PolicyLoss), g(st.ValueLoss), g(st.AdvMean), g(st.AdvStd), g(st.LR), g(st.StepsPerSec)})
+		mw.write(st)
 		progress(stderr, st, cfg.TotalSteps)
 		for _, w := range st.Warnings {
 			fmt.Fprintf(stderr, "\nwarning: update %d: %s\n", st.Update, w)
 		}
 		if f.checkpointEvery > 0 && st.Update%f.checkpointEvery == 0 && policy != nil {
-			if e := policy.Save(filepath.Join(dir, "checkpoints", fmt.Sprintf("update-%d.nn", st.Update)), map[string]string{"env": f.env, "update": strconv.Itoa(st.Update)}); e != nil && werr == nil {
-				werr = e
-			}
+			mw.fail(policy.Save(filepath.Join(dir, "checkpoints", fmt.Sprintf("update-%d.nn", st.Update)), map[string]string{"env": f.env, "update": strconv.Itoa(st.Update)}))
 		}
 	}
 	if start == nil {
@@ -232,15 +240,11 @@ func (f *trainFlags) ppo(ctx context.Context, dir string, sum *trainSummary, std
 	if envErr != nil {
 		return fmt.Errorf("start the simulator: %w", envErr)
 	}
-	cw.Flush()
 	if err != nil {
 		return err
 	}
-	if werr != nil {
-		return fmt.Errorf("write the metrics: %w", werr)
-	}
-	if err := cw.Error(); err != nil {
-		return fmt.Errorf("write the metrics: %w", err)
+	if err := mw.close(); err != nil {
+		return err
 	}
 	if err := res.Policy.Save(sum.Policy, map[string]string{"env": f.env, "algo": "ppo", "steps": strconv.Itoa(res.Steps)}); err != nil {
 		return err
@@ -264,6 +268,59 @@ func (f *trainFlags) ppo(ctx context.Context, dir string, sum *trainSummary, std
 		return err
 	}
 	sum.Plot = plot
+	return nil
+}
+
+// metrics writes metrics.jsonl and metrics.csv, a line per update.
+type metrics struct {
+	jf, cf *os.File
+	enc    *json.Encoder
+	cw     *csv.Writer
+	err    error
+	closed bool
+}
+
+func openMetrics(dir string) (*metrics, error) {
+	jf, err := os.Create(filepath.Join(dir, "metrics.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	cf, err := os.Create(filepath.Join(dir, "metrics.csv"))
+	if err != nil {
+		jf.Close()
+		return nil, err
+	}
+	m := &metrics{jf: jf, cf: cf, enc: json.NewEncoder(jf), cw: csv.NewWriter(cf)}
+	m.fail(m.cw.Write([]string{"update", "steps", "episode_return", "greedy_return", "entropy", "approx_kl", "ref_kl", "clip_frac", "explained_variance", "grad_norm", "policy_loss", "value_loss", "adv_mean", "adv_std", "lr", "steps_per_sec"}))
+	return m, nil
+}
+
+// fail keeps the first error.
+func (m *metrics) fail(err error) {
+	if err != nil && m.err == nil {
+		m.err = err
+	}
+}
+
+func (m *metrics) write(st ppo.Stats) {
+	m.fail(m.enc.Encode(jsonStats(st)))
+	g := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+	m.fail(m.cw.Write([]string{strconv.Itoa(st.Update), strconv.Itoa(st.Steps), g(st.EpisodeReturn), g(st.GreedyReturn), g(st.Entropy), g(st.ApproxKL), g(st.RefKL), g(st.ClipFrac), g(st.ExplainedVar), g(st.GradNorm), g(st.PolicyLoss), g(st.ValueLoss), g(st.AdvMean), g(st.AdvStd), g(st.LR), g(st.StepsPerSec)}))
+}
+
+// close flushes and closes the files and returns the first error.
+func (m *metrics) close() error {
+	if m.closed {
+		return m.err
+	}
+	m.closed = true
+	m.cw.Flush()
+	m.fail(m.cw.Error())
+	m.fail(m.jf.Close())
+	m.fail(m.cf.Close())
+	if m.err != nil {
+		return fmt.Errorf("write the metrics: %w", m.err)
+	}
 	return nil
 }
 

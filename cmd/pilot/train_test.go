@@ -68,7 +68,8 @@ func TestTrainBCAndUsage(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"train", "--env", "shop"}, "not trainable yet"},
+		{[]string{"train", "--env", "mars"}, "pilot trains cartpole, robot:reach and shop"},
+		{[]string{"train", "--demos", "5"}, "for --env shop only"},
 		{[]string{"train", "--algo", "dqn"}, "want ppo or bc"},
 		{[]string{"train", "--plot", "x.gif"}, ".png or .svg"},
 		{[]string{"train", "--kl-coef", "1"}, "needs --from"},
@@ -90,5 +91,56 @@ func TestEvalShippedReachPolicy(t *testing.T) {
 	code, _, errs = pilot(context.Background(), "eval", "--suite", "shop", "--policy", "nn:reach")
 	if code != 2 || !strings.Contains(errs, `trained on "robot:reach", not suite shop`) {
 		t.Errorf("nn:reach on the shop = exit %d, %q", code, errs)
+	}
+}
+
+// TestTrainShop clones the expert from 10 episodes, fine-tunes with one PPO
+// update, and plays the result in Chromium with pilot eval.
+func TestTrainShop(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "shop")
+	code, out, errs := pilot(context.Background(), "train", "--env", "shop", "--algo", "ppo", "--demos", "10", "--steps", "700", "--out", dir, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var sum trainSummary
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("summary %q: %v", out, err)
+	}
+	if sum.ShopStart == nil || sum.ShopPPO == nil || sum.ShopStart.Episodes != 200 || sum.ShopPPO.Episodes != 200 {
+		t.Fatalf("summary %+v: want the test split's results before and after PPO", sum)
+	}
+	if sum.ShopStart.Success < 0.1 || sum.Steps <= 0 {
+		t.Errorf("summary %+v: cloning 10 expert episodes should shop sometimes", sum)
+	}
+	for _, f := range []string{"bc.nn", "policy.nn", "metrics.jsonl", "metrics.csv", "curves.png"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	code, out, errs = pilot(context.Background(), "eval", "--suite", "shop", "--policy", "nn:"+filepath.Join(dir, "policy.nn"), "--episodes", "2", "--run-dir", filepath.Join(t.TempDir(), "e"))
+	if code != 0 || !strings.Contains(out, "shop/test  2") {
+		t.Fatalf("eval of the trained policy: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// TestEvalShippedShopPolicy plays nn:shop in Chromium.
+func TestEvalShippedShopPolicy(t *testing.T) {
+	code, out, errs := pilot(context.Background(), "eval", "--suite", "shop", "--policy", "nn:shop", "--episodes", "4", "--run-dir", filepath.Join(t.TempDir(), "s"), "--json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	var rep struct {
+		Episodes int     `json:"episodes"`
+		Success  float64 `json:"success_rate"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("report %q: %v", out, err)
+	}
+	if rep.Episodes != 4 || rep.Success < 0.5 {
+		t.Errorf("nn:shop on 4 test tasks in Chromium: %s", out)
+	}
+	code, _, errs = pilot(context.Background(), "eval", "--suite", "robot:reach", "--policy", "nn:shop")
+	if code != 2 || !strings.Contains(errs, "trained on the shop, not suite robot:reach") {
+		t.Errorf("nn:shop on robot:reach = exit %d, %q", code, errs)
 	}
 }
