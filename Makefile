@@ -51,6 +51,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench '^BenchmarkCycle$$' -benchtime 3000x ./robot/sim/
 	$(GO) test -run '^$$' -bench 'FastStep' -benchtime 20000x ./env/robotenv/
 	$(GO) test -run '^$$' -bench . ./policy/nn/ ./env/classic/
+	$(GO) test -run '^$$' -bench . -benchtime 2000x ./env/web/lite/
 
 # Fuzz every parser of outside input for FUZZTIME each (default 60s).
 FUZZTIME ?= 60s
@@ -78,6 +79,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRetryAfterHeader -fuzztime $(FUZZTIME) ./policy/openai/
 	$(GO) test -run '^$$' -fuzz FuzzDecodeRequest -fuzztime $(FUZZTIME) ./policy/openai/openaitest/
 	$(GO) test -run '^$$' -fuzz FuzzOllamaResponse -fuzztime $(FUZZTIME) ./policy/langchain/
+	$(GO) test -run '^$$' -fuzz FuzzTree -fuzztime $(FUZZTIME) ./env/web/lite/
+	$(GO) test -run '^$$' -fuzz FuzzRead -fuzztime $(FUZZTIME) ./policy/shopnn/
 	$(GO) test -run '^$$' -fuzz FuzzAnthropicResponse -fuzztime $(FUZZTIME) ./policy/langchain/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./policy/models/
 	$(GO) test -run '^$$' -fuzz FuzzReadMLP -fuzztime $(FUZZTIME) ./policy/nn/

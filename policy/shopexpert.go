@@ -50,13 +50,14 @@ type ShopGoal struct {
 }
 
 var (
-	rePrice  = regexp.MustCompile(`(?:under|lower than|less than|no more than|at most|below|cheaper than|up to)\s*\$?\s*([0-9]+(?:\.[0-9]+)?)`)
-	reRating = regexp.MustCompile(`(?:at least|minimum of|no less than|not less than|a rating of)\s*([0-9](?:\.[0-9])?)\s*(?:stars?|out of)`)
-	reStars  = regexp.MustCompile(`^([0-9](?:\.[0-9])?) stars`)
-	reMoney  = regexp.MustCompile(`\$\s*([0-9]+(?:\.[0-9]+)?)`)
-	reOutOf  = regexp.MustCompile(`([0-9](?:\.[0-9])?) out of 5`)
-	reZip    = regexp.MustCompile(`^([A-Za-z]{2})\s+([0-9]{5})$`)
-	reWord   = regexp.MustCompile(`[a-z0-9][a-z0-9.\-]*`)
+	rePrice   = regexp.MustCompile(`(?:under|lower than|less than|no more than|at most|below|cheaper than|up to)\s*\$?\s*([0-9]+(?:\.[0-9]+)?)`)
+	reRating  = regexp.MustCompile(`(?:at least|minimum of|no less than|not less than|a rating of)\s*([0-9](?:\.[0-9])?)\s*(?:stars?|out of)`)
+	reStars   = regexp.MustCompile(`^([0-9](?:\.[0-9])?) stars`)
+	reMoney   = regexp.MustCompile(`\$\s*([0-9]+(?:\.[0-9]+)?)`)
+	reOutOf   = regexp.MustCompile(`([0-9](?:\.[0-9])?) out of 5`)
+	reZip     = regexp.MustCompile(`^([A-Za-z]{2})\s+([0-9]{5})$`)
+	reAddress = regexp.MustCompile(`(?i)address:`)
+	reWord    = regexp.MustCompile(`[a-z0-9][a-z0-9.\-]*`)
 )
 
 // fillers are words of an instruction that say nothing about the product.
@@ -84,9 +85,11 @@ func ParseShopInstruction(instr string) ShopGoal {
 		g.RatingMin, _ = strconv.ParseFloat(m[1], 64)
 	}
 	product := low
-	if i := strings.Index(low, "address:"); i >= 0 {
-		product = low[:i]
-		line := instr[i+len("address:"):]
+	// The address keeps its case: find it in instr itself (lower-casing
+	// may change the length of non-ASCII text).
+	if loc := reAddress.FindStringIndex(instr); loc != nil {
+		product = strings.ToLower(instr[:loc[0]])
+		line := instr[loc[1]:]
 		if j := strings.IndexAny(line, "\n"); j >= 0 {
 			line = line[:j]
 		}

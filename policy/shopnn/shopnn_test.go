@@ -230,3 +230,34 @@ func TestAgentCarriesOutCandidates(t *testing.T) {
 		t.Errorf("after an error the agent continued its plan: %s", d4.Action)
 	}
 }
+
+// FuzzRead: any observation text gives a page with at least one candidate,
+// each with an action, and features the model can score.
+func FuzzRead(f *testing.F) {
+	for _, name := range []string{"search.txt", "results.txt", "item.txt", "checkout.txt", "done.txt"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b), "i need a blue mug under $20, rated at least 4 stars. address: A B, 1 Road, Town, CA 90210")
+	}
+	f.Add("[1] listitem\n  [2] link \"x\"\n  StaticText \"$-1e309\"\n[3] heading \"Results for\"", "under $0")
+	m := New(rand.New(rand.NewPCG(1, 1)))
+	f.Fuzz(func(t *testing.T, obs, instr string) {
+		var mem Memory
+		p := Read(policy.ParseShopInstruction(instr), obs, &mem)
+		if len(p.Cands) == 0 {
+			t.Fatalf("page %q has no candidates", p.Kind)
+		}
+		z := m.Scores(&p)
+		for i, c := range p.Cands {
+			if len(c.Actions) == 0 || len(c.hashed) == 0 {
+				t.Fatalf("candidate %d %+v has no action or no features", i, c)
+			}
+			if math.IsNaN(z[i]) || math.IsInf(z[i], 0) {
+				t.Fatalf("candidate %d %s %q scores %v (dense %v)", i, c.Kind, c.Text, z[i], c.dense)
+			}
+			mem.Note(p, c)
+		}
+	})
+}
