@@ -34,6 +34,7 @@ type evalFlags struct {
 	model                modelFlags
 	// policySet and screenshotSet say whether the flags were given.
 	policySet, screenshotSet bool
+	maxStepsSet              bool
 
 	// stderr is where logs go; set by the command before the suite loads.
 	stderr io.Writer
@@ -70,6 +71,7 @@ is interrupted exits 1 (after printing what finished), bad usage 2.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.policySet, f.screenshotSet = cmd.Flags().Changed("policy"), cmd.Flags().Changed("screenshot")
+			f.maxStepsSet = cmd.Flags().Changed("max-steps")
 			s, p, err := f.validate()
 			if err != nil {
 				return err
@@ -105,7 +107,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.policy, "policy", "", "who chooses the actions: "+policyNames()+" (default the suite's)")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the suite (the shop's catalog and tasks) and of random policies")
 	fs.IntVar(&f.products, "products", 0, "catalog size of the shop suite (0: the default, 2000)")
-	fs.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "end an episode, truncated, after this many steps (0 for no limit)")
+	fs.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "end an episode, truncated, after this many steps (0 for no limit; cartpole's default: none)")
 	fs.DurationVar(&f.maxTime, "max-time", 0, "end an episode, truncated, after this much wall time (0 for no limit)")
 	fs.DurationVar(&f.stepTimeout, "step-timeout", time.Minute, "fail an episode when one policy call or step takes longer (0 for no limit)")
 	fs.StringVar(&f.runDir, "run-dir", "", "write the results to `DIR` (default runs/<suite>-<split>-<YYYYmmdd-HHMMSS>); it must not hold a run")
@@ -127,6 +129,9 @@ func (f *evalFlags) validate() (suiteDef, policyDef, error) {
 	}
 	if !slices.Contains(s.splits, f.split) {
 		return none, policyDef{}, usagef("suite %s has no split %q: want one of %s", s.name, f.split, strings.Join(s.splits, ", "))
+	}
+	if !f.maxStepsSet && s.maxSteps != 0 {
+		f.maxSteps = max(s.maxSteps, 0) // 0: no limit
 	}
 	if err := f.model.validate(); err != nil {
 		return none, policyDef{}, err
@@ -213,7 +218,7 @@ func (f *evalFlags) run(ctx context.Context, sd suiteDef, pd policyDef, stdout, 
 			return pd.new(s, f, t)
 		},
 		Agent: agent.Options{
-			MaxSteps:    f.maxSteps,
+			MaxSteps:    agentMaxSteps(f.maxSteps),
 			MaxTime:     f.maxTime,
 			StepTimeout: f.stepTimeout,
 			PolicyName:  pd.name,

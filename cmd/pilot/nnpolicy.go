@@ -12,7 +12,8 @@ import (
 )
 
 // nnPolicyDef loads a trained policy for suite: "nn:reach" or "nn:shop"
-// (shipped with pilot) or "nn:path/to/policy.nn" (pilot train's output).
+// (shipped with pilot) or "nn:path/to/policy.nn" (pilot train's output,
+// for cartpole, robot:reach or shop).
 func nnPolicyDef(spec, suite string) (policyDef, error) {
 	name := strings.TrimPrefix(spec, "nn:")
 	isFile := false
@@ -65,10 +66,15 @@ func nnPolicyDef(spec, suite string) (policyDef, error) {
 	if meta["env"] != want {
 		return policyDef{}, usagef("--policy %s was trained on %q, not suite %s", spec, meta["env"], suite)
 	}
-	if meta["env"] != "robot:reach" {
-		return policyDef{}, usagef("--policy %s: pilot eval plays trained policies on robot:reach and shop only", spec)
+	switch meta["env"] {
+	case "robot:reach":
+		return policyDef{name: spec, doc: "a trained network", new: func(*loadedSuite, *evalFlags, env.Task) (policy.Policy, error) {
+			return ppo.ReachPolicy(p), nil
+		}}, nil
+	case "cartpole":
+		return policyDef{name: spec, doc: "a trained network", new: func(*loadedSuite, *evalFlags, env.Task) (policy.Policy, error) {
+			return cartPolePolicy(p), nil
+		}}, nil
 	}
-	return policyDef{name: spec, doc: "a trained network", new: func(*loadedSuite, *evalFlags, env.Task) (policy.Policy, error) {
-		return ppo.ReachPolicy(p), nil
-	}}, nil
+	return policyDef{}, usagef("--policy %s: pilot eval plays trained policies on cartpole, robot:reach and shop only", spec)
 }

@@ -377,7 +377,7 @@ func (f *runFlags) webOptions(stderr io.Writer) web.Options {
 
 func (f *runFlags) agentOptions(log io.Writer) agent.Options {
 	o := agent.Options{
-		MaxSteps:    f.maxSteps,
+		MaxSteps:    agentMaxSteps(f.maxSteps),
 		MaxTime:     f.maxTime,
 		StepTimeout: f.stepTimeout,
 		PolicyName:  f.policy.val,
@@ -421,4 +421,13 @@ func observationPrinter(w io.Writer) agent.Observer {
 		_, err := io.WriteString(w, b.String())
 		return err
 	})
+}
+
+// agentMaxSteps turns --max-steps (0: no limit) into agent.Options.MaxSteps
+// (0: the default, negative: no limit).
+func agentMaxSteps(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

@@ -54,10 +54,14 @@ func loadRobot(kind string) func(ctx context.Context, f *evalFlags) (*loadedSuit
 	}
 }
 
-// newExpert is the expert of the suite: the shop's or the robot's.
+// newExpert is the expert of the suite: the shop's, the robot's or
+// CartPole's PD controller.
 func newExpert(s *loadedSuite, f *evalFlags, t env.Task) (policy.Policy, error) {
-	if strings.HasPrefix(s.suite.Name, "robot:") {
+	switch {
+	case strings.HasPrefix(s.suite.Name, "robot:"):
 		return policy.RobotExpert(), nil
+	case strings.HasPrefix(s.suite.Name, "cartpole/"):
+		return newCartPoleExpert(), nil
 	}
 	return newShopExpert(s, f, t)
 }

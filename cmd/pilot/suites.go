@@ -35,6 +35,9 @@ type suiteDef struct {
 	splits []string
 	// policy is the policy used when --policy is not given.
 	policy string
+	// maxSteps, if not 0, is the suite's --max-steps default (-1: no
+	// limit).
+	maxSteps int
 	// load makes the suite ready to run: its tasks for f.split, an env
 	// per worker, and what to release at the end.
 	load func(ctx context.Context, f *evalFlags) (*loadedSuite, error)
@@ -65,6 +68,7 @@ func suiteDefs() []suiteDef {
 		{name: "shop", doc: "shopping under constraints in pilot's WebShop-style store (--seed, --products)", splits: []string{"test", "dev", "train"}, policy: "expert", load: loadShop},
 		{name: "demo", doc: "four questions about a small mug shop, served on 127.0.0.1, each with a plan", splits: []string{"test"}, policy: "plan", load: loadDemo},
 		{name: "robot:reach", doc: "move a simulated SO-101's gripper to a point (fast mode: no serial port, simulated time)", splits: []string{"test", "train"}, policy: "expert", load: loadRobot(robotenv.Reach)},
+		{name: "cartpole", doc: "CartPole-v1 (Gymnasium's dynamics): keep the pole up for 500 steps from a seeded start", splits: []string{"test", "train"}, policy: "expert", maxSteps: -1, load: loadCartPole},
 		{name: "robot:pick", doc: "put the red cube in the target zone with a simulated SO-101 (fast mode)", splits: []string{"test", "train"}, policy: "expert", load: loadRobot(robotenv.Pick)},
 	}
 }

@@ -51,6 +51,54 @@ func TestTrainCartPole(t *testing.T) {
 		t.Errorf("fine-tuning: exit %d: %s", code, errs)
 	}
 	_ = p
+	// pilot eval plays the saved policy on the cartpole suite (no step
+	// limit by default: an episode lasts up to the task's 500 steps).
+	code, out, errs = pilot(context.Background(), "eval", "--suite", "cartpole", "--policy", "nn:"+filepath.Join(dir, "policy.nn"), "--episodes", "10", "--run-dir", filepath.Join(t.TempDir(), "e"), "--json")
+	if code != 0 {
+		t.Fatalf("eval: exit %d\n%s", code, errs)
+	}
+	var rep struct {
+		Success   float64 `json:"success_rate"`
+		MeanSteps float64 `json:"mean_steps"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("eval --json printed %q: %v", out, err)
+	}
+	if rep.Success < 0.8 || rep.MeanSteps < 450 {
+		t.Errorf("the trained policy on 10 cartpole tasks: %s", out)
+	}
+}
+
+func TestEvalCartPoleSuite(t *testing.T) {
+	run := func(args ...string) (success, steps float64) {
+		t.Helper()
+		args = append([]string{"eval", "--suite", "cartpole", "--episodes", "10", "--json", "--run-dir", filepath.Join(t.TempDir(), "r")}, args...)
+		code, out, errs := pilot(context.Background(), args...)
+		if code != 0 {
+			t.Fatalf("pilot %v: exit %d\n%s", args, code, errs)
+		}
+		var rep struct {
+			Success   float64 `json:"success_rate"`
+			MeanSteps float64 `json:"mean_steps"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%q: %v", out, err)
+		}
+		return rep.Success, rep.MeanSteps
+	}
+	if s, n := run(); s != 1 || n != 500 {
+		t.Errorf("the PD expert: success %v, %v steps; want 1 and 500", s, n)
+	}
+	if s, n := run("--policy", "random"); s > 0.1 || n > 100 {
+		t.Errorf("random: success %v, %v steps", s, n)
+	}
+	// --max-steps 0 means no limit (it used to mean the agent's default 50).
+	if s, n := run("--max-steps", "0"); s != 1 || n != 500 {
+		t.Errorf("--max-steps 0: success %v, %v steps; want 1 and 500", s, n)
+	}
+	if s, n := run("--max-steps", "100"); s != 0 || n != 100 {
+		t.Errorf("--max-steps 100: success %v, %v steps; want 0 and 100", s, n)
+	}
 }
 
 func TestTrainBCAndUsage(t *testing.T) {
