@@ -52,10 +52,20 @@ The run directory (default runs/train-<env>-<time>) gets:
   checkpoints/update-N.nn      every --checkpoint-every updates
   curves.png                   return, entropy, KL and explained variance over steps
 
+The shop (--env shop): the scripted expert plays the train split in a
+browser without JavaScript (env/web/lite, the shop's pages in-process with
+Chromium's observations); behaviour cloning fits a scorer over each page's
+candidate actions to its choices (bc.nn); --algo ppo then fine-tunes it
+with a KL penalty to the clone. Both are evaluated on the test split (the
+one pilot eval --suite shop plays); --json gives shop_start_test and
+shop_ppo_test.
+
 Progress goes to stderr; with --json, stdout gets a summary: steps to solve,
-the final greedy return, wall time, steps per second.`,
+the final greedy return (the shop: the test success rate), wall time,
+steps per second.`,
 		Example: `  pilot train --env cartpole
   pilot train --env cartpole --algo bc
+  pilot train --env shop --demos 30 --out runs/shop30
   pilot train --env cartpole --steps 300000 --seed 3 --out runs/cp3 --json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -67,9 +77,9 @@ the final greedy return, wall time, steps per second.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&f.env, "env", "cartpole", "what to learn: cartpole, or robot:reach (the simulated SO-101 in the fast in-process mode)")
-	fs.StringVar(&f.algo, "algo", "ppo", "ppo, or bc (behaviour cloning from the env's scripted expert)")
-	fs.IntVar(&f.steps, "steps", 0, "env steps of PPO (default: the env's budget, 150,000 for cartpole)")
+	fs.StringVar(&f.env, "env", "cartpole", "what to learn: cartpole, robot:reach (the simulated SO-101 in the fast in-process mode), or shop (the candidate scorer, in a browser without JavaScript)")
+	fs.StringVar(&f.algo, "algo", "ppo", "ppo, or bc (behaviour cloning from the env's scripted expert; on the shop, ppo clones first, then fine-tunes)")
+	fs.IntVar(&f.steps, "steps", 0, "env steps of PPO (default: the env's budget: 150,000 for cartpole, 30,000 for shop)")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the networks, the envs and the sampling: the same seed gives the same run")
 	fs.StringVar(&f.out, "out", "", "the run `DIR` (default runs/train-<env>-<YYYYmmdd-HHMMSS>)")
 	fs.StringVar(&f.plot, "plot", "curves.png", "the plot's file name in the run directory: .png or .svg")
