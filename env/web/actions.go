@@ -139,7 +139,7 @@ func (e *Env) fill(ctx context.Context, id, text string) (actResult, error) {
 // press sends a key, with optional modifiers (Control+a), to the focused
 // element.
 func (e *Env) press(ctx context.Context, spec string) (actResult, error) {
-	key, mods, msg := parseKey(spec)
+	key, mods, msg := ParseKey(spec)
 	if msg != "" {
 		return refused("%s", msg), nil
 	}
@@ -160,8 +160,12 @@ func (e *Env) press(ctx context.Context, spec string) (actResult, error) {
 	return actResult{mark: r.Mutations}, nil
 }
 
-// parseKey reads "Enter", "a", "Control+Shift+ArrowDown".
-func parseKey(spec string) (rune, chromedp.Modifier, string) {
+// ParseKey reads the key of a press action: "Enter", "a",
+// "Control+Shift+ArrowDown". It returns the key (a character, or the rune
+// chromedp's keyboard table has for a named key), the modifiers, and what
+// is wrong with spec ("" when nothing is). env/web/lite reads keys with it
+// too.
+func ParseKey(spec string) (rune, chromedp.Modifier, string) {
 	parts := strings.Split(spec, "+")
 	if strings.HasSuffix(spec, "++") || spec == "+" { // the plus key itself
 		parts = append(parts[:len(parts)-2], "+")

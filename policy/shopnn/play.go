@@ -58,23 +58,29 @@ func Play(ctx context.Context, e env.Env, task env.Task, a *Agent, maxSteps int)
 		if err != nil {
 			return ep, err
 		}
-		st, err := e.Step(ctx, d.Action)
-		if err != nil {
-			return ep, fmt.Errorf("shop episode %s, step %d %s: %w", task.ID, ep.Actions, d.Action, err)
-		}
-		ep.Actions++
-		if n := len(ep.Decisions); n > 0 {
-			ep.Decisions[n-1].Reward += st.Reward
-		}
-		obs = st.Obs
-		if ep.finish(st) {
-			return ep, nil
+		var done bool
+		if obs, done, err = ep.step(ctx, e, d.Action); err != nil || done {
+			return ep, err
 		}
 	}
 	ep.Truncated = true
 	last := Read(a.goal, obs.Text, &a.mem)
 	ep.Last = &last
 	return ep, nil
+}
+
+// step takes action a on e, credits its reward to the last decision, and
+// reports whether the episode ended.
+func (ep *Episode) step(ctx context.Context, e env.Env, a env.Action) (env.Observation, bool, error) {
+	st, err := e.Step(ctx, a)
+	if err != nil {
+		return env.Observation{}, false, fmt.Errorf("shop episode %s, step %d %s: %w", ep.Task.ID, ep.Actions, a, err)
+	}
+	ep.Actions++
+	if n := len(ep.Decisions); n > 0 {
+		ep.Decisions[n-1].Reward += st.Reward
+	}
+	return st.Obs, ep.finish(st), nil
 }
 
 // finish records the end of the episode, if st ends it.
@@ -140,17 +146,9 @@ func Demonstrate(ctx context.Context, e env.Env, task env.Task, maxSteps int) (E
 			mem.Note(p, p.Cands[k])
 			queue = p.Cands[k].Actions[1:]
 		}
-		st, err := e.Step(ctx, d.Action)
-		if err != nil {
-			return ep, fmt.Errorf("shop episode %s, step %d %s: %w", task.ID, ep.Actions, d.Action, err)
-		}
-		ep.Actions++
-		if n := len(ep.Decisions); n > 0 {
-			ep.Decisions[n-1].Reward += st.Reward
-		}
-		obs = st.Obs
-		if ep.finish(st) {
-			return ep, nil
+		var done bool
+		if obs, done, err = ep.step(ctx, e, d.Action); err != nil || done {
+			return ep, err
 		}
 	}
 	ep.Truncated = true

@@ -12,11 +12,13 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/web"
 )
 
 // do performs a valid action and returns the agent's error text, if any. A
@@ -1002,60 +1004,18 @@ func jsonString(s string) string {
 
 // ---- keys --------------------------------------------------------------------
 
-// Modifier keys of press.
+// Modifier keys of press: CDP's bits, as web.ParseKey returns them.
 const (
-	modAlt = 1 << iota
-	modCtrl
-	modMeta
-	modShift
+	modAlt   = int(chromedp.ModifierAlt)
+	modCtrl  = int(chromedp.ModifierCtrl)
+	modMeta  = int(chromedp.ModifierMeta)
+	modShift = int(chromedp.ModifierShift)
 )
 
 // parseKey reads "Enter", "a", "Control+Shift+ArrowDown" as env/web does.
 func parseKey(spec string) (rune, int, string) {
-	parts := strings.Split(spec, "+")
-	if strings.HasSuffix(spec, "++") || spec == "+" { // the plus key itself
-		parts = append(parts[:len(parts)-2], "+")
-	}
-	mods := 0
-	for _, m := range parts[:len(parts)-1] {
-		switch strings.ToLower(strings.TrimSpace(m)) {
-		case "control", "ctrl":
-			mods |= modCtrl
-		case "shift":
-			mods |= modShift
-		case "alt", "option":
-			mods |= modAlt
-		case "meta", "cmd", "command":
-			mods |= modMeta
-		default:
-			return 0, 0, fmt.Sprintf("press %q: unknown modifier %q (use Control, Shift, Alt or Meta)", spec, m)
-		}
-	}
-	name := parts[len(parts)-1]
-	if name == "" {
-		return 0, 0, fmt.Sprintf("press %q: no key given (e.g. Enter, Tab, ArrowDown, a)", spec)
-	}
-	if r := []rune(name); len(r) == 1 {
-		return r[0], mods, ""
-	}
-	switch strings.ToLower(name) {
-	case "space":
-		return ' ', mods, ""
-	case "esc":
-		name = "Escape"
-	case "return":
-		name = "Enter"
-	case "del":
-		name = "Delete"
-	case "up", "down", "left", "right":
-		name = "Arrow" + name
-	}
-	for r, k := range kb.Keys {
-		if strings.EqualFold(k.Key, name) && k.Text == "" || strings.EqualFold(k.Key, name) && r == '\r' {
-			return r, mods, ""
-		}
-	}
-	return 0, 0, fmt.Sprintf("press %q: unknown key (use a name such as Enter, Tab, Escape, Backspace, ArrowDown, PageDown, Home, or one character)", spec)
+	key, mods, msg := web.ParseKey(spec)
+	return key, int(mods), msg
 }
 
 // press sends a key to the focused element: Enter (submit, activate),
