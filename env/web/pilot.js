@@ -108,7 +108,11 @@
     if (explicit) return '';
     const tag = el.tagName;
     if (tag === 'A' || tag === 'AREA') return el.hasAttribute('href') ? 'link' : '';
-    if (tag === 'INPUT') return INPUT_ROLES[(el.getAttribute('type') || 'text').toLowerCase()] || 'textbox';
+    if (tag === 'INPUT') {
+      // hasOwnProperty: type="constructor" must not find Object.prototype's.
+      const t = (el.getAttribute('type') || 'text').toLowerCase();
+      return Object.prototype.hasOwnProperty.call(INPUT_ROLES, t) ? INPUT_ROLES[t] : 'textbox';
+    }
     if (tag === 'SELECT' && (el.multiple || el.size > 1)) return 'listbox';
     if (tag === 'SECTION' && (el.hasAttribute('aria-label') || el.hasAttribute('aria-labelledby'))) return 'region';
     if (el.isContentEditable && (el.parentElement == null || !el.parentElement.isContentEditable)) return 'textbox';
@@ -303,8 +307,8 @@
         if (name) line += ' ' + q(clean(name, 300));
         const tag = el.tagName;
         if (role === 'heading') {
-          const lvl = /^H[1-6]$/.test(tag) ? tag[1] : el.getAttribute('aria-level');
-          if (lvl) line += ' level=' + lvl;
+          const lvl = /^H[1-6]$/.test(tag) ? tag[1] : (el.getAttribute('aria-level') || '').trim();
+          if (/^[1-9][0-9]{0,2}$/.test(lvl)) line += ' level=' + lvl;
         }
         if (tag === 'INPUT' || tag === 'TEXTAREA') {
           if (el.type === 'checkbox' || el.type === 'radio') {
@@ -326,7 +330,7 @@
         if (ac && !(tag === 'INPUT')) line += ac === 'true' ? ' checked' : ac === 'mixed' ? ' checked=mixed' : '';
         if (el.getAttribute('aria-selected') === 'true') line += ' selected';
         const ae = el.getAttribute('aria-expanded');
-        if (ae) line += ' expanded=' + ae;
+        if (ae === 'true' || ae === 'false') line += ' expanded=' + ae;
         if (el.disabled || el.getAttribute('aria-disabled') === 'true') line += ' disabled';
         if (tag !== 'BODY' && el.ownerDocument.activeElement === el) line += ' focused';
         lines.push(line);

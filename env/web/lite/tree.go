@@ -1,6 +1,7 @@
 package lite
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -16,16 +17,15 @@ import (
 // where it reads the layout (zero-size elements, clipped text), lite
 // assumes the element is visible.
 
+// reLevel is a heading level pilot.js writes: 1 to 999.
+var reLevel = regexp.MustCompile(`^[1-9][0-9]{0,2}$`)
+
 var inputRoles = map[string]string{
 	"button": "button", "submit": "button", "reset": "button", "image": "button",
 	"checkbox": "checkbox", "radio": "radio", "range": "slider", "number": "spinbutton",
 	"search": "searchbox", "email": "textbox", "tel": "textbox", "url": "textbox",
 	"text": "textbox", "password": "textbox", "date": "textbox", "datetime-local": "textbox",
 	"month": "textbox", "week": "textbox", "time": "textbox", "color": "button", "file": "button",
-	// INPUT_ROLES is a plain object in pilot.js: these two names find
-	// Object.prototype's members, which JavaScript turns into text.
-	"constructor": "function Object() { [native code] }",
-	"__proto__":   "[object Object]",
 }
 
 var tagRoles = map[atom.Atom]string{
@@ -475,9 +475,9 @@ func (w *walker) walk(d *document, parent *html.Node, depth int, quiet, vis bool
 			case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
 				lvl = n.Data[1:]
 			default:
-				lvl = attrVal(n, "aria-level")
+				lvl = strings.TrimSpace(attrVal(n, "aria-level"))
 			}
-			if lvl != "" {
+			if reLevel.MatchString(lvl) {
 				w.b.WriteString(" level=")
 				w.b.WriteString(lvl)
 			}
@@ -529,7 +529,7 @@ func (w *walker) walk(d *document, parent *html.Node, depth int, quiet, vis bool
 		if attrVal(n, "aria-selected") == "true" {
 			w.b.WriteString(" selected")
 		}
-		if ae := attrVal(n, "aria-expanded"); ae != "" {
+		if ae := attrVal(n, "aria-expanded"); ae == "true" || ae == "false" {
 			w.b.WriteString(" expanded=")
 			w.b.WriteString(ae)
 		}
