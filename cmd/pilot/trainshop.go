@@ -8,6 +8,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -56,7 +57,8 @@ func newShopTrainer(stderr io.Writer) (*shopTrainer, error) {
 			*sp.dst = append(*sp.dst, store.EnvTask(task))
 		}
 	}
-	t.pool, err = shopnn.NewPool(2, func() (env.Env, error) {
+	// One lite browser per core; the results do not depend on how many.
+	t.pool, err = shopnn.NewPool(runtime.GOMAXPROCS(0), func() (env.Env, error) {
 		return shop.NewEnv(lite.New(store, lite.Options{Origin: shopOrigin}), store, shopOrigin), nil
 	})
 	if err != nil {
@@ -185,7 +187,7 @@ func (f *trainFlags) shopPPO(ctx context.Context, t *shopTrainer, start *shopnn.
 	}
 	defer mw.close()
 	cfg := shopnn.PPOConfig{
-		Updates: updates, Episodes: shopEpisodes, Workers: 2, Seed: f.seed, KLCoef: kl,
+		Updates: updates, Episodes: shopEpisodes, Seed: f.seed, KLCoef: kl,
 		Eval: t.dev, EvalEvery: 5,
 		Progress: func(st ppo.Stats) {
 			mw.write(st)

@@ -124,7 +124,6 @@ func BC(ctx context.Context, m *Model, demos []Episode, cfg BCConfig) (BCStats, 
 type PPOConfig struct {
 	Updates     int     // default 40
 	Episodes    int     // episodes per update (default 64)
-	Workers     int     // parallel envs (default 2)
 	MaxSteps    int     // actions per episode (default MaxSteps)
 	Gamma       float64 // default 0.99
 	Lambda      float64 // default 0.95
@@ -157,9 +156,6 @@ func (c *PPOConfig) defaults() {
 	if c.Episodes <= 0 {
 		c.Episodes = 64
 	}
-	if c.Workers <= 0 {
-		c.Workers = 2
-	}
 	if c.MaxSteps <= 0 {
 		c.MaxSteps = MaxSteps
 	}
@@ -182,7 +178,8 @@ func (c *PPOConfig) defaults() {
 	set(&c.MaxGradNorm, 0.5)
 }
 
-// PPO fine-tunes m in place on the pool's envs, on episodes of tasks drawn
+// PPO fine-tunes m in place on the pool's envs (as many episodes at once
+// as the pool has envs; the result does not depend on how many), on episodes of tasks drawn
 // from train, with a KL penalty to ref (nil: no penalty), and returns the
 // diagnostics of each update.
 func PPO(ctx context.Context, pool *Pool, m, ref *Model, train []env.Task, cfg PPOConfig) ([]ppo.Stats, error) {
