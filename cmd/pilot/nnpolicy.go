@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/pilotkit/pilot/env"
@@ -58,8 +59,8 @@ func nnPolicyDef(spec, suite string) (policyDef, error) {
 		p, meta, err = ppo.LoadShipped(name)
 	}
 	if err != nil {
-		if !isFile {
-			return policyDef{}, usagef("--policy %s: %v (and shop)", spec, err)
+		if !isFile && !slices.Contains(ppo.Shipped(), name) {
+			return policyDef{}, usagef("--policy %s: pilot ships no policy %q: it ships %s; or give the path of a weights file (pilot train's policy.nn)", spec, name, strings.Join(append(ppo.Shipped(), "shop"), ", "))
 		}
 		return policyDef{}, usagef("--policy %s: %v", spec, err)
 	}

@@ -187,6 +187,10 @@ func TestEvalShippedShopPolicy(t *testing.T) {
 	if rep.Episodes != 4 || rep.Success < 0.5 {
 		t.Errorf("nn:shop on 4 test tasks in Chromium: %s", out)
 	}
+	code, _, errs = pilot(context.Background(), "eval", "--suite", "shop", "--policy", "nn:nothing")
+	if code != 2 || !strings.Contains(errs, "it ships reach, shop") {
+		t.Errorf("nn:nothing = exit %d, %q", code, errs)
+	}
 	code, _, errs = pilot(context.Background(), "eval", "--suite", "robot:reach", "--policy", "nn:shop")
 	if code != 2 || !strings.Contains(errs, "trained on the shop, not suite robot:reach") {
 		t.Errorf("nn:shop on robot:reach = exit %d, %q", code, errs)
