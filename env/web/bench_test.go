@@ -99,6 +99,31 @@ func BenchmarkStepNavigate(b *testing.B) {
 	ts.report(b)
 }
 
+// BenchmarkStepFrameNavigate: a click on a link inside a frame, which
+// loads a page in the frame (not the page): the step must not wait for a
+// page navigation that never comes.
+func BenchmarkStepFrameNavigate(b *testing.B) {
+	e, url := benchEnv(b, Options{})
+	ctx := context.Background()
+	var ts timings
+	for b.Loop() {
+		b.StopTimer()
+		obs, err := e.Reset(ctx, env.Task{StartURL: url + "/frames.html"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		link := env.A("click", idOf(b, obs, `link "Open next in the frame"`))
+		b.StartTimer()
+		t0 := time.Now()
+		st, err := e.Step(ctx, link)
+		if err != nil || st.Obs.Error != "" {
+			b.Fatalf("Step: error %v, observation error %q", err, st.Obs.Error)
+		}
+		ts = append(ts, time.Since(t0))
+	}
+	ts.report(b)
+}
+
 // BenchmarkStepClickScreenshotJPEG: BenchmarkStepClick with a 1280×800
 // JPEG screenshot in every observation.
 func BenchmarkStepClickScreenshotJPEG(b *testing.B) {

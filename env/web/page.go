@@ -19,6 +19,7 @@ type pageState struct {
 	navSeq   int           // main-frame commits, cross- and same-document
 	loadSeq  int           // main-frame load events
 	aborts   int           // navigations refused by the allowlist guard
+	frameSeq int           // commits in child frames
 	loading  map[string]bool
 	inflight map[string]bool
 }
@@ -41,6 +42,8 @@ func (s *pageState) onEvent(ev any) {
 			s.navSeq++
 			// Requests of the old document no longer matter.
 			clear(s.inflight)
+		} else {
+			s.frameSeq++
 		}
 	case *page.EventNavigatedWithinDocument:
 		s.navSeq++
@@ -80,6 +83,7 @@ func (s *pageState) noteAbort() {
 
 type pageSnapshot struct {
 	navSeq, loadSeq, aborts int
+	frameSeq                int
 	loading                 bool
 	inflight                int
 }
@@ -87,7 +91,7 @@ type pageSnapshot struct {
 func (s *pageState) snapshot() (pageSnapshot, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return pageSnapshot{navSeq: s.navSeq, loadSeq: s.loadSeq, aborts: s.aborts, loading: len(s.loading) > 0, inflight: len(s.inflight)}, s.changed
+	return pageSnapshot{navSeq: s.navSeq, loadSeq: s.loadSeq, aborts: s.aborts, frameSeq: s.frameSeq, loading: len(s.loading) > 0, inflight: len(s.inflight)}, s.changed
 }
 
 // waitFor blocks until cond holds, ctx ends or the deadline passes; it

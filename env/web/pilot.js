@@ -73,8 +73,15 @@
       return origSend.apply(this, args);
     };
   }
-  window.addEventListener('beforeunload', () => { topPilot().unloading = true; });
-  window.addEventListener('pagehide', () => { topPilot().unloading = true; });
+  // The top window's unloading means a navigation of the page; a frame's
+  // ('frame') only of that frame, which the Go side need not wait long for.
+  function noteUnloading() {
+    const t = topPilot();
+    if (isTop) t.unloading = true;
+    else if (t.unloading !== true) t.unloading = 'frame';
+  }
+  window.addEventListener('beforeunload', noteUnloading);
+  window.addEventListener('pagehide', noteUnloading);
 
   // ---- roles and names -------------------------------------------------
 
@@ -503,7 +510,7 @@
     const start = performance.now();
     return new Promise((resolve) => {
       const check = () => {
-        if (t.unloading) return resolve({unloading: true});
+        if (t.unloading) return resolve({unloading: true, frame: t.unloading === 'frame'});
         const now = performance.now();
         // A document that is still being parsed (just after a navigation
         // committed) is not ready, whatever its mutation clock says.

@@ -586,9 +586,11 @@ func opContext(ctx, c context.Context) (context.Context, context.CancelFunc) {
 
 // evalResult is what the page helper's functions return.
 type evalResult struct {
-	Missing   bool    `json:"missing"`
-	Error     string  `json:"error"`
-	Unloading bool    `json:"unloading"`
+	Missing   bool   `json:"missing"`
+	Error     string `json:"error"`
+	Unloading bool   `json:"unloading"`
+	// Frame says only a frame is unloading, not the page.
+	Frame     bool    `json:"frame"`
 	Mutations int     `json:"mutations"`
 	X         float64 `json:"x"`
 	Y         float64 `json:"y"`
@@ -705,8 +707,9 @@ func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav 
 			if deadline.Before(navStart) {
 				navStart = deadline
 			}
+			// A frame that unloads has navigated once a frame did.
 			ok, err := ep.state.waitFor(ctx, navStart, func(s pageSnapshot) bool {
-				return s.navSeq > navBefore || s.loading || s.aborts > abortsBefore
+				return s.navSeq > navBefore || s.loading || s.aborts > abortsBefore || r.Frame && s.frameSeq > snap0.frameSeq
 			})
 			if err != nil {
 				return env.Observation{}, err

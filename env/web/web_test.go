@@ -432,3 +432,27 @@ func TestStopAnswer(t *testing.T) {
 		}
 	}
 }
+
+// TestFrameNavigation: a link in a frame loads its page in the frame; the
+// page around it stays.
+func TestFrameNavigation(t *testing.T) {
+	srv := site(t)
+	e := newEnv(t, Options{})
+	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/frames.html"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link := idOf(t, obs, `link "Open next in the frame"`)
+	st := step(t, e, `click("`+link+`")`)
+	if st.Obs.URL != srv.URL+"/frames.html" || strings.Contains(st.Obs.Text, "inline frame") {
+		t.Fatalf("after the click in the frame: URL %s\n%s", st.Obs.URL, st.Obs.Text)
+	}
+	if !strings.Contains(st.Obs.Text, `iframe "Inline"`) || !strings.Contains(st.Obs.Text, `heading "You arrived" level=2`) {
+		t.Errorf("the frame does not show next.html:\n%s", st.Obs.Text)
+	}
+	like := idOf(t, st.Obs, `button "Like"`)
+	st = step(t, e, `click("`+like+`")`)
+	if !strings.Contains(st.Obs.Text, `button "Liked"`) {
+		t.Errorf("the other frame stopped answering:\n%s", st.Obs.Text)
+	}
+}
