@@ -723,6 +723,9 @@ func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav 
 			navBefore, mark = snap.navSeq, -1
 			continue
 		}
+		if r.Obs == nil && r.Unloading {
+			return env.Observation{}, fmt.Errorf("the page was still unloading after the settle timeout (%s): a navigation began and never completed; raise web.Options.SettleTimeout for a slow site", e.opts.SettleTimeout)
+		}
 		if r.Obs == nil {
 			return env.Observation{}, errors.New("the page helper returned no observation")
 		}
