@@ -30,6 +30,7 @@ type evalFlags struct {
 	runDir               string
 	screenshot           *choiceValue
 	browser              string
+	engine               string
 	json                 bool
 	model                modelFlags
 	// policySet and screenshotSet say whether the flags were given.
@@ -59,13 +60,19 @@ each episode ends (default runs/<suite>-<split>-<time>):
 With --json, stdout gets the summary as one JSON object, as in report.json,
 with "error" added when the run failed.
 
+The shop in Chromium plays about 80 episodes a minute on two cores. With
+--engine lite it runs in pilot's browser without JavaScript (env/web/lite):
+the same pages and the same text observations (tested step by step against
+Chromium), no screenshots, about 20,000 episodes a minute.
+
 Suites:
 ` + describeSuites() + `
 Policies:
 ` + describePolicies() + `
 A run that finishes exits 0 whatever its success rate; a run that fails or
 is interrupted exits 1 (after printing what finished), bad usage 2.`,
-		Example: `  pilot eval --suite demo --workers 2
+		Example: `  pilot eval --suite shop --engine lite --workers 2
+  pilot eval --suite demo --workers 2
   pilot eval --suite demo --policy random --seed 7 --max-steps 10 --json
   pilot eval --suite demo --run-dir runs/try --screenshot jpeg`,
 		Args: noArgs,
@@ -112,6 +119,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&f.stepTimeout, "step-timeout", time.Minute, "fail an episode when one policy call or step takes longer (0 for no limit)")
 	fs.StringVar(&f.runDir, "run-dir", "", "write the results to `DIR` (default runs/<suite>-<split>-<YYYYmmdd-HHMMSS>); it must not hold a run")
 	fs.Var(f.screenshot, "screenshot", "add a screenshot to each observation (and save it): none, png or jpeg")
+	fs.StringVar(&f.engine, "engine", "chromium", "the shop's browser: chromium, or lite (pilot's browser without JavaScript: the same text observations, no screenshots, some 250 times the episodes per minute)")
 	fs.StringVar(&f.browser, "browser", "", "attach each worker to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	f.model.register(fs, true)
@@ -170,6 +178,12 @@ func (f *evalFlags) validate() (suiteDef, policyDef, error) {
 		return none, policyDef{}, usagef("--step-timeout %s: want 0 (no limit) or more", f.stepTimeout)
 	case f.browser != "" && !hasAnyPrefix(f.browser, "ws://", "wss://", "http://"):
 		return none, policyDef{}, usagef("--browser %q: want ws://host:port/devtools/browser/… or http://host:port", f.browser)
+	case f.engine != "chromium" && f.engine != "lite":
+		return none, policyDef{}, usagef("--engine %q: want chromium or lite", f.engine)
+	case f.engine == "lite" && s.name != "shop":
+		return none, policyDef{}, usagef("--engine lite plays the shop suite only (suite %s)", s.name)
+	case f.engine == "lite" && (f.browser != "" || f.screenshotSet && f.screenshot.val != "none"):
+		return none, policyDef{}, usagef("--engine lite has no Chromium: it takes neither --browser nor --screenshot")
 	}
 	return s, p, nil
 }
@@ -195,7 +209,7 @@ func (f *evalFlags) run(ctx context.Context, sd suiteDef, pd policyDef, stdout, 
 			return f.model.policy(m, f.seed), nil
 		}
 		budget = &agent.Budget{MaxTokens: f.model.maxTokens, MaxCostUSD: f.model.maxCost}
-		if f.model.wantsImages() && !f.screenshotSet {
+		if f.model.wantsImages() && !f.screenshotSet && f.engine != "lite" {
 			f.screenshot.val = "jpeg" // the model sees the page or the camera
 		}
 	}

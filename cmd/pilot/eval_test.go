@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -30,6 +31,9 @@ func TestEvalUsage(t *testing.T) {
 		{[]string{"eval", "--suite", "demo", "--workers", "x"}, `invalid argument "x" for "--workers" flag`},
 		{[]string{"eval", "--suite", "demo", "--browser", "localhost:9222"}, "--browser \"localhost:9222\": want ws://"},
 		{[]string{"eval", "--suite", "demo", "extra"}, `takes no arguments, got "extra"`},
+		{[]string{"eval", "--suite", "shop", "--engine", "firefox"}, `--engine "firefox": want chromium or lite`},
+		{[]string{"eval", "--suite", "demo", "--engine", "lite"}, "--engine lite plays the shop suite only"},
+		{[]string{"eval", "--suite", "shop", "--engine", "lite", "--screenshot", "png"}, "takes neither --browser nor --screenshot"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -144,5 +148,24 @@ func TestEvalDemoTable(t *testing.T) {
 	code, _, stderr = pilot(t.Context(), "eval", "--suite", "demo", "--run-dir", dir)
 	if code != 1 || !strings.Contains(stderr, "choose another run directory") {
 		t.Errorf("pilot eval in a used run directory = exit %d, stderr %q; want exit 1 and what to do", code, stderr)
+	}
+}
+
+// TestEvalShopLite plays the shop in the lite browser: the expert's
+// results are those it gets in Chromium (99 % on the test split).
+func TestEvalShopLite(t *testing.T) {
+	code, out, errs := pilot(t.Context(), "eval", "--suite", "shop", "--engine", "lite", "--workers", "2", "--episodes", "50", "--json", "--run-dir", filepath.Join(t.TempDir(), "r"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	var rep struct {
+		Episodes int     `json:"episodes"`
+		Success  float64 `json:"success_rate"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if rep.Episodes != 50 || rep.Success < 0.9 {
+		t.Errorf("the expert in the lite browser: %s", out)
 	}
 }

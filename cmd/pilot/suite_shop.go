@@ -7,12 +7,15 @@ import (
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/shop"
+	"github.com/pilotkit/pilot/env/web/lite"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/policy"
 )
 
 // loadShop builds the store for --seed and --products, serves it on
-// 127.0.0.1, and gives each worker a browser driving it.
+// 127.0.0.1, and gives each worker a browser driving it: Chromium, or with
+// --engine lite pilot's browser without JavaScript, which loads the same
+// pages from the store in-process.
 func loadShop(ctx context.Context, f *evalFlags) (*loadedSuite, error) {
 	if f.products < 0 {
 		return nil, usagef("--products must be positive, not %d", f.products)
@@ -32,6 +35,9 @@ func loadShop(ctx context.Context, f *evalFlags) (*loadedSuite, error) {
 	s := &loadedSuite{
 		suite: evals.Suite{Name: "shop/" + f.split},
 		newEnv: func(ctx context.Context, worker int) (env.Env, error) {
+			if f.engine == "lite" {
+				return shop.NewEnv(lite.New(store, lite.Options{Origin: base}), store, base), nil
+			}
 			inner, err := f.newWebEnv(ctx, worker)
 			if err != nil {
 				return nil, err
