@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 
 	"fmt"
 	"io"
@@ -251,6 +252,12 @@ func (f *trainFlags) ppo(ctx context.Context, dir string, sum *trainSummary, std
 		return fmt.Errorf("start the simulator: %w", envErr)
 	}
 	if err != nil {
+		if ctx.Err() != nil && res != nil && len(res.Stats) > 0 {
+			n := len(res.Stats)
+			return interrupted(n, dir, mw, func(path string) error {
+				return res.Policy.Save(path, map[string]string{"env": f.env, "algo": "ppo", "interrupted": "true", "update": strconv.Itoa(n)})
+			}, func(path string) error { return ppo.Plot(res.Stats, f.env+" PPO (interrupted)", path) }, f.plot)
+		}
 		return err
 	}
 	if err := mw.close(); err != nil {
@@ -279,6 +286,18 @@ func (f *trainFlags) ppo(ctx context.Context, dir string, sum *trainSummary, std
 	}
 	sum.Plot = plot
 	return nil
+}
+
+// interrupted saves what a training run stopped by Ctrl-C has after its
+// last complete update — the policy, the metrics, the plot — and returns
+// the error that says where they are.
+func interrupted(update int, dir string, mw *metrics, save, plot func(path string) error, plotName string) error {
+	policy := filepath.Join(dir, "policy.nn")
+	errs := []error{mw.close(), save(policy), plot(filepath.Join(dir, plotName))}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("interrupted after update %d, and saving what it had failed: %w", update, err)
+	}
+	return fmt.Errorf("interrupted after update %d: the policy so far is %s; metrics and plot are in %s", update, policy, dir)
 }
 
 // metrics writes metrics.jsonl and metrics.csv, a line per update.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pilotkit/pilot/policy/ppo"
 )
@@ -194,5 +195,35 @@ func TestEvalShippedShopPolicy(t *testing.T) {
 	code, _, errs = pilot(context.Background(), "eval", "--suite", "robot:reach", "--policy", "nn:shop")
 	if code != 2 || !strings.Contains(errs, "trained on the shop, not suite robot:reach") {
 		t.Errorf("nn:shop on robot:reach = exit %d, %q", code, errs)
+	}
+}
+
+// TestTrainInterrupted: a run stopped (Ctrl-C cancels the context) after
+// its first update keeps the policy, the metrics and the plot so far.
+func TestTrainInterrupted(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() {
+		for ctx.Err() == nil {
+			if b, _ := os.ReadFile(filepath.Join(dir, "metrics.jsonl")); len(b) > 0 {
+				cancel()
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	code, _, errs := pilot(ctx, "train", "--env", "cartpole", "--seed", "2", "--steps", "5000000", "--out", dir)
+	if code != 1 || !strings.Contains(errs, "interrupted after update") {
+		t.Fatalf("exit %d, stderr %q: want 1 and \"interrupted after update\"", code, errs)
+	}
+	_, meta, err := ppo.LoadPolicy(filepath.Join(dir, "policy.nn"))
+	if err != nil || meta["interrupted"] != "true" {
+		t.Fatalf("the policy so far: %v, meta %v", err, meta)
+	}
+	for _, f := range []string{"metrics.csv", "curves.png"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
 	}
 }

@@ -203,6 +203,14 @@ func (f *trainFlags) shopPPO(ctx context.Context, t *shopTrainer, start *shopnn.
 	stats, err := shopnn.PPO(ctx, t.pool, m, ref, t.train, cfg)
 	fmt.Fprintln(stderr)
 	if err != nil {
+		if ctx.Err() != nil && len(stats) > 0 {
+			// m holds the weights of the last complete update: an update
+			// is not cut short, only rollouts and evaluations are.
+			n := len(stats)
+			return nil, interrupted(n, dir, mw, func(path string) error {
+				return m.Save(path, map[string]string{"algo": "ppo", "interrupted": "true", "update": strconv.Itoa(n)})
+			}, func(path string) error { return ppo.Plot(stats, "shop PPO (interrupted)", path) }, f.plot)
+		}
 		return nil, err
 	}
 	if err := mw.close(); err != nil {
