@@ -21,22 +21,20 @@ func nnPolicyDef(spec, suite string) (policyDef, error) {
 	if _, statErr := os.Stat(name); statErr == nil || strings.ContainsAny(name, "/.") {
 		isFile = true
 	}
-	kind := ""
+	want := strings.TrimSuffix(suite, "/")
+	var bundle *nn.Bundle
 	if isFile {
 		b, err := nn.LoadBundle(name)
 		if err != nil {
 			return policyDef{}, usagef("--policy %s: %v", spec, err)
 		}
-		kind = b.Meta["kind"]
-	} else if name == "shop" {
-		kind = "shop-scorer"
+		bundle = b
 	}
-	want := strings.TrimSuffix(suite, "/")
-	if kind == "shop-scorer" {
+	if bundle != nil && bundle.Meta["kind"] == "shop-scorer" || bundle == nil && name == "shop" {
 		var m *shopnn.Model
 		var err error
-		if isFile {
-			m, _, err = shopnn.Load(name)
+		if bundle != nil {
+			m, _, err = shopnn.FromBundle(bundle, name)
 		} else {
 			m, _, err = shopnn.LoadShipped()
 		}
@@ -53,13 +51,13 @@ func nnPolicyDef(spec, suite string) (policyDef, error) {
 	var p *ppo.Policy
 	var meta map[string]string
 	var err error
-	if isFile {
-		p, meta, err = ppo.LoadPolicy(name)
+	if bundle != nil {
+		p, meta, err = ppo.FromBundle(bundle, name)
 	} else {
 		p, meta, err = ppo.LoadShipped(name)
 	}
 	if err != nil {
-		if !isFile && !slices.Contains(ppo.Shipped(), name) {
+		if bundle == nil && !slices.Contains(ppo.Shipped(), name) {
 			return policyDef{}, usagef("--policy %s: pilot ships no policy %q: it ships %s; or give the path of a weights file (pilot train's policy.nn)", spec, name, strings.Join(append(ppo.Shipped(), "shop"), ", "))
 		}
 		return policyDef{}, usagef("--policy %s: %v", spec, err)

@@ -28,13 +28,12 @@ const shopEpisodes = 64
 
 // shopTrainer holds the shop, its splits and the lite-browser envs.
 type shopTrainer struct {
-	store                   *shop.Store
-	train, dev, test        []env.Task
-	pool                    *shopnn.Pool
-	started                 time.Time
-	actions                 int
-	stderr                  io.Writer
-	bcTest, ppoTest, expert *shopnn.Result
+	store            *shop.Store
+	train, dev, test []env.Task
+	pool             *shopnn.Pool
+	started          time.Time
+	actions          int
+	stderr           io.Writer
 }
 
 func newShopTrainer(stderr io.Writer) (*shopTrainer, error) {
@@ -139,22 +138,20 @@ func (f *trainFlags) shop(ctx context.Context, dir string, sum *trainSummary, st
 			return err
 		}
 	}
-	if t.bcTest, err = t.evaluate(ctx, start, "the starting policy"); err != nil {
+	if sum.ShopStart, err = t.evaluate(ctx, start, "the starting policy"); err != nil {
 		return err
 	}
-	sum.ShopStart = t.bcTest
 	final := start
 	if f.algo == "ppo" {
 		if final, err = f.shopPPO(ctx, t, start, dir, sum, stderr); err != nil {
 			return err
 		}
-		if t.ppoTest, err = t.evaluate(ctx, final, "after PPO"); err != nil {
+		if sum.ShopPPO, err = t.evaluate(ctx, final, "after PPO"); err != nil {
 			return err
 		}
-		sum.ShopPPO = t.ppoTest
-		sum.FinalGreedy = t.ppoTest.Success
+		sum.FinalGreedy = sum.ShopPPO.Success
 	} else {
-		sum.FinalGreedy = t.bcTest.Success
+		sum.FinalGreedy = sum.ShopStart.Success
 	}
 	if err := final.Save(sum.Policy, map[string]string{"algo": f.algo, "seed": strconv.FormatInt(f.seed, 10)}); err != nil {
 		return err

@@ -32,12 +32,14 @@ func LoadPolicy(path string) (*Policy, map[string]string, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return fromBundle(b, path)
+	return FromBundle(b, path)
 }
 
 // fromBundle checks a bundle and makes the policy of it; path names it in
 // errors.
-func fromBundle(b *nn.Bundle, path string) (*Policy, map[string]string, error) {
+// FromBundle unpacks a policy saved by Save from a bundle already read;
+// path names its source in errors.
+func FromBundle(b *nn.Bundle, path string) (*Policy, map[string]string, error) {
 	var err error
 	if b.Meta["kind"] != "ppo-policy" {
 		return nil, nil, fmt.Errorf("%s is not a pilot policy (kind %q, want ppo-policy)", path, b.Meta["kind"])

@@ -37,5 +37,5 @@ func LoadShipped(name string) (*Policy, map[string]string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("shipped policy %s: %w", name, err)
 	}
-	return fromBundle(bundle, "shipped policy "+name)
+	return FromBundle(bundle, "shipped policy "+name)
 }

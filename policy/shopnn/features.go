@@ -16,9 +16,26 @@ import (
 const (
 	Buckets = 4096
 	Embed   = 16
-	Dense   = 12
+	Dense   = numDense
 	// Input is the width of the scorer's and the value's input.
 	Input = Embed + Dense
+)
+
+// The numeric features, in Candidate.dense.
+const (
+	dPriceRatio    = iota // price ÷ the instruction's ceiling, at most 3 (0: no ceiling)
+	dPriceFits            // the price is within the ceiling
+	dRatingMargin         // (rating − floor) ÷ 5, in [−1, 1]
+	dRatingFits           // the rating reaches the floor
+	dOverlap              // share of the product's words in the text
+	dRank                 // result rank ÷ 10, query attempt ÷ 3, or results page ÷ 10
+	dSeen                 // times the item was opened, at most 3
+	dSearches             // searches so far ÷ 3
+	dDecisions            // decisions so far ÷ 10
+	dOptionsChosen        // share of the named options chosen on the item
+	dWanted               // this option value is the one the instruction names
+	dBias                 // 1
+	numDense
 )
 
 // Page kinds.
@@ -59,8 +76,8 @@ type Memory struct {
 	Opened    map[string]int // item titles opened, how often
 }
 
-// Note updates m after the policy chose c on p.
-func (m *Memory) Note(p Page, c Candidate) {
+// Note updates m after the policy chose c.
+func (m *Memory) Note(c Candidate) {
 	m.Decisions++
 	switch c.Kind {
 	case "search":
@@ -164,7 +181,7 @@ func (f *featurizer) search(nodes []policy.Node) []Candidate {
 		c := Candidate{Kind: "search", Text: q, Actions: acts}
 		c.add("q:attempt" + strconv.Itoa(attempt))
 		c.add("q:attempt" + strconv.Itoa(attempt) + "|searches" + strconv.Itoa(min(f.m.Searches, 3)))
-		c.dense[5] = float64(attempt) / 3
+		c.dense[dRank] = float64(attempt) / 3
 		cands = append(cands, c)
 	}
 	return cands
@@ -175,11 +192,11 @@ func (f *featurizer) fits(price, rating float64, c *Candidate) (bool, bool) {
 	fitP := f.g.PriceMax == 0 || price <= f.g.PriceMax
 	fitR := rating >= f.g.RatingMin
 	if f.g.PriceMax > 0 {
-		c.dense[0] = math.Min(price/f.g.PriceMax, 3)
+		c.dense[dPriceRatio] = math.Min(price/f.g.PriceMax, 3)
 	}
-	c.dense[1] = b2f(fitP)
-	c.dense[2] = math.Max(-1, math.Min(1, (rating-f.g.RatingMin)/5))
-	c.dense[3] = b2f(fitR)
+	c.dense[dPriceFits] = b2f(fitP)
+	c.dense[dRatingMargin] = math.Max(-1, math.Min(1, (rating-f.g.RatingMin)/5))
+	c.dense[dRatingFits] = b2f(fitR)
 	c.add("fitp:" + strconv.FormatBool(fitP))
 	c.add("fitr:" + strconv.FormatBool(fitR))
 	c.add("fit:" + strconv.FormatBool(fitP && fitR))
@@ -199,8 +216,8 @@ func (f *featurizer) results(nodes []policy.Node) []Candidate {
 		c.add("rank:" + strconv.Itoa(min(i, 9)))
 		c.add("seen:" + strconv.Itoa(min(seen, 2)))
 		c.add("seen:" + strconv.Itoa(min(seen, 2)) + "|fit:" + strconv.FormatBool(fp && fr))
-		c.dense[5] = float64(i) / 10
-		c.dense[6] = float64(min(seen, 3))
+		c.dense[dRank] = float64(i) / 10
+		c.dense[dSeen] = float64(min(seen, 3))
 		cands = append(cands, c)
 	}
 	pageNo := 1
@@ -214,7 +231,7 @@ func (f *featurizer) results(nodes []policy.Node) []Candidate {
 		c.add("resultpage:" + strconv.Itoa(min(pageNo, 6)))
 		c.add("resultpages:" + strconv.Itoa(min(f.m.Pages, 6)))
 		c.add("searches:" + strconv.Itoa(min(f.m.Searches, 3)))
-		c.dense[5] = float64(min(pageNo, 10)) / 10
+		c.dense[dRank] = float64(min(pageNo, 10)) / 10
 		cands = append(cands, c)
 	}
 	return cands
@@ -270,7 +287,7 @@ func (f *featurizer) item(nodes []policy.Node) []Candidate {
 			c.add("opt:groupchecked:" + strconv.FormatBool(checked >= 0))
 			c.add("opt:want:" + strconv.FormatBool(i == want) + "|checked:" + strconv.FormatBool(checked >= 0))
 			c.add("opt:group:" + grp.Name)
-			c.dense[10] = b2f(i == want)
+			c.dense[dWanted] = b2f(i == want)
 			cands = append(cands, c)
 		}
 	}
@@ -281,11 +298,11 @@ func (f *featurizer) item(nodes []policy.Node) []Candidate {
 		c.add("item:missing:" + strconv.Itoa(min(missing, 2)))
 		c.add("item:seen:" + strconv.Itoa(min(f.m.Opened[title], 3)))
 		if wanted > 0 {
-			c.dense[9] = float64(chosen) / float64(wanted)
+			c.dense[dOptionsChosen] = float64(chosen) / float64(wanted)
 		} else {
-			c.dense[9] = 1
+			c.dense[dOptionsChosen] = 1
 		}
-		c.dense[6] = float64(min(f.m.Opened[title], 3))
+		c.dense[dSeen] = float64(min(f.m.Opened[title], 3))
 		f.overlap(c, title)
 	}
 	if buy := policy.FindNode(nodes, "button", "Buy Now"); buy != nil {
@@ -354,9 +371,9 @@ func (f *featurizer) finish(page string, c *Candidate) {
 	if c.Kind == "open" || c.Kind == "search" {
 		f.overlap(c, c.Text)
 	}
-	c.dense[7] = float64(min(f.m.Searches, 6)) / 3
-	c.dense[8] = float64(min(f.m.Decisions, 30)) / 10
-	c.dense[11] = 1
+	c.dense[dSearches] = float64(min(f.m.Searches, 6)) / 3
+	c.dense[dDecisions] = float64(min(f.m.Decisions, 30)) / 10
+	c.dense[dBias] = 1
 }
 
 // overlap sets the share of the instruction's product words that text
@@ -373,7 +390,7 @@ func (f *featurizer) overlap(c *Candidate, text string) {
 			n++
 		}
 	}
-	c.dense[4] = float64(n) / float64(len(f.goalWords))
+	c.dense[dOverlap] = float64(n) / float64(len(f.goalWords))
 }
 
 func (c *Candidate) add(feature string) {

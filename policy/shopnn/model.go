@@ -4,7 +4,6 @@ import (
 	"bytes"
 	_ "embed"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"strconv"
 
@@ -225,5 +224,3 @@ func LoadShipped() (*Model, map[string]string, error) {
 
 // logSoftmax returns log π over the candidates for scores z.
 func logSoftmax(z []float64) []float64 { return nn.LogSoftmax(z, make([]float64, len(z))) }
-
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

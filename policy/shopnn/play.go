@@ -143,7 +143,7 @@ func Demonstrate(ctx context.Context, e env.Env, task env.Task, maxSteps int) (E
 				break
 			}
 			ep.Decisions = append(ep.Decisions, Decision{Page: p, Chosen: k})
-			mem.Note(p, p.Cands[k])
+			mem.Note(p.Cands[k])
 			queue = p.Cands[k].Actions[1:]
 		}
 		var done bool

@@ -66,7 +66,7 @@ func (a *Agent) Act(ctx context.Context, in policy.Input) (policy.Decision, erro
 	if a.onChoice != nil {
 		a.onChoice(p, k)
 	}
-	a.mem.Note(p, c)
+	a.mem.Note(c)
 	a.queue = append(a.queue[:0], c.Actions[1:]...)
 	lp := logSoftmax(z)
 	return policy.Decision{

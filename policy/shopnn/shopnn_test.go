@@ -65,7 +65,7 @@ func TestReadRealPages(t *testing.T) {
 			t.Errorf("%s: first candidate starts with %s, want %s", c.file, p.Cands[0].Actions[0], c.first)
 		}
 		for _, cand := range p.Cands {
-			if len(cand.hashed) == 0 || cand.dense[11] != 1 {
+			if len(cand.hashed) == 0 || cand.dense[dBias] != 1 {
 				t.Errorf("%s: candidate %s %q has no features", c.file, cand.Kind, cand.Text)
 			}
 		}
@@ -77,23 +77,23 @@ func TestCandidateFeatures(t *testing.T) {
 	var m Memory
 	p := Read(g, readObs(t, "results.txt"), &m)
 	first := p.Cands[0] // $34.49, 5.0 stars: fits
-	if first.dense[1] != 1 || first.dense[3] != 1 {
+	if first.dense[dPriceFits] != 1 || first.dense[dRatingFits] != 1 {
 		t.Errorf("first result dense %v: want price and rating fits", first.dense)
 	}
-	if math.Abs(first.dense[0]-34.49/40) > 1e-9 {
-		t.Errorf("price ratio %v, want %v", first.dense[0], 34.49/40)
+	if math.Abs(first.dense[dPriceRatio]-34.49/40) > 1e-9 {
+		t.Errorf("price ratio %v, want %v", first.dense[dPriceRatio], 34.49/40)
 	}
 	// Opening an item is remembered: the same result is then "seen".
-	m.Note(p, first)
+	m.Note(first)
 	p2 := Read(g, readObs(t, "results.txt"), &m)
-	if p2.Cands[0].dense[6] != 1 {
-		t.Errorf("seen = %v after opening it, want 1", p2.Cands[0].dense[6])
+	if p2.Cands[0].dense[dSeen] != 1 {
+		t.Errorf("seen = %v after opening it, want 1", p2.Cands[0].dense[dSeen])
 	}
 	it := Read(g, readObs(t, "item.txt"), &Memory{})
 	for _, c := range it.Cands {
 		want := c.Text == "color yellow" || c.Text == "capacity 32 oz"
-		if c.Kind == "option" && (c.dense[10] == 1) != want {
-			t.Errorf("option %q: wanted = %v, want %v", c.Text, c.dense[10], want)
+		if c.Kind == "option" && (c.dense[dWanted] == 1) != want {
+			t.Errorf("option %q: wanted = %v, want %v", c.Text, c.dense[dWanted], want)
 		}
 	}
 	// The checkout's order fills the five fields, then clicks.
@@ -257,7 +257,7 @@ func FuzzRead(f *testing.F) {
 			if math.IsNaN(z[i]) || math.IsInf(z[i], 0) {
 				t.Fatalf("candidate %d %s %q scores %v (dense %v)", i, c.Kind, c.Text, z[i], c.dense)
 			}
-			mem.Note(p, c)
+			mem.Note(c)
 		}
 	})
 }
