@@ -58,7 +58,7 @@ FUZZTIME ?= 60s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseAction -fuzztime $(FUZZTIME) ./env/
 	$(GO) test -run '^$$' -fuzz FuzzLoadActions -fuzztime $(FUZZTIME) ./policy/
-	$(GO) test -run '^$$' -fuzz FuzzShopExpert -fuzztime $(FUZZTIME) ./policy/
+	$(GO) test -run '^$$' -fuzz FuzzShopExpert -fuzztime $(FUZZTIME) ./policy/expert/
 	$(GO) test -run '^$$' -fuzz FuzzParseQuery -fuzztime $(FUZZTIME) ./env/shop/
 	$(GO) test -run '^$$' -fuzz FuzzCheckoutForm -fuzztime $(FUZZTIME) ./env/shop/
 	$(GO) test -run '^$$' -fuzz FuzzScanFrame -fuzztime $(FUZZTIME) ./robot/feetech/

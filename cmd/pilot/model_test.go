@@ -13,6 +13,7 @@ import (
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/expert"
 	"github.com/pilotkit/pilot/policy/openai/openaitest"
 )
 
@@ -165,7 +166,7 @@ func TestModelSolvesShopTasks(t *testing.T) {
 		mu.Lock()
 		x, ok := experts[task]
 		if !ok || step == 1 {
-			x = policy.ShopExpert()
+			x = expert.Shop()
 			experts[task] = x
 		}
 		mu.Unlock()

@@ -11,6 +11,7 @@ import (
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/env/robotenv"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/expert"
 	"github.com/pilotkit/pilot/robot/arm"
 )
 
@@ -62,7 +63,7 @@ func (f *runFlags) robotEpisode(ctx context.Context, res *runResult, log, stderr
 	kind := f.robot.env.val[len("robot:"):]
 	var p policy.Policy
 	if f.policy.val == "expert" {
-		p = policy.RobotExpert()
+		p = expert.Robot()
 	} else if p, err = f.makePolicy(ctx, stderr); err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/pilotkit/pilot/env/robotenv"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/expert"
 )
 
 // Task seeds of the robot suites' splits: disjoint ranges, shifted by
@@ -59,7 +60,7 @@ func loadRobot(kind string) func(ctx context.Context, f *evalFlags) (*loadedSuit
 func newExpert(s *loadedSuite, f *evalFlags, t env.Task) (policy.Policy, error) {
 	switch {
 	case strings.HasPrefix(s.suite.Name, "robot:"):
-		return policy.RobotExpert(), nil
+		return expert.Robot(), nil
 	case strings.HasPrefix(s.suite.Name, "cartpole/"):
 		return newCartPoleExpert(), nil
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/pilotkit/pilot/env/web/lite"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/expert"
 )
 
 // loadShop builds the store for --seed and --products, serves it on
@@ -53,5 +54,5 @@ func loadShop(ctx context.Context, f *evalFlags) (*loadedSuite, error) {
 }
 
 func newShopExpert(*loadedSuite, *evalFlags, env.Task) (policy.Policy, error) {
-	return policy.ShopExpert(), nil
+	return expert.Shop(), nil
 }

@@ -25,7 +25,7 @@ import (
 //
 //	{name: "shop", doc: "…", splits: []string{"test", "train"}, policy: "expert", load: loadShop},
 //	{name: "expert", doc: "…", new: func(*loadedSuite, *evalFlags, env.Task) (policy.Policy, error) {
-//		return policy.ShopExpert(), nil
+//		return expert.Shop(), nil
 //	}},
 
 // suiteDef is a suite pilot eval knows by name.

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/pilotkit/pilot/env"
-	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/expert"
 )
 
 // The feature layout: Buckets hashed text features, summed into an
@@ -113,8 +113,8 @@ func words(s string) []string {
 // Read turns an observation of the shop (env/web's or env/web/lite's
 // element tree) into a Page: its kind and its candidates with their
 // features, for the instruction g and the episode memory m.
-func Read(g policy.ShopGoal, obsText string, m *Memory) Page {
-	nodes := policy.ParseTree(obsText)
+func Read(g expert.ShopGoal, obsText string, m *Memory) Page {
+	nodes := expert.ParseTree(obsText)
 	f := featurizer{g: g, m: m, goalWords: map[string]bool{}}
 	for _, w := range g.Words {
 		f.goalWords[w] = true
@@ -124,10 +124,10 @@ func Read(g policy.ShopGoal, obsText string, m *Memory) Page {
 	case hasName(nodes, "heading", "Thank you for your order"):
 		p.Kind = KindDone
 		p.Cands = []Candidate{{Kind: "stop", Text: "stop", Actions: []env.Action{env.A("stop", "")}}}
-	case policy.FindNode(nodes, "button", "Place order") != nil:
+	case expert.FindNode(nodes, "button", "Place order") != nil:
 		p.Kind = KindCheckout
 		p.Cands = f.checkout(nodes)
-	case policy.FindNode(nodes, "button", "Buy Now") != nil:
+	case expert.FindNode(nodes, "button", "Buy Now") != nil:
 		p.Kind = KindItem
 		p.Cands = f.item(nodes)
 	case hasPrefix(nodes, "heading", "Results for"):
@@ -136,7 +136,7 @@ func Read(g policy.ShopGoal, obsText string, m *Memory) Page {
 	case hasPrefix(nodes, "StaticText", "No products match"):
 		p.Kind = KindNoResults
 		p.Cands = f.links(nodes, map[string]string{"Back to Search": "back_search"})
-	case policy.FindNode(nodes, "searchbox", "Search") != nil:
+	case expert.FindNode(nodes, "searchbox", "Search") != nil:
 		p.Kind = KindSearch
 		p.Cands = f.search(nodes)
 	}
@@ -153,14 +153,14 @@ func Read(g policy.ShopGoal, obsText string, m *Memory) Page {
 }
 
 type featurizer struct {
-	g         policy.ShopGoal
+	g         expert.ShopGoal
 	m         *Memory
 	goalWords map[string]bool
 }
 
-func (f *featurizer) search(nodes []policy.Node) []Candidate {
-	box := policy.FindNode(nodes, "searchbox", "Search")
-	btn := policy.FindNode(nodes, "button", "Search")
+func (f *featurizer) search(nodes []expert.Node) []Candidate {
+	box := expert.FindNode(nodes, "searchbox", "Search")
+	btn := expert.FindNode(nodes, "button", "Search")
 	var cands []Candidate
 	seen := map[string]bool{}
 	for attempt := range 3 {
@@ -203,10 +203,10 @@ func (f *featurizer) fits(price, rating float64, c *Candidate) (bool, bool) {
 	return fitP, fitR
 }
 
-func (f *featurizer) results(nodes []policy.Node) []Candidate {
+func (f *featurizer) results(nodes []expert.Node) []Candidate {
 	var cands []Candidate
 	anyFit := false
-	for i, it := range policy.ShopResults(nodes) {
+	for i, it := range expert.ShopResults(nodes) {
 		c := Candidate{Kind: "open", Text: it.Title, Actions: []env.Action{env.A("click", it.Link)}}
 		fp, fr := f.fits(it.Price, it.Rating, &c)
 		seen := f.m.Opened[it.Title]
@@ -237,7 +237,7 @@ func (f *featurizer) results(nodes []policy.Node) []Candidate {
 	return cands
 }
 
-func (f *featurizer) item(nodes []policy.Node) []Candidate {
+func (f *featurizer) item(nodes []expert.Node) []Candidate {
 	title := ""
 	for _, n := range nodes {
 		if n.Role == "heading" {
@@ -259,7 +259,7 @@ func (f *featurizer) item(nodes []policy.Node) []Candidate {
 	}
 	var cands []Candidate
 	wanted, chosen, missing := 0, 0, 0
-	for _, grp := range policy.ShopOptionGroups(nodes) {
+	for _, grp := range expert.ShopOptionGroups(nodes) {
 		want := f.g.OptionIndex(grp.Name, grp.Values)
 		asks := f.g.AsksFor(grp.Name)
 		checked := -1
@@ -305,7 +305,7 @@ func (f *featurizer) item(nodes []policy.Node) []Candidate {
 		c.dense[dSeen] = float64(min(f.m.Opened[title], 3))
 		f.overlap(c, title)
 	}
-	if buy := policy.FindNode(nodes, "button", "Buy Now"); buy != nil {
+	if buy := expert.FindNode(nodes, "button", "Buy Now"); buy != nil {
 		c := Candidate{Kind: "buy", Text: title, Actions: []env.Action{env.A("click", buy.ID)}}
 		state(&c)
 		cands = append(cands, c)
@@ -317,17 +317,17 @@ func (f *featurizer) item(nodes []policy.Node) []Candidate {
 	return cands
 }
 
-func (f *featurizer) checkout(nodes []policy.Node) []Candidate {
+func (f *featurizer) checkout(nodes []expert.Node) []Candidate {
 	var cands []Candidate
 	var acts []env.Action
 	if f.g.HasAddress {
 		for i, l := range [5]string{"Full name", "Street address", "City", "State", "ZIP code"} {
-			if box := policy.FindNode(nodes, "textbox", l); box != nil && box.Value() != f.g.Address[i] {
+			if box := expert.FindNode(nodes, "textbox", l); box != nil && box.Value() != f.g.Address[i] {
 				acts = append(acts, env.A("fill", box.ID, f.g.Address[i]))
 			}
 		}
 	}
-	place := policy.FindNode(nodes, "button", "Place order")
+	place := expert.FindNode(nodes, "button", "Place order")
 	acts = append(acts, env.A("click", place.ID))
 	c := Candidate{Kind: "order", Text: "place order", Actions: acts}
 	c.add("order:address:" + strconv.FormatBool(f.g.HasAddress))
@@ -341,7 +341,7 @@ func (f *featurizer) checkout(nodes []policy.Node) []Candidate {
 
 // links returns a candidate for each link named in kinds (name → kind), in
 // page order.
-func (f *featurizer) links(nodes []policy.Node, kinds map[string]string) []Candidate {
+func (f *featurizer) links(nodes []expert.Node, kinds map[string]string) []Candidate {
 	var cands []Candidate
 	for _, n := range nodes {
 		if k, ok := kinds[n.Name]; ok && n.Role == "link" {
@@ -406,11 +406,11 @@ func b2f(b bool) float64 {
 	return 0
 }
 
-func hasName(nodes []policy.Node, role, name string) bool {
-	return policy.FindNode(nodes, role, name) != nil
+func hasName(nodes []expert.Node, role, name string) bool {
+	return expert.FindNode(nodes, role, name) != nil
 }
 
-func hasPrefix(nodes []policy.Node, role, prefix string) bool {
+func hasPrefix(nodes []expert.Node, role, prefix string) bool {
 	for _, n := range nodes {
 		if n.Role == role && strings.HasPrefix(n.Name, prefix) {
 			return true

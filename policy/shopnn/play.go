@@ -8,6 +8,7 @@ import (
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/expert"
 )
 
 // MaxSteps is the default limit of env steps (actions) in a training or
@@ -102,18 +103,18 @@ func (ep *Episode) finish(st env.Step) bool {
 }
 
 // Demonstrate runs one episode of task on e with the scripted shop expert
-// (policy.ShopExpert) and labels each of its choices with the candidate
+// (expert.Shop) and labels each of its choices with the candidate
 // that starts with the expert's action: the data for behaviour cloning.
 // The expert's actions that continue a chosen candidate (the click after a
 // search's fill) are not choices; actions no candidate starts with are
 // counted in Unmatched.
 func Demonstrate(ctx context.Context, e env.Env, task env.Task, maxSteps int) (Episode, error) {
 	ep := Episode{Task: task}
-	expert := policy.ShopExpert()
-	if r, ok := expert.(policy.Resetter); ok {
+	x := expert.Shop()
+	if r, ok := x.(policy.Resetter); ok {
 		r.ResetEpisode(task)
 	}
-	goal := policy.ParseShopInstruction(task.Instruction)
+	goal := expert.ParseShopInstruction(task.Instruction)
 	var mem Memory
 	var queue []env.Action
 	obs, err := e.Reset(ctx, task)
@@ -121,7 +122,7 @@ func Demonstrate(ctx context.Context, e env.Env, task env.Task, maxSteps int) (E
 		return ep, err
 	}
 	for ep.Actions < maxSteps {
-		d, err := expert.Act(ctx, policy.Input{Task: task, Obs: obs, Step: ep.Actions})
+		d, err := x.Act(ctx, policy.Input{Task: task, Obs: obs, Step: ep.Actions})
 		if err != nil {
 			return ep, fmt.Errorf("shop expert, %s step %d: %w", task.ID, ep.Actions, err)
 		}

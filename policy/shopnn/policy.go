@@ -8,6 +8,7 @@ import (
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/expert"
 )
 
 // Agent plays the shop with a Model: on each page it reads the candidates,
@@ -21,7 +22,7 @@ type Agent struct {
 	// the best one.
 	Rng *rand.Rand
 
-	goal   policy.ShopGoal
+	goal   expert.ShopGoal
 	parsed string
 	mem    Memory
 	queue  []env.Action
@@ -39,7 +40,7 @@ func NewAgent(m *Model) *Agent { return &Agent{Model: m} }
 
 // ResetEpisode forgets the episode.
 func (a *Agent) ResetEpisode(env.Task) {
-	a.goal, a.parsed, a.mem, a.queue = policy.ShopGoal{}, "", Memory{}, nil
+	a.goal, a.parsed, a.mem, a.queue = expert.ShopGoal{}, "", Memory{}, nil
 }
 
 // Act returns the next action: the next of the chosen candidate's
@@ -57,7 +58,7 @@ func (a *Agent) Act(ctx context.Context, in policy.Input) (policy.Decision, erro
 		return policy.Decision{Action: act, Thought: "continue"}, nil
 	}
 	if in.Task.Instruction != a.parsed {
-		a.goal, a.parsed = policy.ParseShopInstruction(in.Task.Instruction), in.Task.Instruction
+		a.goal, a.parsed = expert.ParseShopInstruction(in.Task.Instruction), in.Task.Instruction
 	}
 	p := Read(a.goal, in.Obs.Text, &a.mem)
 	z := a.Model.Scores(&p)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/expert"
 	"github.com/pilotkit/pilot/policy/nn"
 )
 
@@ -23,8 +24,8 @@ func readObs(t *testing.T, name string) string {
 	return string(b)
 }
 
-func goal(t *testing.T) policy.ShopGoal {
-	return policy.ParseShopInstruction(strings.TrimSpace(readObs(t, "instruction.txt")))
+func goal(t *testing.T) expert.ShopGoal {
+	return expert.ParseShopInstruction(strings.TrimSpace(readObs(t, "instruction.txt")))
 }
 
 func kinds(p Page) map[string]int {
@@ -245,7 +246,7 @@ func FuzzRead(f *testing.F) {
 	m := New(rand.New(rand.NewPCG(1, 1)))
 	f.Fuzz(func(t *testing.T, obs, instr string) {
 		var mem Memory
-		p := Read(policy.ParseShopInstruction(instr), obs, &mem)
+		p := Read(expert.ParseShopInstruction(instr), obs, &mem)
 		if len(p.Cands) == 0 {
 			t.Fatalf("page %q has no candidates", p.Kind)
 		}

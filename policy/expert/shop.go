@@ -1,4 +1,4 @@
-package policy
+package expert
 
 import (
 	"context"
@@ -8,9 +8,11 @@ import (
 	"strings"
 
 	"github.com/pilotkit/pilot/env"
+
+	"github.com/pilotkit/pilot/policy"
 )
 
-// ShopExpert returns the scripted expert for pilot's shop (env/shop): it
+// Shop returns the scripted expert for pilot's shop (env/shop): it
 // solves a shopping task from the observation text alone, as a person
 // would, with no access to the catalog or to the task's hidden goal. It
 // reads the instruction, searches, compares the results' prices and
@@ -20,7 +22,7 @@ import (
 // It keeps per-episode state (the items it has rejected): use one per
 // episode, or let agent.Run reset it. Its Decision.Thought says why it
 // acts, so a trajectory shows where it went wrong.
-func ShopExpert() Policy { return &shopExpert{} }
+func Shop() policy.Policy { return &shopExpert{} }
 
 type shopExpert struct {
 	goal     ShopGoal
@@ -141,7 +143,7 @@ func (g ShopGoal) Query(attempt int) string {
 	return strings.Join(g.Words[:n], " ")
 }
 
-func (x *shopExpert) Act(ctx context.Context, in Input) (Decision, error) {
+func (x *shopExpert) Act(ctx context.Context, in policy.Input) (policy.Decision, error) {
 	if x.rejected == nil {
 		x.rejected = map[string]bool{}
 	}
@@ -170,7 +172,7 @@ func (x *shopExpert) Act(ctx context.Context, in Input) (Decision, error) {
 	if box := find(nodes, "searchbox", "Search"); box != nil {
 		q := x.goal.Query(x.attempt)
 		if q == "" {
-			return Decision{}, fmt.Errorf("shop expert: the instruction %q names no product to search for", instr)
+			return policy.Decision{}, fmt.Errorf("shop expert: the instruction %q names no product to search for", instr)
 		}
 		if box.Value() != q {
 			return decide(env.A("fill", box.ID, q), "search for the product")
@@ -183,13 +185,13 @@ func (x *shopExpert) Act(ctx context.Context, in Input) (Decision, error) {
 	return decide(env.A("go_back"), "an unexpected page: go back")
 }
 
-func decide(a env.Action, why string) (Decision, error) {
-	return Decision{Action: a, Thought: why}, nil
+func decide(a env.Action, why string) (policy.Decision, error) {
+	return policy.Decision{Action: a, Thought: why}, nil
 }
 
 // results picks the first result that fits the price and rating and was
 // not rejected before; else the next page; else the best remaining one.
-func (x *shopExpert) results(nodes []Node) (Decision, error) {
+func (x *shopExpert) results(nodes []Node) (policy.Decision, error) {
 	x.pages++
 	var fallback *Node
 	for _, it := range ShopResults(nodes) {
@@ -255,7 +257,7 @@ func ShopResults(nodes []Node) []ShopResult {
 }
 
 // item checks the item page and chooses the options, then buys.
-func (x *shopExpert) item(nodes []Node) (Decision, error) {
+func (x *shopExpert) item(nodes []Node) (policy.Decision, error) {
 	title := ""
 	if h := findRole(nodes, "heading"); h != nil {
 		title = h.Name
@@ -390,15 +392,15 @@ func isWordByte(c byte) bool {
 }
 
 // checkout fills the address form field by field, then places the order.
-func (x *shopExpert) checkout(nodes []Node) (Decision, error) {
+func (x *shopExpert) checkout(nodes []Node) (policy.Decision, error) {
 	if !x.goal.HasAddress {
-		return Decision{}, fmt.Errorf("shop expert: the instruction gives no address in the form \"address: Name, Street, City, ST 12345\"")
+		return policy.Decision{}, fmt.Errorf("shop expert: the instruction gives no address in the form \"address: Name, Street, City, ST 12345\"")
 	}
 	labels := [5]string{"Full name", "Street address", "City", "State", "ZIP code"}
 	for i, l := range labels {
 		box := find(nodes, "textbox", l)
 		if box == nil {
-			return Decision{}, fmt.Errorf("shop expert: the checkout page has no %q field", l)
+			return policy.Decision{}, fmt.Errorf("shop expert: the checkout page has no %q field", l)
 		}
 		if box.Value() != x.goal.Address[i] {
 			return decide(env.A("fill", box.ID, x.goal.Address[i]), "enter the "+strings.ToLower(l))
@@ -409,7 +411,7 @@ func (x *shopExpert) checkout(nodes []Node) (Decision, error) {
 
 // back leaves an item (or a page of results) for the results (or the
 // search page).
-func (x *shopExpert) back(nodes []Node, why string) (Decision, error) {
+func (x *shopExpert) back(nodes []Node, why string) (policy.Decision, error) {
 	for _, name := range []string{"< Back to results", "Back to Search"} {
 		if l := find(nodes, "link", name); l != nil {
 			if name == "Back to Search" || hasNode(nodes, "button", "Buy Now") {

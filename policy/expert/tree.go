@@ -1,4 +1,4 @@
-package policy
+package expert
 
 import (
 	"encoding/json"

@@ -1,4 +1,4 @@
-package policy
+package expert
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pilotkit/pilot/env"
+
+	"github.com/pilotkit/pilot/policy"
 )
 
 func TestParseShopInstruction(t *testing.T) {
@@ -67,10 +69,10 @@ func page(lines ...string) string {
 
 func TestShopExpertWalk(t *testing.T) {
 	instr := "i need wireless earphones in black, rating at least 4 stars, price lower than 30.00 dollars. ship it to me. My address: Jane Doe, 12 Oak Street, Springfield, IL 62704"
-	x := ShopExpert()
+	x := Shop()
 	act := func(text string) env.Action {
 		t.Helper()
-		d, err := x.Act(context.Background(), Input{Task: env.Task{Instruction: instr}, Obs: env.Observation{Text: text}})
+		d, err := x.Act(context.Background(), policy.Input{Task: env.Task{Instruction: instr}, Obs: env.Observation{Text: text}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -128,8 +130,8 @@ func FuzzShopExpert(f *testing.F) {
 	f.Add("x", page(`[2] heading "Results for \"x\"" level=2`, `  [6] listitem`, `    [7] link "A"`, `    StaticText "$4x"`, `    StaticText "9.9 stars"`))
 	f.Add("address: ,,, ZZ 00000", page(`[5] form`, `  [6] group "color"`, `    [7] radio ""`, `  [10] button "Buy Now"`))
 	f.Fuzz(func(t *testing.T, instr, text string) {
-		x := ShopExpert()
-		d, err := x.Act(context.Background(), Input{Task: env.Task{Instruction: instr}, Obs: env.Observation{Text: text}})
+		x := Shop()
+		d, err := x.Act(context.Background(), policy.Input{Task: env.Task{Instruction: instr}, Obs: env.Observation{Text: text}})
 		if err == nil && d.Action.Name == "" {
 			t.Fatalf("Act returned neither an action nor an error")
 		}
