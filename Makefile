@@ -26,9 +26,9 @@ demo: deps-web build
 
 # One episode on the small mug shop, step by step.
 demo-run: deps-web build
-	$(BIN) run --serve cmd/pilot/demosuite --url /index.html \
+	$(BIN) run --serve evals/suites/demosuite --url /index.html \
 		--task "Find the price of the blue mug and answer with it" \
-		--answer '$$12.50' --policy replay --actions cmd/pilot/demosuite/solve.actions
+		--answer '$$12.50' --policy replay --actions evals/suites/demosuite/solve.actions
 
 vet:
 	$(GO) vet $(PKGS)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -465,5 +466,43 @@ done: terminated \(right answer\), reward 1, 2 steps, \d+ms
 $`)
 	if !re.MatchString(buf.String()) {
 		t.Errorf("Progress wrote\n%s\nwant lines matching\n%s", buf.String(), re)
+	}
+}
+
+// TestReplayEndsWithoutStop: a replay that runs out ends the episode,
+// truncated, and adds no stop("") the list did not hold.
+func TestReplayEndsWithoutStop(t *testing.T) {
+	task := env.Task{ID: "t", Answer: "2"}
+	traj, err := agent.Run(context.Background(), newCounter(), task, policy.Replay(acts(`inc()`, `inc()`)), agent.Options{})
+	if err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	var got []string
+	for _, s := range traj.Steps {
+		got = append(got, s.ActionText)
+	}
+	if strings.Join(got, " ") != "inc() inc()" || !traj.Truncated || traj.Terminated || !strings.Contains(traj.Reason, "no more actions") {
+		t.Errorf("steps %q, truncated %v, terminated %v, reason %q; want the two inc() only, truncated because the policy had no more actions", got, traj.Truncated, traj.Terminated, traj.Reason)
+	}
+}
+
+// TestUnchangedRepeats: an action repeated without changing the
+// observation is counted and shown as a warning in the step line.
+func TestUnchangedRepeats(t *testing.T) {
+	var buf bytes.Buffer
+	traj, err := agent.Run(context.Background(), newCounter(), env.Task{ID: "t", Answer: "1"},
+		policy.Replay(acts(`jump()`, `jump()`, `jump()`, `inc()`, `inc()`)), agent.Options{Observers: []agent.Observer{agent.Progress(&buf)}})
+	if err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	var got []int
+	for _, s := range traj.Steps {
+		got = append(got, s.Unchanged)
+	}
+	if want := []int{0, 1, 2, 0, 0}; !slices.Equal(got, want) {
+		t.Errorf("Unchanged per step = %v, want %v (inc() changes the count)", got, want)
+	}
+	if !strings.Contains(buf.String(), "warning: the same action changed nothing (2 in a row)") {
+		t.Errorf("progress lines lack the warning:\n%s", buf.String())
 	}
 }

@@ -71,7 +71,10 @@ type Event struct {
 //
 //	step 3  click("12")  reward 0  (12ms env, 0ms policy)
 //
-// with "  error: …" appended when the observation carries an error, and a
+// with "  error: …" appended when the observation carries an error,
+// "  warning: the same action changed nothing (N in a row)" when the
+// policy repeats an action that leaves the observation as it was
+// (StepRecord.Unchanged), and a
 // line at the end,
 //
 //	done: terminated, reward 1, 4 steps, 1.2s
@@ -89,6 +92,9 @@ func Progress(w io.Writer) Observer {
 			if s.Obs.Error != "" {
 				b.WriteString("  error: ")
 				b.WriteString(oneLine(s.Obs.Error))
+			}
+			if s.Unchanged > 0 {
+				fmt.Fprintf(&b, "  warning: the same action changed nothing (%d in a row)", s.Unchanged)
 			}
 		case EventEnd:
 			t := ev.Traj

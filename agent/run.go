@@ -157,6 +157,14 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 		d, err := r.p.Act(cctx, in)
 		cancel()
 		t1 := time.Now()
+		if errors.Is(err, policy.ErrDone) && ctx.Err() == nil {
+			// The policy has nothing more to do (a replay at the end of
+			// its list): the episode ends here, truncated, as a budget
+			// would end it, with no action the policy did not choose.
+			r.traj.Truncated, r.traj.Terminated = true, false
+			r.traj.Reason = "the policy had no more actions: " + err.Error()
+			return nil
+		}
 		if err != nil {
 			return r.callError(ctx, cctx, i, "the policy", err)
 		}
@@ -191,6 +199,11 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 			Info:       st.Info,
 		})
 		rec := &r.traj.Steps[len(r.traj.Steps)-1]
+		if n := len(r.traj.Steps); n > 1 {
+			if prev := r.traj.Steps[n-2]; prev.ActionText == rec.ActionText && prev.Obs.SHA256 == rec.Obs.SHA256 {
+				rec.Unchanged = prev.Unchanged + 1
+			}
+		}
 		t := r.traj
 		t.Return += st.Reward
 		t.Reward = st.Reward

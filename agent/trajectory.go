@@ -72,6 +72,13 @@ type StepRecord struct {
 	// Info is env.Step.Info: what the env reports beside the observation,
 	// such as the shop's reward breakdown.
 	Info map[string]any `json:"info,omitempty"`
+	// Unchanged counts how many steps in a row, this one included, the
+	// policy repeated the action before it and the observation stayed
+	// the same (same SHA256): 0 when something changed. A policy stuck on
+	// a move that does nothing (a gripper that cannot reach, a button that
+	// does not respond) shows here and in Progress's warning, rather than
+	// silently spending the step budget.
+	Unchanged int `json:"unchanged,omitempty"`
 }
 
 // ObsRecord is what a trajectory keeps of an observation.

@@ -10,6 +10,7 @@ package policy
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/pilotkit/pilot/env"
@@ -86,6 +87,11 @@ func (u Usage) Add(v Usage) Usage {
 		Latency:          u.Latency + v.Latency,
 	}
 }
+
+// ErrDone is returned, wrapped, by a policy that has no more actions (a
+// Replay at the end of its list). agent.Run ends the episode there,
+// truncated, instead of failing it.
+var ErrDone = errors.New("the policy has no more actions")
 
 // Func adapts an ordinary function to the Policy interface.
 type Func func(ctx context.Context, in Input) (Decision, error)

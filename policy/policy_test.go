@@ -98,12 +98,15 @@ func TestReplay(t *testing.T) {
 	}{
 		{"first", bare, 0, `click("1")`, ""},
 		{"second", bare, 1, `fill("2", "x")`, ""},
-		{"ran out with stop", withStop, 2, `stop("")`, ""},
-		{"ran out without stop", bare, 2, "", "replay: the action list has 2 actions and the episode wants more"},
+		{"ran out with stop in the spec", withStop, 2, "", "replay: all 2 actions were played"},
+		{"ran out", bare, 2, "", "replay: all 2 actions were played"},
 		{"negative step", bare, -1, "", "negative"},
 	}
 	p := policy.Replay(list)
 	list[0] = env.A("changed") // Replay keeps its own copy
+	if _, err := p.Act(context.Background(), policy.Input{Spec: withStop, Step: 2}); !errors.Is(err, policy.ErrDone) {
+		t.Errorf("Act past the list: error %v, want one wrapping policy.ErrDone", err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			d, err := p.Act(context.Background(), policy.Input{Spec: tt.spec, Step: tt.step})

@@ -17,19 +17,32 @@ import (
 //
 // The policy is not safe for concurrent use: give each episode running in
 // parallel its own Random.
-func Random(seed int64) Policy {
-	return &random{rng: rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15))}
+func Random(seed int64) Policy { return RandomWith(seed, nil) }
+
+// RandomWith is Random with more candidates: at each step it picks
+// uniformly among the observation's Choices and what extra returns for
+// the input (drawing with rng when it needs to), such as fill actions
+// with words of the instruction for a page's search box: a suite whose
+// tasks need typed text gets a random baseline that can type. extra may
+// be nil.
+func RandomWith(seed int64, extra func(in Input, rng *rand.Rand) []env.Action) Policy {
+	return &random{rng: rand.New(rand.NewPCG(uint64(seed), 0x9e3779b97f4a7c15)), extra: extra}
 }
 
 type random struct {
-	rng *rand.Rand
+	rng   *rand.Rand
+	extra func(Input, *rand.Rand) []env.Action
 }
 
 func (r *random) Act(ctx context.Context, in Input) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
-	n := len(in.Obs.Choices)
+	choices := in.Obs.Choices
+	if r.extra != nil {
+		choices = append(choices[:len(choices):len(choices)], r.extra(in, r.rng)...)
+	}
+	n := len(choices)
 	if n == 0 {
 		if hasAction(in.Spec, "noop") {
 			return Decision{Action: env.A("noop"), Thought: "no choices listed: noop"}, nil
@@ -38,7 +51,7 @@ func (r *random) Act(ctx context.Context, in Input) (Decision, error) {
 	}
 	i := r.rng.IntN(n)
 	return Decision{
-		Action:  in.Obs.Choices[i],
+		Action:  choices[i],
 		Thought: fmt.Sprintf("random choice %d of %d", i+1, n),
 	}, nil
 }

@@ -14,9 +14,10 @@ import (
 )
 
 // Replay returns a policy that plays actions in order: at step i it returns
-// actions[i]. When the list runs out it returns stop("") if the spec has a
-// stop action, and an error otherwise. It keeps no state, so one Replay may
-// serve many episodes, also concurrently.
+// actions[i]. When the list runs out it returns an error wrapping ErrDone,
+// which ends the episode (truncated) in agent.Run: it adds no action, such
+// as a stop, that the list does not hold. It keeps no state, so one Replay
+// may serve many episodes, also concurrently.
 func Replay(actions []env.Action) Policy {
 	return replay{actions: slices.Clone(actions)}
 }
@@ -34,10 +35,8 @@ func (r replay) Act(ctx context.Context, in Input) (Decision, error) {
 		return Decision{}, fmt.Errorf("replay: step %d is negative: Input.Step counts steps from 0", in.Step)
 	case in.Step < len(r.actions):
 		return Decision{Action: r.actions[in.Step]}, nil
-	case hasAction(in.Spec, "stop"):
-		return Decision{Action: env.A("stop", ""), Thought: "replay: the action list ran out"}, nil
 	}
-	return Decision{}, fmt.Errorf("replay: the action list has %d actions and the episode wants more (step %d); add actions or end the list with stop", len(r.actions), in.Step)
+	return Decision{}, fmt.Errorf("replay: all %d actions were played: %w", len(r.actions), ErrDone)
 }
 
 // maxActionLine bounds one line of an actions file: an action and some room

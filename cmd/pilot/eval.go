@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
-	"strings"
+	"log/slog"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ import (
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/evals/suites"
 	"github.com/pilotkit/pilot/policy"
 )
 
@@ -31,14 +33,14 @@ type evalFlags struct {
 	screenshot           *choiceValue
 	browser              string
 	engine               string
-	json                 bool
+	port                 string
+	tasks                []string
+	policySeed           int64
+	json, verbose        bool
 	model                modelFlags
 	// policySet and screenshotSet say whether the flags were given.
 	policySet, screenshotSet bool
 	maxStepsSet              bool
-
-	// stderr is where logs go; set by the command before the suite loads.
-	stderr io.Writer
 }
 
 func newEvalCmd() *cobra.Command {
@@ -65,21 +67,25 @@ The shop in Chromium plays about 80 episodes a minute on two cores. With
 the same pages and the same text observations (tested step by step against
 Chromium), no screenshots, about 20,000 episodes a minute.
 
-Suites:
-` + describeSuites() + `
-Policies:
-` + describePolicies() + `
+Suites (pilot suites lists them with their task counts):
+` + describeSuites(suites.Builtin()) + `
+Policies: ` + policyNamesDoc + `.
+
 A run that finishes exits 0 whatever its success rate; a run that fails or
 is interrupted exits 1 (after printing what finished), bad usage 2.`,
 		Example: `  pilot eval --suite shop --engine lite --workers 2
   pilot eval --suite demo --workers 2
   pilot eval --suite demo --policy random --seed 7 --max-steps 10 --json
-  pilot eval --suite demo --run-dir runs/try --screenshot jpeg`,
+  pilot eval --suite demo --run-dir runs/try --screenshot jpeg
+  pilot eval --suite shop --engine lite --task shop-test-0003 --task shop-test-0007 -v`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.policySet, f.screenshotSet = cmd.Flags().Changed("policy"), cmd.Flags().Changed("screenshot")
 			f.maxStepsSet = cmd.Flags().Changed("max-steps")
-			s, p, err := f.validate()
+			if !cmd.Flags().Changed("policy-seed") {
+				f.policySeed = f.seed
+			}
+			s, p, err := f.validate(suites.Builtin())
 			if err != nil {
 				return err
 			}
@@ -90,102 +96,117 @@ is interrupted exits 1 (after printing what finished), bad usage 2.`,
 	return cmd
 }
 
-func describeSuites() string {
-	var b strings.Builder
-	for _, s := range suiteDefs() {
-		fmt.Fprintf(&b, "  %-8s %s (splits: %s; default policy: %s)\n", s.name, s.doc, strings.Join(s.splits, ", "), s.policy)
-	}
-	return b.String()
-}
-
-func describePolicies() string {
-	var b strings.Builder
-	for _, p := range policyDefs() {
-		fmt.Fprintf(&b, "  %-8s %s\n", p.name, p.doc)
-	}
-	return b.String()
-}
-
 func (f *evalFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.suite, "suite", "", "the suite to run: "+suiteNames()+" (required)")
+	fs.StringVar(&f.suite, "suite", "", "the suite to run: "+suites.Builtin().Names()+" (required; see pilot suites)")
 	fs.StringVar(&f.split, "split", "test", "the suite's split")
 	fs.IntVar(&f.episodes, "episodes", 0, "run the first `N` tasks of the suite (0 for all)")
 	fs.IntVar(&f.workers, "workers", 1, "run `N` episodes at once, each worker with its own browser")
-	fs.StringVar(&f.policy, "policy", "", "who chooses the actions: "+policyNames()+" (default the suite's)")
-	fs.Int64Var(&f.seed, "seed", 1, "seed of the suite (the shop's catalog and tasks) and of random policies")
+	fs.StringVar(&f.policy, "policy", "", "who chooses the actions: expert, random, nn:NAME|FILE or the suite's own, such as plan (default the suite's)")
+	fs.Int64Var(&f.seed, "seed", 1, "seed of the suite (the shop's catalog and tasks, the robot's tasks)")
+	fs.Int64Var(&f.policySeed, "policy-seed", 0, "seed of random policies (default --seed)")
 	fs.IntVar(&f.products, "products", 0, "catalog size of the shop suite (0: the default, 2000)")
+	fs.StringArrayVar(&f.tasks, "task", nil, "run only the task with this `ID` (repeatable), such as shop-test-0003")
+	fs.StringVar(&f.port, "port", "", "serial `PORT` of a robot suite's arm (the serial engine): a real arm, or the path `pilot robot sim` prints")
+	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print each step and its observation on stderr")
 	fs.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "end an episode, truncated, after this many steps (0 for no limit; cartpole's default: none)")
 	fs.DurationVar(&f.maxTime, "max-time", 0, "end an episode, truncated, after this much wall time (0 for no limit)")
 	fs.DurationVar(&f.stepTimeout, "step-timeout", time.Minute, "fail an episode when one policy call or step takes longer (0 for no limit)")
 	fs.StringVar(&f.runDir, "run-dir", "", "write the results to `DIR` (default runs/<suite>-<split>-<YYYYmmdd-HHMMSS>); it must not hold a run")
 	fs.Var(f.screenshot, "screenshot", "add a screenshot to each observation (and save it): none, png or jpeg")
-	fs.StringVar(&f.engine, "engine", "chromium", "the shop's browser: chromium, or lite (pilot's browser without JavaScript: the same text observations, no screenshots, some 250 times the episodes per minute)")
+	fs.StringVar(&f.engine, "engine", "", "what runs the envs (default the suite's first): chromium or lite for the shop (lite: pilot's browser without JavaScript, the same text observations, no screenshots, some 250 times the episodes per minute); fast or serial for the robot suites")
 	fs.StringVar(&f.browser, "browser", "", "attach each worker to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	f.model.register(fs, true)
 }
 
-// validate checks the flags together and finds the suite and the policy.
-func (f *evalFlags) validate() (suiteDef, policyDef, error) {
-	var none suiteDef
+// validate checks the flags together and finds the suite and, when it
+// is not the suite's own, the policy.
+func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) {
+	var none evals.Def
 	if f.suite == "" {
-		return none, policyDef{}, usagef("--suite is required: one of %s", suiteNames())
+		return none, nil, usagef("--suite is required: one of %s", reg.Names())
 	}
-	s, ok := findSuite(f.suite)
-	if !ok {
-		return none, policyDef{}, usagef("unknown suite %q: want one of %s", f.suite, suiteNames())
+	d, err := reg.Find(f.suite)
+	if err != nil {
+		return none, nil, &usageError{err}
 	}
-	if !slices.Contains(s.splits, f.split) {
-		return none, policyDef{}, usagef("suite %s has no split %q: want one of %s", s.name, f.split, strings.Join(s.splits, ", "))
-	}
-	if !f.maxStepsSet && s.maxSteps != 0 {
-		f.maxSteps = max(s.maxSteps, 0) // 0: no limit
+	if !f.maxStepsSet && d.MaxSteps != 0 {
+		f.maxSteps = max(d.MaxSteps, 0) // 0: no limit
 	}
 	if err := f.model.validate(); err != nil {
-		return none, policyDef{}, err
-	}
-	var p policyDef
-	if f.model.spec != "" {
-		if f.policySet {
-			return none, policyDef{}, usagef("--model and --policy are exclusive: --model makes the model the policy")
-		}
-		p = policyDef{name: f.model.name()} // new is set once the model is open
-	} else {
-		if f.policy == "" {
-			f.policy = s.policy
-		}
-		var ok bool
-		if strings.HasPrefix(f.policy, "nn:") {
-			np, err := nnPolicyDef(f.policy, s.name)
-			if err != nil {
-				return none, policyDef{}, err
-			}
-			p = np
-		} else if p, ok = findPolicy(f.policy); !ok {
-			return none, policyDef{}, usagef("unknown policy %q: want one of %s, or nn:NAME|FILE", f.policy, policyNames())
-		}
+		return none, nil, err
 	}
 	switch {
 	case f.episodes < 0:
-		return none, policyDef{}, usagef("--episodes %d: want 0 (all) or more", f.episodes)
+		return none, nil, usagef("--episodes %d: want 0 (all) or more", f.episodes)
 	case f.workers < 1:
-		return none, policyDef{}, usagef("--workers %d: want 1 or more", f.workers)
+		return none, nil, usagef("--workers %d: want 1 or more", f.workers)
 	case f.maxSteps < 0:
-		return none, policyDef{}, usagef("--max-steps %d: want 0 (no limit) or more", f.maxSteps)
+		return none, nil, usagef("--max-steps %d: want 0 (no limit) or more", f.maxSteps)
 	case f.maxTime < 0:
-		return none, policyDef{}, usagef("--max-time %s: want 0 (no limit) or more", f.maxTime)
+		return none, nil, usagef("--max-time %s: want 0 (no limit) or more", f.maxTime)
 	case f.stepTimeout < 0:
-		return none, policyDef{}, usagef("--step-timeout %s: want 0 (no limit) or more", f.stepTimeout)
+		return none, nil, usagef("--step-timeout %s: want 0 (no limit) or more", f.stepTimeout)
 	case f.browser != "" && !hasAnyPrefix(f.browser, "ws://", "wss://", "http://"):
-		return none, policyDef{}, usagef("--browser %q: want ws://host:port/devtools/browser/… or http://host:port", f.browser)
-	case f.engine != "chromium" && f.engine != "lite":
-		return none, policyDef{}, usagef("--engine %q: want chromium or lite", f.engine)
-	case f.engine == "lite" && s.name != "shop":
-		return none, policyDef{}, usagef("--engine lite plays the shop suite only (suite %s)", s.name)
-	case f.engine == "lite" && (f.browser != "" || f.screenshotSet && f.screenshot.val != "none"):
-		return none, policyDef{}, usagef("--engine lite has no Chromium: it takes neither --browser nor --screenshot")
+		return none, nil, usagef("--browser %q: want ws://host:port/devtools/browser/… or http://host:port", f.browser)
+	case f.episodes > 0 && len(f.tasks) > 0:
+		return none, nil, usagef("--episodes and --task are exclusive: --task names the episodes")
 	}
-	return s, p, nil
+	o := f.loadOptions()
+	if err := d.Check(&o); err != nil {
+		return none, nil, &usageError{err}
+	}
+	if f.model.spec != "" {
+		if f.policySet {
+			return none, nil, usagef("--model and --policy are exclusive: --model makes the model the policy")
+		}
+		return d, nil, nil // the policy is made once the model is open
+	}
+	if f.policy == "" {
+		f.policy = d.Policy
+	}
+	p, err := resolvePolicy(d, nil, f.policy, f.policySeed)
+	return d, p, err
+}
+
+// loadOptions are the suite's load options from the flags.
+func (f *evalFlags) loadOptions() evals.LoadOptions {
+	o := evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.policySeed, BrowserURL: f.browser, Port: f.port}
+	if f.screenshot.val != "none" {
+		o.Screenshot = f.screenshot.val
+	}
+	if f.products != 0 {
+		o.Params = map[string]string{"products": strconv.Itoa(f.products)}
+	}
+	return o
+}
+
+// pickTasks keeps the tasks named by --task, in the order given.
+func pickTasks(l *evals.Loaded, ids []string) (evals.Suite, error) {
+	if len(ids) == 0 {
+		return l.Suite, nil
+	}
+	s := evals.Suite{Name: l.Suite.Name}
+	for _, id := range ids {
+		t, err := l.Task(id)
+		if err != nil {
+			return s, &usageError{err}
+		}
+		s.Tasks = append(s.Tasks, t)
+	}
+	return s, nil
+}
+
+// lockedWriter serialises writes from episodes running in parallel.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // evalResult is what pilot eval --json prints: the report, and the error
@@ -197,54 +218,68 @@ type evalResult struct {
 
 // run loads the suite, runs it and prints the report: the table and the
 // run directory on stdout, or with --json the report object.
-func (f *evalFlags) run(ctx context.Context, sd suiteDef, pd policyDef, stdout, stderr io.Writer) (err error) {
-	f.stderr = stderr
+func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, stderr io.Writer) (err error) {
 	var budget *agent.Budget
+	name := f.policy
 	if f.model.spec != "" {
 		m, err := f.model.open(ctx, stderr)
 		if err != nil {
 			return f.output(stdout, nil, fmt.Errorf("open the model: %w", err))
 		}
-		pd.new = func(*loadedSuite, *evalFlags, env.Task) (policy.Policy, error) {
-			return f.model.policy(m, f.seed), nil
-		}
+		name = f.model.name()
+		np = func(env.Task) (policy.Policy, error) { return f.model.policy(m, f.seed), nil }
 		budget = &agent.Budget{MaxTokens: f.model.maxTokens, MaxCostUSD: f.model.maxCost}
-		if f.model.wantsImages() && !f.screenshotSet && f.engine != "lite" {
+		if f.model.wantsImages() && !f.screenshotSet && f.engine != evals.EngineLite {
 			f.screenshot.val = "jpeg" // the model sees the page or the camera
 		}
 	}
-	s, err := sd.load(ctx, f)
+	o := f.loadOptions()
+	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	l, err := d.Open(ctx, o)
 	if err != nil {
-		return f.output(stdout, nil, fmt.Errorf("load suite %s: %w", sd.name, err))
+		return f.output(stdout, nil, err)
 	}
-	if s.close != nil {
-		defer func() { err = joinErr(err, "", s.close()) }()
+	if l.Close != nil {
+		defer func() { err = joinErr(err, "", l.Close()) }()
+	}
+	if np == nil {
+		if np, err = resolvePolicy(d, l, f.policy, f.policySeed); err != nil {
+			return err
+		}
+	}
+	suite, err := pickTasks(l, f.tasks)
+	if err != nil {
+		return err
 	}
 	runDir := f.runDir
 	if runDir == "" {
-		runDir = evals.DefaultRunDir(s.suite.Name, time.Now())
+		runDir = evals.DefaultRunDir(suite.Name, time.Now())
 	}
-	cfg := evals.Config{
-		Workers:  f.workers,
-		Episodes: f.episodes,
-		NewEnv:   s.newEnv,
-		NewPolicy: func(t env.Task) (policy.Policy, error) {
-			return pd.new(s, f, t)
-		},
-		Agent: agent.Options{
-			MaxSteps:    agentMaxSteps(f.maxSteps),
-			MaxTime:     f.maxTime,
-			StepTimeout: f.stepTimeout,
-			PolicyName:  pd.name,
-			RunBudget:   budget,
-		},
-		RunDir:   runDir,
-		Progress: stderr,
+	opts := agent.Options{
+		MaxSteps:    agentMaxSteps(f.maxSteps),
+		MaxTime:     f.maxTime,
+		StepTimeout: f.stepTimeout,
+		PolicyName:  name,
+		RunBudget:   budget,
 	}
-	if cfg.Agent.MaxSteps == 0 {
-		cfg.Agent.MaxSteps = -1 // agent: negative is no limit
+	if opts.MaxSteps == 0 {
+		opts.MaxSteps = -1 // agent: negative is no limit
 	}
-	rep, err := evals.Run(ctx, s.suite, cfg)
+	if f.verbose {
+		// Step lines with the observations; with several workers they
+		// interleave, each line whole.
+		w := &lockedWriter{w: stderr}
+		opts.Observers = append(opts.Observers, agent.Progress(w), observationPrinter(w))
+	}
+	rep, err := evals.Run(ctx, suite, evals.Config{
+		Workers:   f.workers,
+		Episodes:  f.episodes,
+		NewEnv:    l.NewEnv,
+		NewPolicy: np,
+		Agent:     opts,
+		RunDir:    runDir,
+		Progress:  stderr,
+	})
 	return f.output(stdout, rep, err)
 }
 

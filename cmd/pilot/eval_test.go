@@ -22,7 +22,7 @@ func TestEvalUsage(t *testing.T) {
 		{[]string{"eval"}, "--suite is required: one of shop, demo"},
 		{[]string{"eval", "--suite", "nope"}, `unknown suite "nope": want one of shop, demo`},
 		{[]string{"eval", "--suite", "demo", "--split", "train"}, `suite demo has no split "train": want one of test`},
-		{[]string{"eval", "--suite", "demo", "--policy", "nope"}, `unknown policy "nope": want one of expert, plan, random`},
+		{[]string{"eval", "--suite", "demo", "--policy", "nope"}, `suite demo has no policy "nope": want one of random, plan`},
 		{[]string{"eval", "--suite", "demo", "--workers", "0"}, "--workers 0: want 1 or more"},
 		{[]string{"eval", "--suite", "demo", "--episodes", "-1"}, "--episodes -1: want 0 (all) or more"},
 		{[]string{"eval", "--suite", "demo", "--max-steps", "-1"}, "--max-steps -1"},
@@ -31,9 +31,9 @@ func TestEvalUsage(t *testing.T) {
 		{[]string{"eval", "--suite", "demo", "--workers", "x"}, `invalid argument "x" for "--workers" flag`},
 		{[]string{"eval", "--suite", "demo", "--browser", "localhost:9222"}, "--browser \"localhost:9222\": want ws://"},
 		{[]string{"eval", "--suite", "demo", "extra"}, `takes no arguments, got "extra"`},
-		{[]string{"eval", "--suite", "shop", "--engine", "firefox"}, `--engine "firefox": want chromium or lite`},
-		{[]string{"eval", "--suite", "demo", "--engine", "lite"}, "--engine lite plays the shop suite only"},
-		{[]string{"eval", "--suite", "shop", "--engine", "lite", "--screenshot", "png"}, "takes neither --browser nor --screenshot"},
+		{[]string{"eval", "--suite", "shop", "--engine", "firefox"}, `suite shop does not run on engine "firefox": it runs on chromium, lite`},
+		{[]string{"eval", "--suite", "demo", "--engine", "lite"}, `suite demo does not run on engine "lite": it runs on chromium`},
+		{[]string{"eval", "--suite", "shop", "--engine", "lite", "--screenshot", "png"}, "the lite engine takes no screenshots"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

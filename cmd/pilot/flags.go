@@ -13,6 +13,8 @@ import (
 type choiceValue struct {
 	val     string
 	choices []string
+	// prefixes are further values' prefixes, such as "nn:".
+	prefixes []string
 }
 
 func newChoice(def string, choices ...string) *choiceValue {
@@ -20,11 +22,21 @@ func newChoice(def string, choices ...string) *choiceValue {
 }
 
 func (c *choiceValue) String() string { return c.val }
-func (c *choiceValue) Type() string   { return strings.Join(c.choices, "|") }
+func (c *choiceValue) Type() string {
+	t := strings.Join(c.choices, "|")
+	for _, p := range c.prefixes {
+		t += "|" + p + "…"
+	}
+	return t
+}
 
 func (c *choiceValue) Set(s string) error {
-	if !slices.Contains(c.choices, s) {
-		return fmt.Errorf("want one of %s", strings.Join(c.choices, ", "))
+	if !slices.Contains(c.choices, s) && !slices.ContainsFunc(c.prefixes, func(p string) bool { return strings.HasPrefix(s, p) && len(s) > len(p) }) {
+		all := strings.Join(c.choices, ", ")
+		for _, p := range c.prefixes {
+			all += ", " + p + "…"
+		}
+		return fmt.Errorf("want one of %s", all)
 	}
 	c.val = s
 	return nil

@@ -97,7 +97,7 @@ func TestRobotUsageErrors(t *testing.T) {
 		{[]string{"run", "--env", "robot:pick", "--url", "https://example.com", "--policy", "expert"}, "are for the web"},
 		{[]string{"run", "--env", "robot:fly", "--policy", "expert"}, "want one of web, robot:reach, robot:pick"},
 		{[]string{"run", "--port", "/dev/ttyACM0", "--actions", "x"}, "--port is for --env robot"},
-		{[]string{"run", "--policy", "expert", "--url", "https://example.com"}, "robot tasks' expert"},
+		{[]string{"run", "--policy", "expert", "--url", "https://example.com"}, "--policy expert plays a suite's task: give --suite NAME"},
 		{[]string{"robot", "scan"}, "--port is required"},
 		{[]string{"robot", "scan", "--port", "/dev/null", "--ids", "5-2"}, "want a range low-high"},
 		{[]string{"robot", "scan", "--port", "/dev/null", "--bauds", "fast"}, "not a baud rate"},

@@ -37,15 +37,20 @@ type runFlags struct {
 	allowDomains             []string
 	browser                  string
 	json, verbose            bool
+	suite, split, engine     string
 	robot                    robotRunFlags
 	model                    modelFlags
+	// replayed is the task of the recorded trajectory --actions names,
+	// when it starts the episode.
+	replayed *env.Task
 	// policySet and screenshotSet say whether the flags were given.
 	policySet, screenshotSet bool
+	seedSet, maxStepsSet     bool
 }
 
 func newRunCmd() *cobra.Command {
 	f := &runFlags{
-		policy:     newChoice("replay", "replay", "random", "expert"),
+		policy:     &choiceValue{val: "replay", choices: []string{"replay", "random", "expert", "plan"}, prefixes: []string{"nn:"}},
 		screenshot: newChoice("none", "none", "png", "jpeg"),
 		viewport:   viewportValue{W: 1280, H: 800},
 	}
@@ -53,6 +58,10 @@ func newRunCmd() *cobra.Command {
 		Use:   "run",
 		Short: "Run one episode, web or robot, and print each step",
 		Long: `Run one episode and print a line per step and a final "done:" line.
+
+A suite's task (--suite NAME --task ID, see pilot suites): play one
+episode of a registered benchmark, as pilot eval would, step by step; the
+policy defaults to the suite's (the shop's expert), and takes nn:NAME|FILE.
 
 The web (the default --env): open the start URL in headless Chromium and let
 the policy act step by step until it stops or a limit ends the episode.
@@ -72,10 +81,14 @@ browser failed, a bad actions file) exits 1, bad usage 2.`,
   pilot run --url https://example.com --policy random --seed 7 --max-steps 10
   pilot run --url https://example.com --actions plan.txt --record out --screenshot jpeg --json
   pilot run --env robot:pick --port /dev/pts/3 --policy expert
-  pilot run --env robot:reach --policy expert --seed 4`,
+  pilot run --env robot:reach --policy expert --seed 4
+  pilot run --suite shop --task shop-test-0003 --policy nn:shop -v
+  pilot run --suite shop --engine lite --task shop-test-0003 --policy random --seed 2
+  pilot run --actions runs/demo/trajectory.jsonl   # replay a recording from where it started`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.policySet, f.screenshotSet = cmd.Flags().Changed("policy"), cmd.Flags().Changed("screenshot")
+			f.seedSet, f.maxStepsSet = cmd.Flags().Changed("seed"), cmd.Flags().Changed("max-steps")
 			if err := f.validate(); err != nil {
 				return err
 			}
@@ -89,11 +102,14 @@ browser failed, a bad actions file) exits 1, bad usage 2.`,
 func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.url, "url", "", "start `URL`: absolute http(s) or file URL, or with --serve a path such as /index.html (default \"/\" with --serve, else about:blank)")
 	fs.StringVar(&f.serve, "serve", "", "serve `DIR` over HTTP on 127.0.0.1 (a random port) for the episode")
-	fs.StringVar(&f.task, "task", "", "the task's instruction")
+	fs.StringVar(&f.task, "task", "", "the task's instruction; with --suite, the task's `ID` (default the split's first)")
+	fs.StringVar(&f.suite, "suite", "", "play a task of this registered suite (see pilot suites): shop, robot:pick, …")
+	fs.StringVar(&f.split, "split", "", "with --suite: the split (default the suite's first)")
+	fs.StringVar(&f.engine, "engine", "", "with --suite: what runs the env (default the suite's first): chromium, lite, fast, serial, native")
 	fs.StringVar(&f.answer, "answer", "", "the expected stop() answer: the episode earns reward 1 when the agent stops with it")
-	fs.Var(f.policy, "policy", "who chooses the actions: replay (the --actions file) or random")
+	fs.Var(f.policy, "policy", "who chooses the actions: replay (the --actions file) or random; with --suite also expert, nn:NAME|FILE or the suite's own (the default is the suite's)")
 	fs.StringVar(&f.actions, "actions", "", "`FILE` of actions, one a line, such as click(\"3\"), or a recorded trajectory.jsonl to replay (required with --policy replay)")
-	fs.Int64Var(&f.seed, "seed", 0, "seed of the random policy")
+	fs.Int64Var(&f.seed, "seed", 0, "seed of the random policy; with --suite, also of the suite, as in pilot eval (default there 1)")
 	fs.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "end the episode, truncated, after this many steps (0 for no limit)")
 	fs.DurationVar(&f.maxTime, "max-time", 0, "end the episode, truncated, after this much wall time (0 for no limit)")
 	fs.DurationVar(&f.stepTimeout, "step-timeout", time.Minute, "fail when one policy call or step takes longer (0 for no limit)")
@@ -122,6 +138,17 @@ func (f *runFlags) validate() error {
 		}
 		f.policy.val = "model"
 	}
+	if f.suite == "" && f.url == "" && f.serve == "" && strings.HasSuffix(f.actions, ".jsonl") && f.robot.env.val == "web" {
+		if err := f.fromTrajectory(); err != nil {
+			return err
+		}
+	}
+	if f.suite != "" {
+		return f.validateSuite()
+	}
+	if f.split != "" || f.engine != "" {
+		return usagef("--split and --engine are for --suite")
+	}
 	if f.robot.env.val != "web" {
 		return f.validateRobot()
 	}
@@ -130,8 +157,8 @@ func (f *runFlags) validate() error {
 	}
 	switch {
 	case f.policy.val == "model":
-	case f.policy.val == "expert":
-		return usagef("--policy expert is the robot tasks' expert: use it with --env robot:reach or robot:pick")
+	case f.policy.val == "expert" || f.policy.val == "plan" || strings.HasPrefix(f.policy.val, "nn:"):
+		return usagef("--policy %s plays a suite's task: give --suite NAME (see pilot suites), or use --policy replay or random on a page", f.policy.val)
 	case f.policy.val == "replay" && f.actions == "":
 		return usagef("--policy replay needs --actions FILE (one action a line, such as click(\"3\")); or use --policy random")
 	case f.policy.val != "replay" && f.actions != "":
@@ -247,6 +274,9 @@ func (f *runFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 // episode starts the file server and the browser, runs the episode and
 // closes them again (the browser first), filling in res.
 func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.Writer) (err error) {
+	if f.suite != "" {
+		return f.suiteEpisode(ctx, res, log, stderr)
+	}
 	if f.robot.env.val != "web" {
 		return f.robotEpisode(ctx, res, log, stderr)
 	}
@@ -255,6 +285,9 @@ func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.W
 		return err
 	}
 	task := env.Task{Instruction: f.task, Answer: f.answer, Seed: f.seed, StartURL: f.url}
+	if f.replayed != nil {
+		task = *f.replayed // the recording's task, from where it started
+	}
 	var srv *fileServer
 	if f.serve != "" {
 		if srv, err = serveDir(f.serve); err != nil {
@@ -344,6 +377,14 @@ func readActions(path string) ([]env.Action, error) {
 	if !strings.HasSuffix(path, ".jsonl") {
 		return policy.ReadActionsFile(path)
 	}
+	t, err := readTrajectory(path)
+	if err != nil {
+		return nil, err
+	}
+	return t.Actions(), nil
+}
+
+func readTrajectory(path string) (*agent.Trajectory, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -353,7 +394,7 @@ func readActions(path string) ([]env.Action, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read trajectory %s: %w", path, err)
 	}
-	return t.Actions(), nil
+	return t, nil
 }
 
 func (f *runFlags) webOptions(stderr io.Writer) web.Options {

@@ -1,209 +1,203 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"embed"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"io/fs"
-	"log/slog"
-	"net/http"
+	"io"
+	"os"
+	"slices"
 	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
 
 	"github.com/pilotkit/pilot/env"
-	"github.com/pilotkit/pilot/env/robotenv"
-	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/evals/suites"
 	"github.com/pilotkit/pilot/policy"
 )
 
-// The suites and policies of pilot eval. To add a suite, write a load
-// function and add a suiteDef to suiteDefs; to add a policy, add a
-// policyDef to policyDefs. For example:
-//
-//	{name: "shop", doc: "…", splits: []string{"test", "train"}, policy: "expert", load: loadShop},
-//	{name: "expert", doc: "…", new: func(*loadedSuite, *evalFlags, env.Task) (policy.Policy, error) {
-//		return expert.Shop(), nil
-//	}},
+// newPolicy makes each episode's policy.
+type newPolicy func(task env.Task) (policy.Policy, error)
 
-// suiteDef is a suite pilot eval knows by name.
-type suiteDef struct {
-	name, doc string
-	// splits are the values --split takes; the flag's default is "test".
-	splits []string
-	// policy is the policy used when --policy is not given.
-	policy string
-	// maxSteps, if not 0, is the suite's --max-steps default (-1: no
-	// limit).
-	maxSteps int
-	// load makes the suite ready to run: its tasks for f.split, an env
-	// per worker, and what to release at the end.
-	load func(ctx context.Context, f *evalFlags) (*loadedSuite, error)
-}
+// The policies every suite may name, besides its own (Loaded.Policies)
+// and a model (--model).
+const policyNamesDoc = "expert (the suite's scripted expert), random (uniform among the observation's choices, seeded by --seed and the task), nn:NAME|FILE (a trained network: shipped, such as nn:shop or nn:reach, or pilot train's policy.nn), or one of the suite's own (the demo's plan)"
 
-// loadedSuite is a suite ready to run.
-type loadedSuite struct {
-	suite evals.Suite
-	// newEnv makes a worker's env; (*evalFlags).newWebEnv makes a browser
-	// with the command's flags.
-	newEnv func(ctx context.Context, worker int) (env.Env, error)
-	// plans are action lists by task id, for the plan policy.
-	plans map[string][]env.Action
-	// close releases what load started (a file server); nil for nothing.
-	// It runs after every env is closed.
-	close func() error
-}
-
-// policyDef is a policy pilot eval knows by name.
-type policyDef struct {
-	name, doc string
-	// new makes the policy of one episode of task.
-	new func(s *loadedSuite, f *evalFlags, task env.Task) (policy.Policy, error)
-}
-
-func suiteDefs() []suiteDef {
-	return []suiteDef{
-		{name: "shop", doc: "shopping under constraints in pilot's WebShop-style store (--seed, --products)", splits: []string{"test", "dev", "train"}, policy: "expert", load: loadShop},
-		{name: "demo", doc: "four questions about a small mug shop, served on 127.0.0.1, each with a plan", splits: []string{"test"}, policy: "plan", load: loadDemo},
-		{name: "robot:reach", doc: "move a simulated SO-101's gripper to a point (fast mode: no serial port, simulated time)", splits: []string{"test", "train"}, policy: "expert", load: loadRobot(robotenv.Reach)},
-		{name: "cartpole", doc: "CartPole-v1 (Gymnasium's dynamics): keep the pole up for 500 steps from a seeded start", splits: []string{"test", "train"}, policy: "expert", maxSteps: -1, load: loadCartPole},
-		{name: "robot:pick", doc: "put the red cube in the target zone with a simulated SO-101 (fast mode)", splits: []string{"test", "train"}, policy: "expert", load: loadRobot(robotenv.Pick)},
-	}
-}
-
-func policyDefs() []policyDef {
-	return []policyDef{
-		{name: "expert", doc: "the scripted expert: the shop's reads the pages, searches, compares, buys; the robot's plans with inverse kinematics", new: newExpert},
-		{name: "plan", doc: "replay the action list the suite keeps for each task", new: newPlanPolicy},
-		{name: "random", doc: "pick uniformly among the page's choices, seeded by --seed and the task", new: newRandomPolicy},
-	}
-}
-
-func findSuite(name string) (suiteDef, bool) {
-	for _, s := range suiteDefs() {
-		if s.name == name {
-			return s, true
+// resolvePolicy finds the policy name for suite d: the expert, random, a
+// trained network, or one of the loaded suite's own. l may be nil before
+// the suite is loaded: then the suite's own policies are taken on trust
+// and resolved again once it is.
+func resolvePolicy(d evals.Def, l *evals.Loaded, name string, seed int64) (newPolicy, error) {
+	if spec, ok := strings.CutPrefix(name, "nn:"); ok {
+		if d.Trained == nil {
+			return nil, usagef("--policy %s: suite %s plays no trained networks", name, d.Name)
 		}
-	}
-	return suiteDef{}, false
-}
-
-func findPolicy(name string) (policyDef, bool) {
-	for _, p := range policyDefs() {
-		if p.name == name {
-			return p, true
-		}
-	}
-	return policyDef{}, false
-}
-
-func suiteNames() string {
-	var names []string
-	for _, s := range suiteDefs() {
-		names = append(names, s.name)
-	}
-	return strings.Join(names, ", ")
-}
-
-func policyNames() string {
-	var names []string
-	for _, p := range policyDefs() {
-		names = append(names, p.name)
-	}
-	return strings.Join(names, ", ")
-}
-
-func newPlanPolicy(s *loadedSuite, _ *evalFlags, task env.Task) (policy.Policy, error) {
-	plan, ok := s.plans[task.ID]
-	if !ok {
-		return nil, fmt.Errorf("plan policy: suite %s keeps no plan for task %s; choose another --policy", s.suite.Name, task.ID)
-	}
-	return policy.Replay(plan), nil
-}
-
-func newRandomPolicy(_ *loadedSuite, f *evalFlags, task env.Task) (policy.Policy, error) {
-	h := fnv.New64a()
-	h.Write([]byte(task.ID))
-	return policy.Random(f.seed ^ task.Seed ^ int64(h.Sum64())), nil
-}
-
-// newWebEnv makes a worker's browser from the command's flags: launched,
-// or attached to --browser. Each episode gets its own browser context.
-func (f *evalFlags) newWebEnv(context.Context, int) (env.Env, error) {
-	o := web.Options{BrowserURL: f.browser, Logger: slog.New(slog.NewTextHandler(f.stderr, nil))}
-	if f.screenshot.val != "none" {
-		o.Screenshot = f.screenshot.val
-	}
-	e, err := web.New(o)
-	if err != nil {
-		return nil, fmt.Errorf("start the browser: %w", err)
-	}
-	return e, nil
-}
-
-// demoFiles are the demo suite's pages and its tasks.json, a copy of
-// testdata/demo with the tasks added, embedded so that pilot eval --suite
-// demo runs from any directory.
-//
-//go:embed demosuite
-var demoFiles embed.FS
-
-// demoTask is one task of demosuite/tasks.json.
-type demoTask struct {
-	ID          string   `json:"id"`
-	Instruction string   `json:"instruction"`
-	Path        string   `json:"path"` // where the episode starts, on the demo server
-	Answer      string   `json:"answer"`
-	Plan        []string `json:"plan"` // actions in their text form
-}
-
-// loadDemo serves the demo pages on 127.0.0.1 and returns their tasks.
-func loadDemo(_ context.Context, f *evalFlags) (*loadedSuite, error) {
-	site, err := fs.Sub(demoFiles, "demosuite")
-	if err != nil {
-		return nil, fmt.Errorf("demo suite: %w", err)
-	}
-	b, err := fs.ReadFile(site, "tasks.json")
-	if err != nil {
-		return nil, fmt.Errorf("demo suite: %w", err)
-	}
-	var tasks []demoTask
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&tasks); err != nil {
-		return nil, fmt.Errorf("demo suite: tasks.json: %w", err)
-	}
-	srv, err := serveFS(site)
-	if err != nil {
-		return nil, fmt.Errorf("demo suite: %w", err)
-	}
-	s := &loadedSuite{
-		suite:  evals.Suite{Name: "demo/" + f.split},
-		newEnv: f.newWebEnv,
-		plans:  map[string][]env.Action{},
-		close:  srv.Close,
-	}
-	for _, t := range tasks {
-		s.suite.Tasks = append(s.suite.Tasks, env.Task{
-			ID: t.ID, Suite: s.suite.Name, Instruction: t.Instruction, Answer: t.Answer,
-			StartURL: srv.url + t.Path, Seed: f.seed,
-		})
-		for i, text := range t.Plan {
-			a, err := env.ParseAction(text)
-			if err != nil {
-				srv.Close()
-				return nil, fmt.Errorf("demo suite: task %s, plan action %d: %w", t.ID, i+1, err)
+		if !slices.Contains(d.Shipped, spec) && !strings.ContainsAny(spec, "/.") {
+			if _, err := os.Stat(spec); err != nil {
+				return nil, usagef("--policy %s: %s", name, shippedElsewhere(spec, d))
 			}
-			s.plans[t.ID] = append(s.plans[t.ID], a)
+		}
+		p, err := d.Trained(spec)
+		if err != nil {
+			return nil, usagef("--policy %s: %v", name, err)
+		}
+		return p, nil
+	}
+	if l == nil {
+		return nil, nil // resolved once the suite is loaded: it may have its own
+	}
+	if p, ok := l.Policies[name]; ok {
+		return p, nil // the suite's own, such as the shop's random that searches
+	}
+	switch {
+	case name == "expert" && d.Expert != nil:
+		return func(t env.Task) (policy.Policy, error) { return d.Expert(t), nil }, nil
+	case name == "random":
+		return func(t env.Task) (policy.Policy, error) {
+			h := fnv.New64a()
+			h.Write([]byte(t.ID))
+			return policy.Random(seed ^ t.Seed ^ int64(h.Sum64())), nil
+		}, nil
+	}
+	own := []string{"random"}
+	if d.Trained != nil {
+		own = append(own, "nn:NAME|FILE")
+	}
+	if d.Expert != nil {
+		own = append([]string{"expert"}, own...)
+	}
+	for n := range l.Policies {
+		if !slices.Contains(own, n) {
+			own = append(own, n)
 		}
 	}
-	return s, nil
+	return nil, usagef("suite %s has no policy %q: want one of %s", d.Name, name, strings.Join(own, ", "))
 }
 
-// serveFS serves fsys over HTTP on a random port of 127.0.0.1, like
-// serveDir.
-func serveFS(fsys fs.FS) (*fileServer, error) {
-	return serveHandler(http.FileServerFS(fsys))
+// shippedElsewhere says which networks pilot ships, and for which suites,
+// when spec names none of d's.
+func shippedElsewhere(spec string, d evals.Def) string {
+	var all []string
+	owner := ""
+	for _, s := range suites.Builtin().All() {
+		for _, n := range s.Shipped {
+			all = append(all, fmt.Sprintf("%s (%s)", n, s.Name))
+			if n == spec {
+				owner = s.Name
+			}
+		}
+	}
+	if owner != "" {
+		return fmt.Sprintf("the shipped network %s was trained on suite %s, not %s", spec, owner, d.Name)
+	}
+	return fmt.Sprintf("pilot ships no network %q: it ships %s; or give the path of a weights file (pilot train's policy.nn)", spec, strings.Join(all, ", "))
+}
+
+// describeSuites lists the suites for --help.
+func describeSuites(reg *evals.Registry) string {
+	var b strings.Builder
+	for _, d := range reg.All() {
+		fmt.Fprintf(&b, "  %-12s %s (splits: %s; engines: %s; default policy: %s)\n", d.Name, d.Doc, strings.Join(d.Splits, ", "), strings.Join(d.Engines, ", "), d.Policy)
+	}
+	return b.String()
+}
+
+// splitInfo is a split and its task count.
+type splitInfo struct {
+	Name  string `json:"name"`
+	Tasks int    `json:"tasks"`
+}
+
+// suiteInfo is one suite of pilot suites --json.
+type suiteInfo struct {
+	Name    string      `json:"name"`
+	Doc     string      `json:"doc"`
+	Splits  []splitInfo `json:"splits"`
+	Engines []string    `json:"engines"`
+	Params  []string    `json:"params,omitempty"`
+	Policy  string      `json:"default_policy"`
+	Expert  bool        `json:"expert"`
+	Trained bool        `json:"trained_policies"`
+}
+
+func newSuitesCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "suites",
+		Short: "List the registered suites: splits, task counts, engines",
+		Long: `List the suites that pilot run --suite, pilot eval --suite and the nn:
+policies know: each suite's splits with their task counts, the engines it
+runs on (the first is the default), its parameters and its default policy.
+Counting the tasks loads each split (the shop builds its catalog).`,
+		Example: `  pilot suites
+  pilot suites --json`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			infos, err := listSuites(cmd.Context(), suites.Builtin())
+			if err != nil {
+				return err
+			}
+			return writeSuites(cmd.OutOrStdout(), infos, asJSON)
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object on stdout: {\"suites\": [...]}")
+	return cmd
+}
+
+func listSuites(ctx context.Context, reg *evals.Registry) ([]suiteInfo, error) {
+	var infos []suiteInfo
+	for _, d := range reg.All() {
+		info := suiteInfo{Name: d.Name, Doc: d.Doc, Engines: d.Engines, Policy: d.Policy, Expert: d.Expert != nil, Trained: d.Trained != nil}
+		for _, p := range d.Params {
+			info.Params = append(info.Params, p.Name)
+		}
+		for _, split := range d.Splits {
+			l, err := d.Open(ctx, evals.LoadOptions{Split: split, Seed: 1, Engine: lightEngine(d)})
+			if err != nil {
+				return nil, err
+			}
+			info.Splits = append(info.Splits, splitInfo{split, len(l.Suite.Tasks)})
+			if l.Close != nil {
+				if err := l.Close(); err != nil {
+					return nil, fmt.Errorf("suite %s: %w", d.Name, err)
+				}
+			}
+		}
+		infos = append(infos, info)
+	}
+	return infos, nil
+}
+
+// lightEngine is the engine that loads d without a port: listing opens no
+// env, but the serial engine needs a port to load.
+func lightEngine(d evals.Def) string {
+	for _, e := range d.Engines {
+		if e != evals.EngineSerial {
+			return e
+		}
+	}
+	return d.Engines[0]
+}
+
+func writeSuites(w io.Writer, infos []suiteInfo, asJSON bool) error {
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(struct {
+			Suites []suiteInfo `json:"suites"`
+		}{infos})
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "suite\tsplits (tasks)\tengines\tdefault policy\tabout")
+	for _, s := range infos {
+		var parts []string
+		for _, sp := range s.Splits {
+			parts = append(parts, fmt.Sprintf("%s %d", sp.Name, sp.Tasks))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, strings.Join(parts, ", "), strings.Join(s.Engines, ", "), s.Policy, s.Doc)
+	}
+	return tw.Flush()
 }

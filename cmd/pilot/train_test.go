@@ -138,7 +138,7 @@ func TestEvalShippedReachPolicy(t *testing.T) {
 		t.Errorf("the shipped reach policy failed most tasks:\n%s", out)
 	}
 	code, _, errs = pilot(context.Background(), "eval", "--suite", "shop", "--policy", "nn:reach")
-	if code != 2 || !strings.Contains(errs, `trained on "robot:reach", not suite shop`) {
+	if code != 2 || !strings.Contains(errs, "network reach was trained on suite robot:reach, not shop") {
 		t.Errorf("nn:reach on the shop = exit %d, %q", code, errs)
 	}
 }
@@ -189,11 +189,11 @@ func TestEvalShippedShopPolicy(t *testing.T) {
 		t.Errorf("nn:shop on 4 test tasks in Chromium: %s", out)
 	}
 	code, _, errs = pilot(context.Background(), "eval", "--suite", "shop", "--policy", "nn:nothing")
-	if code != 2 || !strings.Contains(errs, "it ships reach, shop") {
+	if code != 2 || !strings.Contains(errs, "it ships shop (shop), reach (robot:reach)") {
 		t.Errorf("nn:nothing = exit %d, %q", code, errs)
 	}
 	code, _, errs = pilot(context.Background(), "eval", "--suite", "robot:reach", "--policy", "nn:shop")
-	if code != 2 || !strings.Contains(errs, "trained on the shop, not suite robot:reach") {
+	if code != 2 || !strings.Contains(errs, "network shop was trained on suite shop, not robot:reach") {
 		t.Errorf("nn:shop on robot:reach = exit %d, %q", code, errs)
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package suites
 
 import (
 	"context"
@@ -18,28 +18,48 @@ const (
 	cartPoleTrainTasks = 1000
 )
 
-// loadCartPole returns CartPole-v1 as an eval suite: each task is a start
-// state (a seed), and an episode succeeds when the pole stays up for the
-// 500 steps.
-func loadCartPole(_ context.Context, f *evalFlags) (*loadedSuite, error) {
-	n, base := cartPoleTestTasks, 3_000_000+f.seed*cartPoleTestTasks
-	if f.split == "train" {
-		n, base = cartPoleTrainTasks, 4_000_000+f.seed*cartPoleTrainTasks
+// CartPole is CartPole-v1 (Gymnasium's dynamics) as a suite: each task is
+// a start state (a seed), and an episode succeeds when the pole stays up
+// for the 500 steps.
+func CartPole() evals.Def {
+	return evals.Def{
+		Name:     "cartpole",
+		Doc:      "CartPole-v1 (Gymnasium's dynamics): keep the pole up for 500 steps from a seeded start",
+		Splits:   []string{"test", "train"},
+		Engines:  []string{evals.EngineNative},
+		MaxSteps: -1,
+		Policy:   "expert",
+		Load:     loadCartPole,
+		Expert:   func(env.Task) policy.Policy { return cartPoleExpert() },
+		Trained: func(spec string) (func(env.Task) (policy.Policy, error), error) {
+			p, err := ppoPolicy(spec, "cartpole")
+			if err != nil {
+				return nil, err
+			}
+			return func(env.Task) (policy.Policy, error) { return cartPolePolicy(p), nil }, nil
+		},
 	}
-	name := "cartpole/" + f.split
-	s := &loadedSuite{
-		suite: evals.Suite{Name: name},
-		newEnv: func(context.Context, int) (env.Env, error) {
+}
+
+func loadCartPole(_ context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
+	n, base := cartPoleTestTasks, 3_000_000+o.Seed*cartPoleTestTasks
+	if o.Split == "train" {
+		n, base = cartPoleTrainTasks, 4_000_000+o.Seed*cartPoleTrainTasks
+	}
+	name := "cartpole/" + o.Split
+	l := &evals.Loaded{
+		Suite: evals.Suite{Name: name},
+		NewEnv: func(context.Context, int) (env.Env, error) {
 			return balance{classic.NewCartPole()}, nil
 		},
 	}
 	for i := range n {
-		s.suite.Tasks = append(s.suite.Tasks, env.Task{
-			ID: fmt.Sprintf("cartpole-%s-%04d", f.split, i), Suite: name, Seed: base + int64(i),
+		l.Suite.Tasks = append(l.Suite.Tasks, env.Task{
+			ID: fmt.Sprintf("cartpole-%s-%04d", o.Split, i), Suite: name, Seed: base + int64(i),
 			Instruction: "keep the pole upright for 500 steps by pushing the cart left or right",
 		})
 	}
-	return s, nil
+	return l, nil
 }
 
 // balance is CartPole-v1 as a task: reaching the 500-step limit (a
@@ -79,8 +99,8 @@ func cartPoleAction(i int) env.Action {
 	return env.Action{Name: classic.ActionPushRight}
 }
 
-// newCartPoleExpert is the PD controller pilot train clones.
-func newCartPoleExpert() policy.Policy {
+// cartPoleExpert is the PD controller pilot train clones.
+func cartPoleExpert() policy.Policy {
 	return policy.Func(func(_ context.Context, in policy.Input) (policy.Decision, error) {
 		if len(in.Obs.State) != 4 {
 			return policy.Decision{}, fmt.Errorf("cartpole expert: the observation has %d state values, want 4", len(in.Obs.State))

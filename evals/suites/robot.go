@@ -1,0 +1,117 @@
+package suites
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/robotenv"
+	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/expert"
+	"github.com/pilotkit/pilot/policy/ppo"
+)
+
+// Task seeds of the robot suites' splits: disjoint ranges, shifted by the
+// seed.
+const (
+	robotTestTasks  = 100
+	robotTrainTasks = 1000
+)
+
+// Robot is a task of env/robotenv (robotenv.Reach or robotenv.Pick) on a
+// simulated SO-101 inside pilot (the fast engine: the servo protocol and
+// physics without a serial port, simulated time), or on a serial port
+// (a real arm, or `pilot robot sim`).
+func Robot(kind string) evals.Def {
+	d := evals.Def{
+		Name:    "robot:" + kind,
+		Splits:  []string{"test", "train"},
+		Engines: []string{evals.EngineFast, evals.EngineSerial},
+		Policy:  "expert",
+		Load: func(ctx context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
+			return loadRobot(ctx, kind, o)
+		},
+		Expert: func(env.Task) policy.Policy { return expert.Robot() },
+	}
+	switch kind {
+	case robotenv.Reach:
+		d.Doc = "move a simulated SO-101's gripper to a point"
+		d.Trained, d.Shipped = reachTrained, []string{"reach"}
+	case robotenv.Pick:
+		d.Doc = "put the red cube in the target zone with a simulated SO-101"
+	}
+	return d
+}
+
+func loadRobot(_ context.Context, kind string, o evals.LoadOptions) (*evals.Loaded, error) {
+	n, base := robotTestTasks, 1_000_000+o.Seed*robotTestTasks
+	if o.Split == "train" {
+		n, base = robotTrainTasks, o.Seed*robotTrainTasks
+	}
+	tasks, err := robotenv.Tasks(kind, n, base)
+	if err != nil {
+		return nil, err
+	}
+	name := "robot:" + kind + "/" + o.Split
+	for i := range tasks {
+		tasks[i].Suite = name
+	}
+	return &evals.Loaded{
+		Suite: evals.Suite{Name: name, Tasks: tasks},
+		NewEnv: func(ctx context.Context, worker int) (env.Env, error) {
+			ro := robotenv.RigOptions{Seed: o.Seed + int64(worker), Logger: o.Logger}
+			var rig *robotenv.Rig
+			var err error
+			if o.Engine == evals.EngineSerial {
+				if worker > 0 {
+					return nil, fmt.Errorf("one arm on %s: run the serial engine with one worker", o.Port)
+				}
+				rig, err = robotenv.Dial(ctx, o.Port, ro)
+			} else {
+				rig, err = robotenv.NewFast(ctx, ro)
+			}
+			if err != nil {
+				return nil, err
+			}
+			e, err := robotenv.New(rig, robotenv.Options{Task: kind, Images: o.Screenshot != ""})
+			if err != nil {
+				return nil, errors.Join(err, rig.Close())
+			}
+			return e, nil
+		},
+	}, nil
+}
+
+// reachTrained opens a reach policy: "reach" (shipped) or a file.
+func reachTrained(spec string) (func(env.Task) (policy.Policy, error), error) {
+	p, err := ppoPolicy(spec, "robot:reach")
+	if err != nil {
+		return nil, err
+	}
+	return func(env.Task) (policy.Policy, error) { return ppo.ReachPolicy(p), nil }, nil
+}
+
+// ppoPolicy opens a PPO policy trained on suite: shipped by name, or a
+// file.
+func ppoPolicy(spec, suite string) (*ppo.Policy, error) {
+	b, isFile, err := bundleFile(spec)
+	if err != nil {
+		return nil, err
+	}
+	var p *ppo.Policy
+	var meta map[string]string
+	if isFile {
+		p, meta, err = ppo.FromBundle(b, spec)
+	} else {
+		p, meta, err = ppo.LoadShipped(spec)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if meta["env"] != suite {
+		return nil, fmt.Errorf("%s was trained on %q, not suite %s", spec, meta["env"], suite)
+	}
+	return p, nil
+}

@@ -1,0 +1,132 @@
+package suites
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+
+	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/shop"
+	"github.com/pilotkit/pilot/env/web/lite"
+	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/expert"
+	"github.com/pilotkit/pilot/policy/shopnn"
+)
+
+// Shop is pilot's WebShop-style store: find a product under constraints
+// and buy it. The store is served on 127.0.0.1; each worker drives it in
+// Chromium or, on the lite engine, in pilot's browser without JavaScript
+// (the same observations, in-process).
+func Shop() evals.Def {
+	return evals.Def{
+		Name:    "shop",
+		Doc:     "shopping under constraints in pilot's WebShop-style store",
+		Splits:  []string{"test", "dev", "train"},
+		Engines: []string{evals.EngineChromium, evals.EngineLite},
+		Params:  []evals.Param{{Name: "products", Doc: "the catalog's size (default 2000)"}},
+		Policy:  "expert",
+		Load:    loadShop,
+		Expert:  func(env.Task) policy.Policy { return expert.Shop() },
+		Trained: shopTrained,
+		Shipped: []string{"shop"},
+	}
+}
+
+func loadShop(ctx context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
+	products := 0
+	if v, ok := o.Params["products"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("products %q: want a whole number of 1 or more", v)
+		}
+		products = n
+	}
+	store, err := shop.NewStore(shop.StoreOptions{Seed: o.Seed, Products: products, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	tasks, err := store.Tasks().Split(o.Split)
+	if err != nil {
+		return nil, err
+	}
+	base, stop, err := shop.ServeLocal(ctx, store)
+	if err != nil {
+		return nil, err
+	}
+	l := &evals.Loaded{
+		Suite: evals.Suite{Name: "shop/" + o.Split},
+		NewEnv: func(ctx context.Context, worker int) (env.Env, error) {
+			if o.Engine == evals.EngineLite {
+				return shop.NewEnv(lite.New(store, lite.Options{Origin: base}), store, base), nil
+			}
+			inner, err := newWeb(o)
+			if err != nil {
+				return nil, err
+			}
+			return shop.NewEnv(inner, store, base), nil
+		},
+		Close:    stop,
+		Policies: map[string]func(env.Task) (policy.Policy, error){"random": shopRandom(o.PolicySeed)},
+	}
+	for _, t := range tasks {
+		l.Suite.Tasks = append(l.Suite.Tasks, store.EnvTask(t))
+	}
+	return l, nil
+}
+
+// shopTrained opens a shop candidate scorer: "shop" (shipped) or a file.
+func shopTrained(spec string) (func(env.Task) (policy.Policy, error), error) {
+	var m *shopnn.Model
+	b, isFile, err := bundleFile(spec)
+	switch {
+	case err != nil:
+		return nil, err
+	case isFile:
+		m, _, err = shopnn.FromBundle(b, spec)
+	case spec == "shop":
+		m, _, err = shopnn.LoadShipped()
+	default:
+		return nil, fmt.Errorf("pilot ships no shop policy %q: it ships shop; or give the path of a weights file (pilot train --env shop's policy.nn)", spec)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return func(env.Task) (policy.Policy, error) { return shopnn.NewAgent(m), nil }, nil
+}
+
+// shopRandom is the shop's random baseline: uniform among the page's
+// choices and, for each search box, a search for 1–4 words of the
+// instruction, so that it can reach results pages at all.
+func shopRandom(seed int64) func(env.Task) (policy.Policy, error) {
+	return func(t env.Task) (policy.Policy, error) {
+		return policy.RandomWith(seed^taskHash(t), shopSearches), nil
+	}
+}
+
+func shopSearches(in policy.Input, rng *rand.Rand) []env.Action {
+	words := strings.Fields(strings.ToLower(in.Task.Instruction))
+	if len(words) == 0 {
+		return nil
+	}
+	var fills []env.Action
+	for _, n := range expert.ParseTree(in.Obs.Text) {
+		if n.ID == "" || n.Role != "searchbox" && n.Role != "textbox" {
+			continue
+		}
+		k := 1 + rng.IntN(min(4, len(words)))
+		start := rng.IntN(len(words) - k + 1)
+		fills = append(fills, env.A("fill", n.ID, strings.Join(words[start:start+k], " ")))
+	}
+	return fills
+}
+
+// taskHash mixes a task's id and seed into a policy seed.
+func taskHash(t env.Task) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(t.ID))
+	return t.Seed ^ int64(h.Sum64())
+}

@@ -1,0 +1,91 @@
+// Package suites registers pilot's own benchmark suites: shop (the
+// WebShop-style store, in Chromium or lite), demo (four questions about a
+// small mug shop), robot:reach and robot:pick (the simulated or a real
+// SO-101), and cartpole (CartPole-v1).
+//
+// Builtin returns a registry that holds them all; pilot run, eval and
+// suites read it. A new suite is one file here with a function that
+// returns its evals.Def, and one line in Builtin.
+package suites
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pilotkit/pilot/env/web"
+	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/policy/nn"
+)
+
+// Builtin returns a registry of pilot's suites, in the order `pilot
+// suites` lists them.
+func Builtin() *evals.Registry {
+	r := &evals.Registry{}
+	for _, d := range []evals.Def{
+		Shop(),
+		Demo(),
+		Robot("reach"),
+		Robot("pick"),
+		CartPole(),
+	} {
+		if err := r.Register(d); err != nil {
+			panic(err) // a programming error in this package, caught by its tests
+		}
+	}
+	return r
+}
+
+// newWeb makes a Chromium env from the load options.
+func newWeb(o evals.LoadOptions) (*web.Env, error) {
+	e, err := web.New(web.Options{BrowserURL: o.BrowserURL, Screenshot: o.Screenshot, Logger: o.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("start the browser: %w", err)
+	}
+	return e, nil
+}
+
+// bundleFile loads spec as a weights file when it names one ("runs/x/
+// policy.nn", anything with a '/' or a '.'); ok is false for a shipped
+// name.
+func bundleFile(spec string) (b *nn.Bundle, ok bool, err error) {
+	if _, statErr := os.Stat(spec); statErr != nil && !strings.ContainsAny(spec, "/.") {
+		return nil, false, nil
+	}
+	b, err = nn.LoadBundle(spec)
+	return b, true, err
+}
+
+// localServer serves h on a random port of 127.0.0.1.
+type localServer struct {
+	srv  *http.Server
+	url  string
+	done chan error
+}
+
+func serveLocal(ctx context.Context, h http.Handler) (*localServer, error) {
+	var lc net.ListenConfig
+	ln, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &localServer{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, url: "http://" + ln.Addr().String(), done: make(chan error, 1)}
+	go func() { s.done <- s.srv.Serve(ln) }()
+	return s, nil
+}
+
+// Close stops the server, waiting up to 5 s for requests in flight.
+func (s *localServer) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.srv.Shutdown(ctx)
+	if serr := <-s.done; !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	return err
+}
