@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strings"
@@ -57,9 +58,73 @@ type Def struct {
 	// train's policy.nn). It returns the maker of each episode's policy.
 	// Nil when the suite plays no trained policies.
 	Trained func(spec string) (func(env.Task) (policy.Policy, error), error)
+	// Learn says how pilot train trains a policy on the suite; nil when
+	// it cannot.
+	Learn *Learner
 	// Shipped names the trained networks pilot ships for this suite
 	// (nn:NAME).
 	Shipped []string
+}
+
+// Learner is what pilot train needs to train on a suite.
+type Learner struct {
+	// Doc is one line for --help.
+	Doc string
+	// Algos are the algorithms it trains with ("ppo", "bc"); the first
+	// is the default.
+	Algos []string
+	// Demos says whether it clones a number of expert episodes
+	// (TrainOptions.Demos) and keeps the clone as PPO's KL reference, so
+	// that KLCoef needs no From.
+	Demos bool
+	// Train runs the training.
+	Train func(ctx context.Context, o TrainOptions) (*TrainResult, error)
+}
+
+// TrainOptions say how to train.
+type TrainOptions struct {
+	// Algo is one of the Learner's Algos.
+	Algo string
+	// Steps of PPO; 0 for the suite's budget.
+	Steps int
+	// Seed seeds the networks, the envs and the sampling: the same seed
+	// gives the same run.
+	Seed int64
+	// Dir is the run directory; Train creates it.
+	Dir string
+	// Plot is the plot's file name in Dir (.png or .svg); "" for
+	// curves.png.
+	Plot string
+	// From starts from this saved policy (fine-tuning).
+	From string
+	// KLCoef penalises the KL divergence to the starting policy; KLSet
+	// says whether it was given (a suite may have its own default).
+	KLCoef float64
+	KLSet  bool
+	// Demos is how many expert episodes to clone (0: all).
+	Demos int
+	// CheckpointEvery saves the policy every N updates (0: never).
+	CheckpointEvery int
+	// Progress gets progress lines; nil discards them.
+	Progress io.Writer
+}
+
+// TrainResult is what a training run did.
+type TrainResult struct {
+	Steps        int      `json:"steps"`
+	StepsToSolve int      `json:"steps_to_solve"` // 0: not solved
+	FinalGreedy  float64  `json:"final_greedy_return"`
+	WallSeconds  float64  `json:"wall_s"`
+	StepsPerSec  float64  `json:"steps_per_sec"`
+	Policy       string   `json:"policy"`
+	Plot         string   `json:"plot,omitempty"`
+	Warnings     []string `json:"warnings,omitempty"`
+	// Figures are the suite's own results by snake_case name (the
+	// robot's success through the serial path, the shop's test success
+	// before and after PPO): JSON values.
+	Figures map[string]any `json:"-"`
+	// Summary, when not "", is the line that says how it went.
+	Summary string `json:"-"`
 }
 
 // Param is a suite's own option.

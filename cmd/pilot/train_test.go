@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pilotkit/pilot/policy/ppo"
+	"github.com/pilotkit/pilot/policy/shopnn"
 )
 
 // pilot train --env cartpole solves CartPole-v1 (a greedy return of 475 or
@@ -117,9 +118,11 @@ func TestTrainBCAndUsage(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"train", "--env", "mars"}, "pilot trains cartpole, robot:reach and shop"},
-		{[]string{"train", "--demos", "5"}, "for --env shop only"},
-		{[]string{"train", "--algo", "dqn"}, "want ppo or bc"},
+		{[]string{"train", "--env", "mars"}, `unknown suite "mars"`},
+		{[]string{"train", "--env", "demo"}, "pilot does not train on it; it trains shop, robot:reach, cartpole"},
+		{[]string{"train", "--env", "robot:reach", "--algo", "bc"}, "robot:reach trains with ppo"},
+		{[]string{"train", "--demos", "5"}, "for suites that clone them (shop)"},
+		{[]string{"train", "--algo", "dqn"}, "cartpole trains with ppo or bc"},
 		{[]string{"train", "--plot", "x.gif"}, ".png or .svg"},
 		{[]string{"train", "--kl-coef", "1"}, "needs --from"},
 	} {
@@ -226,4 +229,24 @@ func TestTrainInterrupted(t *testing.T) {
 			t.Errorf("%s: %v", f, err)
 		}
 	}
+}
+
+// trainSummary is the JSON object pilot train --json prints, as a user's
+// program reads it.
+type trainSummary struct {
+	Env           string         `json:"env"`
+	Algo          string         `json:"algo"`
+	Dir           string         `json:"dir"`
+	Steps         int            `json:"steps"`
+	StepsToSolve  int            `json:"steps_to_solve"`
+	FinalGreedy   float64        `json:"final_greedy_return"`
+	WallSeconds   float64        `json:"wall_s"`
+	StepsPerSec   float64        `json:"steps_per_sec"`
+	Policy        string         `json:"policy"`
+	Plot          string         `json:"plot"`
+	SuccessFast   *float64       `json:"success_fast"`
+	SuccessSerial *float64       `json:"success_serial"`
+	ShopStart     *shopnn.Result `json:"shop_start_test"`
+	ShopPPO       *shopnn.Result `json:"shop_ppo_test"`
+	Warnings      []string       `json:"warnings"`
 }

@@ -3,6 +3,7 @@ package suites
 import (
 	"context"
 	"fmt"
+	"io"
 	"maps"
 
 	"github.com/pilotkit/pilot/env"
@@ -31,6 +32,16 @@ func CartPole() evals.Def {
 		Policy:   "expert",
 		Load:     loadCartPole,
 		Expert:   func(env.Task) policy.Policy { return cartPoleExpert() },
+		Learn: &evals.Learner{
+			Doc:   "PPO, or behaviour cloning (bc) of the PD expert",
+			Algos: []string{"ppo", "bc"},
+			Train: train("cartpole", func(f *trainRun, ctx context.Context, sum *evals.TrainResult, stderr io.Writer) error {
+				if f.Algo == "bc" {
+					return f.bc(ctx, sum, stderr)
+				}
+				return f.ppo(ctx, f.Dir, sum, stderr)
+			}),
+		},
 		Trained: func(spec string) (func(env.Task) (policy.Policy, error), error) {
 			p, err := ppoPolicy(spec, "cartpole")
 			if err != nil {

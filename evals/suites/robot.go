@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/robotenv"
@@ -39,6 +40,13 @@ func Robot(kind string) evals.Def {
 	case robotenv.Reach:
 		d.Doc = "move a simulated SO-101's gripper to a point"
 		d.Trained, d.Shipped = reachTrained, []string{"reach"}
+		d.Learn = &evals.Learner{
+			Doc:   "PPO on the fast engine, then greedy success in the fast mode and through the serial path (a simulator on a pseudo-terminal)",
+			Algos: []string{"ppo"},
+			Train: train(d.Name, func(f *trainRun, ctx context.Context, sum *evals.TrainResult, stderr io.Writer) error {
+				return f.ppo(ctx, f.Dir, sum, stderr)
+			}),
+		}
 	case robotenv.Pick:
 		d.Doc = "put the red cube in the target zone with a simulated SO-101"
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -33,6 +34,14 @@ func Shop() evals.Def {
 		Expert:  func(env.Task) policy.Policy { return expert.Shop() },
 		Trained: shopTrained,
 		Shipped: []string{"shop"},
+		Learn: &evals.Learner{
+			Doc:   "the candidate scorer: clones the expert on the train split in the lite browser (bc), then fine-tunes it with PPO and a KL penalty to the clone (ppo)",
+			Algos: []string{"ppo", "bc"},
+			Demos: true,
+			Train: train("shop", func(f *trainRun, ctx context.Context, sum *evals.TrainResult, stderr io.Writer) error {
+				return f.shop(ctx, f.Dir, sum, stderr)
+			}),
+		},
 	}
 }
 
