@@ -59,24 +59,22 @@ func train(env string, run func(f *trainRun, ctx context.Context, sum *evals.Tra
 
 func (f *trainRun) ppo(ctx context.Context, dir string, sum *evals.TrainResult, stderr io.Writer) error {
 	cfg := ppo.CartPoleConfig(f.Seed)
-	newEnv := func(int) ppo.Env { return ppo.NewCartPole() }
+	newEnv := func(int) (ppo.Env, error) { return ppo.NewCartPole(), nil }
 	var closers []func() error
 	defer func() {
 		for _, c := range closers {
 			c()
 		}
 	}()
-	var envErr error
 	if f.env == "robot:reach" {
 		cfg = ppo.ReachConfig(f.Seed)
-		newEnv = func(i int) ppo.Env {
-			r, c, err := ppo.NewReachFast(f.Seed*1000 + int64(i))
+		newEnv = func(i int) (ppo.Env, error) {
+			r, c, err := ppo.NewReachFast(ctx, f.Seed*1000+int64(i))
 			if err != nil {
-				envErr = err
-				return &deadEnv{}
+				return nil, fmt.Errorf("start the simulator: %w", err)
 			}
 			closers = append(closers, c)
-			return r
+			return r, nil
 		}
 	}
 	if f.Steps > 0 {
@@ -115,9 +113,6 @@ func (f *trainRun) ppo(ctx context.Context, dir string, sum *evals.TrainResult, 
 	policy = start
 	res, err := ppo.Train(ctx, newEnv, start, cfg)
 	fmt.Fprintln(stderr)
-	if envErr != nil {
-		return fmt.Errorf("start the simulator: %w", envErr)
-	}
 	if err != nil {
 		if ctx.Err() != nil && res != nil && len(res.Stats) > 0 {
 			n := len(res.Stats)
@@ -259,7 +254,10 @@ func progress(w io.Writer, st ppo.Stats, total int) {
 // bc clones CartPole's PD expert.
 func (f *trainRun) bc(ctx context.Context, sum *evals.TrainResult, stderr io.Writer) error {
 	rng := rand.New(rand.NewPCG(uint64(f.Seed), 0xbc))
-	data := ppo.Collect(ppo.NewCartPole(), ppo.CartPoleExpert, 20, rng)
+	data, err := ppo.Collect(ctx, ppo.NewCartPole(), ppo.CartPoleExpert, 20, rng)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	p := ppo.NewPolicy(4, ppo.Space{Discrete: 2}, []int{64, 64}, rand.New(rand.NewPCG(uint64(f.Seed), 0x1157)))
 	st, err := ppo.BC(ctx, p, data, ppo.BCConfig{Epochs: 30, Seed: f.Seed})
@@ -267,7 +265,9 @@ func (f *trainRun) bc(ctx context.Context, sum *evals.TrainResult, stderr io.Wri
 		return err
 	}
 	fmt.Fprintf(stderr, "behaviour cloning: %d expert samples, loss %.4f → %.4f, accuracy %.3f\n", len(data), st.Loss[0], st.Loss[len(st.Loss)-1], st.Accuracy)
-	sum.FinalGreedy = ppo.Evaluate(p, ppo.NewCartPole(), 20, rng)
+	if sum.FinalGreedy, err = ppo.Evaluate(ctx, p, ppo.NewCartPole(), 20, rng); err != nil {
+		return err
+	}
 	sum.WallSeconds = time.Since(start).Seconds()
 	if sum.FinalGreedy >= 475 {
 		sum.StepsToSolve = len(data)
@@ -278,15 +278,6 @@ func (f *trainRun) bc(ctx context.Context, sum *evals.TrainResult, stderr io.Wri
 		return err
 	}
 	return nil
-}
-
-// deadEnv stands in for an env that could not start; Train stops on the
-// recorded error.
-type deadEnv struct{}
-
-func (deadEnv) Reset(*rand.Rand) []float64 { return make([]float64, ppo.ReachObsSize) }
-func (deadEnv) Step(ppo.Action) ([]float64, float64, bool, bool) {
-	return make([]float64, ppo.ReachObsSize), 0, false, true
 }
 
 // reachSuccess measures a reach policy's greedy success rate on fresh

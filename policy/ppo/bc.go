@@ -138,19 +138,24 @@ func BC(ctx context.Context, p *Policy, data []Sample, cfg BCConfig) (BCStats, e
 
 // Collect plays episodes of env with expert and records what it saw and
 // did: behaviour cloning's data.
-func Collect(env Env, expert func(obs []float64) Action, episodes int, rng *rand.Rand) []Sample {
+func Collect(ctx context.Context, env Env, expert func(obs []float64) Action, episodes int, rng *rand.Rand) ([]Sample, error) {
 	var data []Sample
 	for ep := 0; ep < episodes; ep++ {
-		obs := env.Reset(rng)
+		obs, err := env.Reset(ctx, rng)
+		if err != nil {
+			return data, err
+		}
 		for {
 			a := expert(obs)
 			data = append(data, Sample{Obs: obs, Action: a})
 			var term, trunc bool
-			obs, _, term, trunc = env.Step(a)
+			if obs, _, term, trunc, err = env.Step(ctx, a); err != nil {
+				return data, err
+			}
 			if term || trunc {
 				break
 			}
 		}
 	}
-	return data
+	return data, nil
 }

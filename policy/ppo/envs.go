@@ -1,6 +1,7 @@
 package ppo
 
 import (
+	"context"
 	"math/rand/v2"
 
 	"github.com/pilotkit/pilot/env/classic"
@@ -13,19 +14,21 @@ type CartPole struct{ c *classic.CartPole }
 // NewCartPole returns a CartPole learner env.
 func NewCartPole() *CartPole { return &CartPole{c: classic.NewCartPole()} }
 
-// CartPoleSpace is CartPole's action space.
 var _ Env = (*CartPole)(nil)
 
 // Reset starts an episode.
-func (e *CartPole) Reset(rng *rand.Rand) []float64 {
+func (e *CartPole) Reset(ctx context.Context, rng *rand.Rand) ([]float64, error) {
 	s := e.c.ResetState(rng)
-	return s[:]
+	return s[:], ctx.Err()
 }
 
 // Step pushes the cart left (0) or right (1).
-func (e *CartPole) Step(a Action) ([]float64, float64, bool, bool) {
+func (e *CartPole) Step(ctx context.Context, a Action) ([]float64, float64, bool, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, false, false, err
+	}
 	s, r, term, trunc := e.c.StepState(a.Discrete)
-	return s[:], r, term, trunc
+	return s[:], r, term, trunc, nil
 }
 
 // CartPoleConfig is a configuration that solves CartPole-v1 (a greedy

@@ -9,6 +9,7 @@
 package ppo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -20,10 +21,15 @@ import (
 )
 
 // Env is an environment as a learner sees it: a state vector in, an
-// action out, no strings. Reset starts an episode.
+// action out, no strings. Like env.Env it takes a context and returns
+// errors: an error (a lost serial port, a cancelled context) stops the
+// learner, which returns it; terminated and truncated are kept apart, as
+// in Gymnasium, because a learner bootstraps on truncation only.
 type Env interface {
-	Reset(rng *rand.Rand) []float64
-	Step(a Action) (obs []float64, reward float64, terminated, truncated bool)
+	// Reset starts an episode drawn from rng.
+	Reset(ctx context.Context, rng *rand.Rand) ([]float64, error)
+	// Step applies a.
+	Step(ctx context.Context, a Action) (obs []float64, reward float64, terminated, truncated bool, err error)
 }
 
 // Action is a discrete action or a continuous vector.

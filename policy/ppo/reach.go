@@ -19,7 +19,6 @@ import (
 type Reach struct {
 	e    env.Env
 	last env.Observation
-	err  error
 	// Episodes and Successes count finished episodes and those that
 	// reached the target.
 	Episodes, Successes int
@@ -38,11 +37,6 @@ const (
 // (built with robotenv.NewFast for training, or robotenv.Dial for a real
 // serial path).
 func NewReach(e env.Env) *Reach { return &Reach{e: e} }
-
-// Err is the first error the env met (a Go error from the arm), if any:
-// the learner's interface has no error, so episodes end and this records
-// why.
-func (r *Reach) Err() error { return r.err }
 
 // ReachFeatures turns a reach observation's State into the policy's input.
 func ReachFeatures(state []float64) []float64 {
@@ -75,25 +69,20 @@ func ReachAction(state, out []float64) env.Action {
 }
 
 // Reset starts an episode on a task drawn from rng.
-func (r *Reach) Reset(rng *rand.Rand) []float64 {
-	obs, err := r.e.Reset(context.Background(), env.Task{Seed: int64(rng.Uint32())})
+func (r *Reach) Reset(ctx context.Context, rng *rand.Rand) ([]float64, error) {
+	obs, err := r.e.Reset(ctx, env.Task{Seed: int64(rng.Uint32())})
 	if err != nil {
-		r.fail(err)
-		return make([]float64, ReachObsSize)
+		return nil, fmt.Errorf("reach env: %w", err)
 	}
 	r.last = obs
-	return ReachFeatures(obs.State)
+	return ReachFeatures(obs.State), nil
 }
 
 // Step moves the joints.
-func (r *Reach) Step(a Action) ([]float64, float64, bool, bool) {
-	if r.err != nil {
-		return make([]float64, ReachObsSize), 0, false, true
-	}
-	st, err := r.e.Step(context.Background(), ReachAction(r.last.State, a.Continuous))
+func (r *Reach) Step(ctx context.Context, a Action) ([]float64, float64, bool, bool, error) {
+	st, err := r.e.Step(ctx, ReachAction(r.last.State, a.Continuous))
 	if err != nil {
-		r.fail(err)
-		return make([]float64, ReachObsSize), 0, false, true
+		return nil, 0, false, false, fmt.Errorf("reach env: %w", err)
 	}
 	r.last = st.Obs
 	if st.Done() {
@@ -102,7 +91,7 @@ func (r *Reach) Step(a Action) ([]float64, float64, bool, bool) {
 			r.Successes++
 		}
 	}
-	return ReachFeatures(st.Obs.State), st.Reward * reachRewardScale, st.Terminated, st.Truncated
+	return ReachFeatures(st.Obs.State), st.Reward * reachRewardScale, st.Terminated, st.Truncated, nil
 }
 
 // ReachPolicy drives the reach task with a trained policy, greedily: a
@@ -117,12 +106,6 @@ func ReachPolicy(p *Policy) policy.Policy {
 	})
 }
 
-func (r *Reach) fail(err error) {
-	if r.err == nil {
-		r.err = fmt.Errorf("reach env: %w", err)
-	}
-}
-
 // ReachConfig trains the reach task.
 func ReachConfig(seed int64) Config {
 	return Config{
@@ -134,8 +117,8 @@ func ReachConfig(seed int64) Config {
 }
 
 // NewReachFast returns a reach learner env in the fast in-process mode.
-func NewReachFast(seed int64) (*Reach, func() error, error) {
-	rig, err := robotenv.NewFast(context.Background(), robotenv.RigOptions{Seed: seed})
+func NewReachFast(ctx context.Context, seed int64) (*Reach, func() error, error) {
+	rig, err := robotenv.NewFast(ctx, robotenv.RigOptions{Seed: seed})
 	if err != nil {
 		return nil, nil, err
 	}

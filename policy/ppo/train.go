@@ -16,7 +16,11 @@ import (
 
 // Train runs PPO on cfg.NumEnvs envs from newEnv and returns the policy.
 // It starts from start when given (fine-tuning), else from a fresh policy.
-func Train(ctx context.Context, newEnv func(i int) Env, start *Policy, cfg Config) (*Result, error) {
+//
+// newEnv makes env i (0 ≤ i ≤ NumEnvs; the last one evaluates); an error
+// from it, or from an env's Reset or Step, stops training and is
+// returned, with the result so far.
+func Train(ctx context.Context, newEnv func(i int) (Env, error), start *Policy, cfg Config) (*Result, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
@@ -36,10 +40,19 @@ func Train(ctx context.Context, newEnv func(i int) Env, start *Policy, cfg Confi
 	envs := make([]Env, cfg.NumEnvs)
 	obs := make([][]float64, cfg.NumEnvs)
 	for i := range envs {
-		envs[i] = newEnv(i)
-		obs[i] = envs[i].Reset(rng)
+		e, err := newEnv(i)
+		if err != nil {
+			return nil, fmt.Errorf("ppo: make env %d: %w", i, err)
+		}
+		envs[i] = e
+		if obs[i], err = e.Reset(ctx, rng); err != nil {
+			return nil, fmt.Errorf("ppo: reset env %d: %w", i, err)
+		}
 	}
-	evalEnv := newEnv(cfg.NumEnvs)
+	evalEnv, err := newEnv(cfg.NumEnvs)
+	if err != nil {
+		return nil, fmt.Errorf("ppo: make the evaluation env: %w", err)
+	}
 	t.alloc()
 	res := &Result{Policy: p, FinalGreedy: math.NaN()}
 	updates := cfg.TotalSteps / (cfg.NumEnvs * cfg.NumSteps)
@@ -63,7 +76,10 @@ func Train(ctx context.Context, newEnv func(i int) Env, start *Policy, cfg Confi
 		}
 		var finished []float64
 		if !cfg.Sanity || u == 1 {
-			finished = t.rollout(envs, obs, epRet)
+			var err error
+			if finished, err = t.rollout(ctx, envs, obs, epRet); err != nil {
+				return res, fmt.Errorf("ppo: update %d: %w", u, err)
+			}
 			steps += cfg.NumEnvs * cfg.NumSteps
 		}
 		st, err := t.update()
@@ -77,7 +93,9 @@ func Train(ctx context.Context, newEnv func(i int) Env, start *Policy, cfg Confi
 			return res, fmt.Errorf("ppo: update %d (step %d): %w", u, steps, err)
 		}
 		if cfg.EvalEvery > 0 && (u%cfg.EvalEvery == 0 || u == updates) {
-			st.GreedyReturn = Evaluate(p, evalEnv, cfg.EvalEpisodes, rng)
+			if st.GreedyReturn, err = Evaluate(ctx, p, evalEnv, cfg.EvalEpisodes, rng); err != nil {
+				return res, fmt.Errorf("ppo: evaluate after update %d: %w", u, err)
+			}
 			res.FinalGreedy = st.GreedyReturn
 			if cfg.SolvedReturn > 0 && st.GreedyReturn >= cfg.SolvedReturn && res.SolvedAt == 0 {
 				res.SolvedAt = steps
@@ -97,22 +115,27 @@ func Train(ctx context.Context, newEnv func(i int) Env, start *Policy, cfg Confi
 }
 
 // Evaluate plays n greedy episodes of env and returns the mean return.
-func Evaluate(p *Policy, env Env, n int, rng *rand.Rand) float64 {
+func Evaluate(ctx context.Context, p *Policy, env Env, n int, rng *rand.Rand) (float64, error) {
 	total := 0.0
 	for i := 0; i < n; i++ {
-		obs := env.Reset(rng)
+		obs, err := env.Reset(ctx, rng)
+		if err != nil {
+			return 0, err
+		}
 		for steps := 0; steps < 100_000; steps++ {
 			a, _ := p.Act(obs, true, rng)
 			var r float64
 			var term, trunc bool
-			obs, r, term, trunc = env.Step(a)
+			if obs, r, term, trunc, err = env.Step(ctx, a); err != nil {
+				return 0, err
+			}
 			total += r
 			if term || trunc {
 				break
 			}
 		}
 	}
-	return total / float64(n)
+	return total / float64(n), nil
 }
 
 type trainer struct {
@@ -152,7 +175,7 @@ func (t *trainer) alloc() {
 
 // rollout plays NumSteps steps on every env and computes GAE. It returns
 // the returns of the episodes that ended.
-func (t *trainer) rollout(envs []Env, obs [][]float64, epRet []float64) []float64 {
+func (t *trainer) rollout(ctx context.Context, envs []Env, obs [][]float64, epRet []float64) ([]float64, error) {
 	c := t.cfg
 	var finished []float64
 	for s := 0; s < c.NumSteps; s++ {
@@ -161,7 +184,10 @@ func (t *trainer) rollout(envs []Env, obs [][]float64, epRet []float64) []float6
 			t.obs[i] = obs[e]
 			a, logp := t.p.Act(obs[e], false, t.rng)
 			t.acts[i], t.logps[i], t.values[i] = a, logp, t.p.Value(obs[e])
-			next, r, term, trunc := env.Step(a)
+			next, r, term, trunc, err := env.Step(ctx, a)
+			if err != nil {
+				return nil, err
+			}
 			epRet[e] += r
 			if trunc && !term {
 				// A time limit is not the end of the task: bootstrap.
@@ -171,7 +197,9 @@ func (t *trainer) rollout(envs []Env, obs [][]float64, epRet []float64) []float6
 			if term || trunc {
 				finished = append(finished, epRet[e])
 				epRet[e] = 0
-				next = env.Reset(t.rng)
+				if next, err = env.Reset(ctx, t.rng); err != nil {
+					return nil, err
+				}
 			}
 			obs[e] = next
 		}
@@ -193,7 +221,7 @@ func (t *trainer) rollout(envs []Env, obs [][]float64, epRet []float64) []float6
 			nextValue = t.values[i]
 		}
 	}
-	return finished
+	return finished, nil
 }
 
 // update runs the epochs of minibatch gradient steps on the buffer.
