@@ -383,7 +383,7 @@ func (t *trainer) update() (Stats, error) {
 	st.RefKL /= nUpd
 	st.ApproxKL = kls[len(kls)-1]
 	st.ClipFrac = mean(clips)
-	st.ExplainedVar = explainedVariance(t.values, t.returns)
+	st.ExplainedVar = ExplainedVariance(t.values, t.returns)
 	st.AdvMean, st.AdvStd = meanStd(t.advs, nil)
 	sorted := slices.Clone(t.advs)
 	sort.Float64s(sorted)
@@ -475,8 +475,16 @@ func meanStd(v []float64, idx []int) (m, s float64) {
 	return m, math.Sqrt(s)
 }
 
-// explainedVariance is 1 − Var(returns − values) / Var(returns).
-func explainedVariance(values, returns []float64) float64 {
+// MeanStd returns the mean and the unbiased standard deviation (torch's
+// .std()) of v: the learners' one statistics helper (with
+// ExplainedVariance), so that PPO's and the shop learner's diagnostics
+// compare.
+func MeanStd(v []float64) (mean, std float64) { return meanStd(v, nil) }
+
+// ExplainedVariance is 1 − Var(returns − values) / Var(returns): how much
+// of the returns the value function explains (1 is all, ≤ 0 none; NaN when
+// the returns do not vary).
+func ExplainedVariance(values, returns []float64) float64 {
 	_, sr := meanStd(returns, nil)
 	if sr == 0 {
 		return math.NaN()

@@ -393,39 +393,12 @@ func (m *Model) update(batch []*Decision, adv, ret []float64, useRef bool, param
 	for i, d := range batch {
 		values[i] = d.Value
 	}
-	st.ExplainedVar = explainedVariance(values, ret)
+	st.ExplainedVar = ppo.ExplainedVariance(values, ret)
 	s := slices.Clone(adv)
 	sort.Float64s(s)
-	st.AdvMean, st.AdvStd = meanStd(adv)
+	st.AdvMean, st.AdvStd = ppo.MeanStd(adv)
 	st.AdvP05, st.AdvP95 = s[int(0.05*float64(n-1))], s[int(0.95*float64(n-1))]
 	return nil
 }
 
 func clampF(v, lo, hi float64) float64 { return math.Min(math.Max(v, lo), hi) }
-
-func meanStd(v []float64) (float64, float64) {
-	m := 0.0
-	for _, x := range v {
-		m += x
-	}
-	m /= float64(len(v))
-	s := 0.0
-	for _, x := range v {
-		s += (x - m) * (x - m)
-	}
-	return m, math.Sqrt(s / float64(len(v)))
-}
-
-// explainedVariance is 1 − Var(returns − values)/Var(returns).
-func explainedVariance(values, returns []float64) float64 {
-	d := make([]float64, len(values))
-	for i := range d {
-		d[i] = returns[i] - values[i]
-	}
-	_, sr := meanStd(returns)
-	_, sd := meanStd(d)
-	if sr == 0 {
-		return math.NaN()
-	}
-	return 1 - sd*sd/(sr*sr)
-}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/policy"
 	"github.com/pilotkit/pilot/policy/expert"
@@ -47,59 +48,47 @@ type Episode struct {
 // by a.Rng), for at most maxSteps actions, and returns its decisions.
 func Play(ctx context.Context, e env.Env, task env.Task, a *Agent, maxSteps int) (Episode, error) {
 	ep := Episode{Task: task}
-	a.ResetEpisode(task)
 	a.onChoice = func(p Page, k int) { ep.Decisions = append(ep.Decisions, Decision{Page: p, Chosen: k}) }
 	defer func() { a.onChoice = nil }()
-	obs, err := e.Reset(ctx, task)
+	last, err := ep.run(ctx, e, a, maxSteps)
 	if err != nil {
 		return ep, err
 	}
-	for ep.Actions < maxSteps {
-		d, err := a.Act(ctx, policy.Input{Task: task, Obs: obs, Step: ep.Actions})
-		if err != nil {
-			return ep, err
-		}
-		var done bool
-		if obs, done, err = ep.step(ctx, e, d.Action); err != nil || done {
-			return ep, err
-		}
+	if ep.Truncated && ep.Actions >= maxSteps {
+		p := Read(a.goal, last.Text, &a.mem)
+		ep.Last = &p
 	}
-	ep.Truncated = true
-	last := Read(a.goal, obs.Text, &a.mem)
-	ep.Last = &last
 	return ep, nil
 }
 
-// step takes action a on e, credits its reward to the last decision, and
-// reports whether the episode ended.
-func (ep *Episode) step(ctx context.Context, e env.Env, a env.Action) (env.Observation, bool, error) {
-	st, err := e.Step(ctx, a)
-	if err != nil {
-		return env.Observation{}, false, fmt.Errorf("shop episode %s, step %d %s: %w", ep.Task.ID, ep.Actions, a, err)
-	}
-	ep.Actions++
-	if n := len(ep.Decisions); n > 0 {
-		ep.Decisions[n-1].Reward += st.Reward
-	}
-	return st.Obs, ep.finish(st), nil
-}
-
-// finish records the end of the episode, if st ends it.
-func (ep *Episode) finish(st env.Step) bool {
-	if st.Terminated {
-		ep.Terminated = true
-		ep.Reward = st.Reward
-		ep.Success = st.Reward >= 1
-		if s, ok := st.Info[env.InfoSuccess].(bool); ok {
-			ep.Success = s
+// run plays ep.Task on e with p through agent.Run, for at most maxSteps
+// actions: the policy appends ep's decisions as it acts, and an observer
+// credits each step's reward to the last of them. It returns the last
+// observation.
+func (ep *Episode) run(ctx context.Context, e env.Env, p policy.Policy, maxSteps int) (env.Observation, error) {
+	var last env.Observation
+	credit := agent.ObserverFunc(func(_ context.Context, ev agent.Event) error {
+		switch ev.Kind {
+		case agent.EventReset:
+			last = *ev.Obs
+		case agent.EventStep:
+			ep.Actions++
+			if n := len(ep.Decisions); n > 0 {
+				ep.Decisions[n-1].Reward += ev.Step.Reward
+			}
+			last = *ev.Obs
 		}
-		return true
+		return nil
+	})
+	traj, err := agent.Run(ctx, e, ep.Task, p, agent.Options{MaxSteps: max(1, maxSteps), DropObsText: true, Observers: []agent.Observer{credit}})
+	if err != nil {
+		return last, fmt.Errorf("shop episode %s: %w", ep.Task.ID, err)
 	}
-	if st.Truncated {
-		ep.Truncated = true
-		return true
+	ep.Terminated, ep.Truncated = traj.Terminated, traj.Truncated
+	if traj.Terminated {
+		ep.Reward, ep.Success = traj.Reward, traj.Success
 	}
-	return false
+	return last, nil
 }
 
 // Demonstrate runs one episode of task on e with the scripted shop expert
@@ -111,49 +100,36 @@ func (ep *Episode) finish(st env.Step) bool {
 func Demonstrate(ctx context.Context, e env.Env, task env.Task, maxSteps int) (Episode, error) {
 	ep := Episode{Task: task}
 	x := expert.Shop()
-	if r, ok := x.(policy.Resetter); ok {
-		r.ResetEpisode(task)
-	}
 	goal := expert.ParseShopInstruction(task.Instruction)
 	var mem Memory
 	var queue []env.Action
-	obs, err := e.Reset(ctx, task)
-	if err != nil {
-		return ep, err
-	}
-	for ep.Actions < maxSteps {
-		d, err := x.Act(ctx, policy.Input{Task: task, Obs: obs, Step: ep.Actions})
+	label := policy.Func(func(ctx context.Context, in policy.Input) (policy.Decision, error) {
+		d, err := x.Act(ctx, in)
 		if err != nil {
-			return ep, fmt.Errorf("shop expert, %s step %d: %w", task.ID, ep.Actions, err)
+			return d, fmt.Errorf("shop expert: %w", err)
 		}
-		switch {
-		case obs.Error == "" && len(queue) > 0 && queue[0].Equal(d.Action):
+		if in.Obs.Error == "" && len(queue) > 0 && queue[0].Equal(d.Action) {
 			queue = queue[1:]
-		default:
-			queue = nil
-			p := Read(goal, obs.Text, &mem)
-			k := -1
-			for i, c := range p.Cands {
-				if c.Actions[0].Equal(d.Action) {
-					k = i
-					break
-				}
-			}
-			if k < 0 {
-				ep.Unmatched++
-				break
-			}
-			ep.Decisions = append(ep.Decisions, Decision{Page: p, Chosen: k})
-			mem.Note(p.Cands[k])
-			queue = p.Cands[k].Actions[1:]
+			return d, nil
 		}
-		var done bool
-		if obs, done, err = ep.step(ctx, e, d.Action); err != nil || done {
-			return ep, err
+		queue = nil
+		p := Read(goal, in.Obs.Text, &mem)
+		for k, c := range p.Cands {
+			if c.Actions[0].Equal(d.Action) {
+				ep.Decisions = append(ep.Decisions, Decision{Page: p, Chosen: k})
+				mem.Note(c)
+				queue = c.Actions[1:]
+				return d, nil
+			}
 		}
+		ep.Unmatched++
+		return d, nil
+	})
+	if r, ok := x.(policy.Resetter); ok {
+		r.ResetEpisode(task)
 	}
-	ep.Truncated = true
-	return ep, nil
+	_, err := ep.run(ctx, e, label, maxSteps)
+	return ep, err
 }
 
 // Result sums up episodes.
