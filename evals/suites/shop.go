@@ -82,7 +82,9 @@ func loadShop(ctx context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
 		Policies: map[string]func(env.Task) (policy.Policy, error){"random": shopRandom(o.PolicySeed)},
 	}
 	for _, t := range tasks {
-		l.Suite.Tasks = append(l.Suite.Tasks, store.EnvTask(t))
+		et := store.EnvTask(t)
+		et.Suite = l.Suite.Name
+		l.Suite.Tasks = append(l.Suite.Tasks, et)
 	}
 	return l, nil
 }
