@@ -1,6 +1,10 @@
-// Command pilot runs agents in environments: one web episode in headless
-// Chromium (pilot run), a check of what the machine has (pilot doctor) and
-// the build's version (pilot version).
+// Command pilot runs agents in environments: one episode, on a page or a
+// registered suite's task (pilot run); a suite's episodes in parallel with
+// the table of results (pilot eval); the registered suites (pilot suites);
+// training of small policies (pilot train); the shop alone (pilot shop);
+// the arm and its simulator (pilot robot); a check of what the machine has
+// (pilot doctor) and the build's version (pilot version). The suites come
+// from evals/suites; this package holds flags and output only.
 //
 // Exit codes: 0 success, 1 an error while running, 2 bad usage (an unknown
 // command or flag, a wrong argument, an invalid flag value).
