@@ -24,7 +24,7 @@ type newPolicy func(task env.Task) (policy.Policy, error)
 
 // The policies every suite may name, besides its own (Loaded.Policies)
 // and a model (--model).
-const policyNamesDoc = "expert (the suite's scripted expert), random (uniform among the observation's choices, seeded by --seed and the task), nn:NAME|FILE (a trained network: shipped, such as nn:shop or nn:reach, or pilot train's policy.nn), or one of the suite's own (the demo's plan)"
+const policyNamesDoc = "expert (the suite's scripted expert), random (uniform among the observation's choices, seeded by --policy-seed and the task; the shop's also types searches from the instruction), nn:NAME|FILE (a trained network: shipped, such as nn:shop or nn:reach, or pilot train's policy.nn), or one of the suite's own (the demo's plan)"
 
 // resolvePolicy finds the policy name for suite d: the expert, random, a
 // trained network, or one of the loaded suite's own. l may be nil before
