@@ -39,7 +39,7 @@ func CartPole() evals.Def {
 				if f.Algo == "bc" {
 					return f.bc(ctx, sum, stderr)
 				}
-				return f.ppo(ctx, f.Dir, sum, stderr)
+				return f.ppo(ctx, cartPolePPO, f.Dir, sum, stderr)
 			}),
 		},
 		Trained: func(spec string) (func(env.Task) (policy.Policy, error), error) {

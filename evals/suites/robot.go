@@ -44,7 +44,7 @@ func Robot(kind string) evals.Def {
 			Doc:   "PPO on the fast engine, then greedy success in the fast mode and through the serial path (a simulator on a pseudo-terminal)",
 			Algos: []string{"ppo"},
 			Train: train(d.Name, func(f *trainRun, ctx context.Context, sum *evals.TrainResult, stderr io.Writer) error {
-				return f.ppo(ctx, f.Dir, sum, stderr)
+				return f.ppo(ctx, reachPPO, f.Dir, sum, stderr)
 			}),
 		}
 	case robotenv.Pick:

@@ -35,6 +35,44 @@ type trainRun struct {
 	env string
 }
 
+// ppoTask is what PPO needs of a suite: its configuration, a learner env
+// per index (and what closes it), and what to measure after training.
+type ppoTask struct {
+	config func(seed int64) ppo.Config
+	newEnv func(ctx context.Context, seed int64, i int) (ppo.Env, func() error, error)
+	after  func(ctx context.Context, f *trainRun, p *ppo.Policy, sum *evals.TrainResult, stderr io.Writer) error
+}
+
+// cartPolePPO is CartPole's.
+var cartPolePPO = ppoTask{
+	config: ppo.CartPoleConfig,
+	newEnv: func(context.Context, int64, int) (ppo.Env, func() error, error) {
+		return ppo.NewCartPole(), func() error { return nil }, nil
+	},
+}
+
+// reachPPO is the reach task's: the fast engine, then the greedy success
+// in the fast mode and through the serial path.
+var reachPPO = ppoTask{
+	config: ppo.ReachConfig,
+	newEnv: func(ctx context.Context, seed int64, i int) (ppo.Env, func() error, error) {
+		r, c, err := ppo.NewReachFast(ctx, seed*1000+int64(i))
+		if err != nil {
+			return nil, nil, fmt.Errorf("start the simulator: %w", err)
+		}
+		return r, c, nil
+	},
+	after: func(ctx context.Context, f *trainRun, p *ppo.Policy, sum *evals.TrainResult, stderr io.Writer) error {
+		fast, serial, err := reachSuccess(ctx, p, f.Seed)
+		if err != nil {
+			return err
+		}
+		sum.Figures = map[string]any{"success_fast": fast, "success_serial": serial}
+		fmt.Fprintf(stderr, "greedy success: %.0f%% in the fast mode (100 tasks), %.0f%% through the serial path (20 tasks)\n", 100*fast, 100*serial)
+		return nil
+	},
+}
+
 // train returns a Learner's Train function for the suite named env.
 func train(env string, run func(f *trainRun, ctx context.Context, sum *evals.TrainResult, stderr io.Writer) error) func(context.Context, evals.TrainOptions) (*evals.TrainResult, error) {
 	return func(ctx context.Context, o evals.TrainOptions) (*evals.TrainResult, error) {
@@ -57,25 +95,21 @@ func train(env string, run func(f *trainRun, ctx context.Context, sum *evals.Tra
 	}
 }
 
-func (f *trainRun) ppo(ctx context.Context, dir string, sum *evals.TrainResult, stderr io.Writer) error {
-	cfg := ppo.CartPoleConfig(f.Seed)
-	newEnv := func(int) (ppo.Env, error) { return ppo.NewCartPole(), nil }
+func (f *trainRun) ppo(ctx context.Context, task ppoTask, dir string, sum *evals.TrainResult, stderr io.Writer) error {
+	cfg := task.config(f.Seed)
 	var closers []func() error
 	defer func() {
 		for _, c := range closers {
 			c()
 		}
 	}()
-	if f.env == "robot:reach" {
-		cfg = ppo.ReachConfig(f.Seed)
-		newEnv = func(i int) (ppo.Env, error) {
-			r, c, err := ppo.NewReachFast(ctx, f.Seed*1000+int64(i))
-			if err != nil {
-				return nil, fmt.Errorf("start the simulator: %w", err)
-			}
-			closers = append(closers, c)
-			return r, nil
+	newEnv := func(i int) (ppo.Env, error) {
+		e, c, err := task.newEnv(ctx, f.Seed, i)
+		if err != nil {
+			return nil, err
 		}
+		closers = append(closers, c)
+		return e, nil
 	}
 	if f.Steps > 0 {
 		cfg.TotalSteps = f.Steps
@@ -134,13 +168,10 @@ func (f *trainRun) ppo(ctx context.Context, dir string, sum *evals.TrainResult, 
 	for _, st := range res.Stats {
 		sum.Warnings = append(sum.Warnings, st.Warnings...)
 	}
-	if f.env == "robot:reach" {
-		fast, serial, err := reachSuccess(ctx, res.Policy, f.Seed)
-		if err != nil {
+	if task.after != nil {
+		if err := task.after(ctx, f, res.Policy, sum, stderr); err != nil {
 			return err
 		}
-		sum.Figures = map[string]any{"success_fast": fast, "success_serial": serial}
-		fmt.Fprintf(stderr, "greedy success: %.0f%% in the fast mode (100 tasks), %.0f%% through the serial path (20 tasks)\n", 100*fast, 100*serial)
 	}
 	plot := filepath.Join(dir, f.Plot)
 	if err := ppo.Plot(res.Stats, f.env+" PPO", plot); err != nil {
