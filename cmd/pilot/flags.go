@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,5 +66,32 @@ func (v *viewportValue) Set(s string) error {
 		return fmt.Errorf("want between %dx%d and %dx%d", minViewport, minViewport, maxViewport, maxViewport)
 	}
 	*v = viewportValue{W: w, H: h}
+	return nil
+}
+
+// optFloat is a float flag that may be unset (NaN), shown in --help with
+// no default rather than "(default NaN)".
+type optFloat struct{ v *float64 }
+
+func newOptFloat(p *float64) *optFloat {
+	*p = math.NaN()
+	return &optFloat{p}
+}
+
+func (o *optFloat) String() string {
+	if o.v == nil || math.IsNaN(*o.v) {
+		return ""
+	}
+	return strconv.FormatFloat(*o.v, 'g', -1, 64)
+}
+
+func (o *optFloat) Type() string { return "float" }
+
+func (o *optFloat) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("want a number, such as 0.7")
+	}
+	*o.v = f
 	return nil
 }

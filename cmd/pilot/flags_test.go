@@ -2,7 +2,12 @@ package main
 
 import (
 	"errors"
+	"io"
+	"math"
+	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 func TestCheckStartURL(t *testing.T) {
@@ -69,5 +74,41 @@ func TestResolveURL(t *testing.T) {
 		if got := resolveURL("http://127.0.0.1:5", tt.ref); got != tt.want {
 			t.Errorf("resolveURL(base, %q) = %q, want %q", tt.ref, got, tt.want)
 		}
+	}
+}
+
+// TestHelpHasNoNaN walks every command: no flag's help shows a default
+// a user cannot type back, such as "(default NaN)".
+func TestHelpHasNoNaN(t *testing.T) {
+	var walk func(c *cobra.Command)
+	n := 0
+	walk = func(c *cobra.Command) {
+		n++
+		if u := c.LocalFlags().FlagUsages(); strings.Contains(u, "NaN") {
+			t.Errorf("pilot %s --help shows NaN:\n%s", c.CommandPath(), u)
+		}
+		for _, s := range c.Commands() {
+			walk(s)
+		}
+	}
+	walk(newRootCmd(io.Discard, io.Discard))
+	if n < 10 {
+		t.Fatalf("walked %d commands, want the whole tree", n)
+	}
+}
+
+func TestOptFloat(t *testing.T) {
+	var v float64
+	o := newOptFloat(&v)
+	if o.String() != "" || !math.IsNaN(v) {
+		t.Fatalf("unset: String %q, v %v", o.String(), v)
+	}
+	for _, bad := range []string{"", "x", "NaN", "Inf", "1e400"} {
+		if err := o.Set(bad); err == nil {
+			t.Errorf("Set(%q) = nil, want an error", bad)
+		}
+	}
+	if err := o.Set("0.7"); err != nil || v != 0.7 || o.String() != "0.7" {
+		t.Fatalf("Set(0.7): err %v, v %v, String %q", err, v, o.String())
 	}
 }

@@ -34,7 +34,7 @@ func (m *modelFlags) register(fs *pflag.FlagSet, perRun bool) {
 	fs.StringVar(&m.baseURL, "base-url", "", "the model API's `URL`: any OpenAI-compatible server for openai:… (Ollama http://127.0.0.1:11434/v1, llama.cpp http://127.0.0.1:8080/v1, vLLM http://127.0.0.1:8000/v1)")
 	fs.BoolVar(&m.noImages, "no-images", false, "send the model no screenshots or camera frames")
 	fs.BoolVar(&m.noTools, "no-tools", false, "ask for actions as text even from a model that calls tools")
-	fs.Float64Var(&m.temperature, "temperature", math.NaN(), "the model's sampling temperature (default: the provider's)")
+	fs.Var(newOptFloat(&m.temperature), "temperature", "the model's sampling temperature, 0..2 (default: the provider's)")
 	fs.IntVar(&m.answerTokens, "answer-tokens", 1024, "the most tokens one answer may have")
 	fs.DurationVar(&m.callTimeout, "call-timeout", time.Minute, "give up one model call after this long (it is retried)")
 	fs.IntVar(&m.retries, "retries", 3, "retries of a model call after a rate limit, a server error or a timeout, with exponential backoff")
