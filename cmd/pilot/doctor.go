@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pilotkit/pilot/env/web"
+	"github.com/pilotkit/pilot/robot/camera"
 )
 
 // probeTimeout bounds each command doctor runs (chromium --version,
@@ -149,19 +150,29 @@ func checkChromium(ctx context.Context) check {
 	return c
 }
 
+// checkOpenCV reports OpenCV as usable only when this binary was built
+// with the gocv tag: a library on the machine does not help a binary
+// built without it.
 func checkOpenCV(ctx context.Context) check {
 	c := check{Name: "opencv"}
-	const fix = "needed only for real cameras (build tag gocv): apt-get install libopencv-dev"
+	const rebuild = "go build -tags gocv -o bin/pilot ./cmd/pilot"
+	if v, ok := camera.OpenCVVersion(); ok {
+		c.OK, c.Detail = true, "OpenCV "+v+" (built with the gocv tag)"
+		return c
+	}
+	c.Fix = "needed only for real cameras: rebuild with `" + rebuild + "`"
 	if _, err := exec.LookPath("pkg-config"); err != nil {
-		c.Detail, c.Fix = "pkg-config not found, so OpenCV cannot be found", "needed only for real cameras (build tag gocv): apt-get install pkg-config libopencv-dev"
+		c.Detail = "this pilot was built without OpenCV (no gocv tag), and pkg-config is not installed"
+		c.Fix = "needed only for real cameras: apt-get install pkg-config libopencv-dev, then `" + rebuild + "`"
 		return c
 	}
 	v, err := probe(ctx, "pkg-config", "--modversion", "opencv4")
 	if err != nil {
-		c.Detail, c.Fix = "pkg-config finds no opencv4", fix
+		c.Detail = "this pilot was built without OpenCV (no gocv tag), and pkg-config finds no opencv4"
+		c.Fix = "needed only for real cameras: apt-get install libopencv-dev, then `" + rebuild + "`"
 		return c
 	}
-	c.OK, c.Detail = true, "OpenCV "+v
+	c.Detail = "this pilot was built without OpenCV (no gocv tag); OpenCV " + v + " is installed"
 	return c
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/env/web/webtest"
+	"github.com/pilotkit/pilot/robot/camera"
 )
 
 // TestMain fails the run when a test leaks a browser profile directory:
@@ -310,6 +311,13 @@ func TestDoctorJSON(t *testing.T) {
 		if c.Name == "" || c.Detail == "" || (!c.OK && c.Fix == "") {
 			t.Errorf("check %+v: want a name, a detail, and a fix when it fails", c)
 		}
+	}
+	// OpenCV is usable only when this binary has the gocv tag, whatever
+	// the machine has installed.
+	_, withCV := camera.OpenCVVersion()
+	j := slices.IndexFunc(out.Checks, func(c check) bool { return c.Name == "opencv" })
+	if j < 0 || out.Checks[j].OK != withCV || (!withCV && !strings.Contains(out.Checks[j].Fix, "-tags gocv")) {
+		t.Errorf("opencv check %+v in a binary built with gocv=%v: want ok only with the tag, else a fix that rebuilds with it", out.Checks, withCV)
 	}
 }
 

@@ -183,3 +183,7 @@ func matToRGBA(m gocv.Mat, tmp *gocv.Mat) (*image.RGBA, error) {
 	copy(img.Pix, data)
 	return img, nil
 }
+
+// OpenCVVersion is the version of OpenCV this binary was built against,
+// and false when it was built without the gocv tag (Open then fails).
+func OpenCVVersion() (string, bool) { return gocv.OpenCVVersion(), true }
