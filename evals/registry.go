@@ -130,6 +130,9 @@ type TrainResult struct {
 // Param is a suite's own option.
 type Param struct {
 	Name, Doc string
+	// Check, when not nil, rejects a bad value before anything loads,
+	// with an error that says what it wants.
+	Check func(value string) error
 }
 
 // LoadOptions say how to load a suite.
@@ -240,13 +243,17 @@ func (r *Registry) Find(name string) (Def, error) {
 }
 
 // Check fills o's defaults from d and checks it: the split, the engine
-// and the params must be d's.
+// and the params must be d's. The default engine is d's first, or the
+// serial engine when o has a port and d runs on it.
 func (d Def) Check(o *LoadOptions) error {
 	if o.Split == "" {
 		o.Split = d.Splits[0]
 	}
 	if o.Engine == "" {
 		o.Engine = d.Engines[0]
+		if o.Port != "" && slices.Contains(d.Engines, EngineSerial) {
+			o.Engine = EngineSerial // a port names the serial engine
+		}
 	}
 	if !slices.Contains(d.Splits, o.Split) {
 		return fmt.Errorf("suite %s has no split %q: want one of %s", d.Name, o.Split, strings.Join(d.Splits, ", "))
@@ -254,17 +261,23 @@ func (d Def) Check(o *LoadOptions) error {
 	if !slices.Contains(d.Engines, o.Engine) {
 		return fmt.Errorf("suite %s does not run on engine %q: it runs on %s", d.Name, o.Engine, strings.Join(d.Engines, ", "))
 	}
-	for k := range o.Params {
-		if !slices.ContainsFunc(d.Params, func(p Param) bool { return p.Name == k }) {
-			if len(d.Params) == 0 {
-				return fmt.Errorf("suite %s takes no parameter %q", d.Name, k)
+	for k, v := range o.Params {
+		if i := slices.IndexFunc(d.Params, func(p Param) bool { return p.Name == k }); i >= 0 {
+			if c := d.Params[i].Check; c != nil {
+				if err := c(v); err != nil {
+					return fmt.Errorf("suite %s: %s=%s: %w", d.Name, k, v, err)
+				}
 			}
-			names := make([]string, len(d.Params))
-			for i, p := range d.Params {
-				names[i] = p.Name
-			}
-			return fmt.Errorf("suite %s has no parameter %q: it takes %s", d.Name, k, strings.Join(names, ", "))
+			continue
 		}
+		if len(d.Params) == 0 {
+			return fmt.Errorf("suite %s takes no parameter %q", d.Name, k)
+		}
+		names := make([]string, len(d.Params))
+		for i, p := range d.Params {
+			names[i] = p.Name
+		}
+		return fmt.Errorf("suite %s has no parameter %q: it takes %s", d.Name, k, strings.Join(names, ", "))
 	}
 	if o.Engine == EngineSerial && o.Port == "" {
 		return fmt.Errorf("suite %s on the serial engine needs a port (a real arm's /dev/ttyACM0, or the path `pilot robot sim` prints)", d.Name)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"strconv"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ type evalFlags struct {
 	episodes, workers    int
 	seed                 int64
 	products             int
+	params               paramFlag
 	maxSteps             int
 	maxTime, stepTimeout time.Duration
 	runDir               string
@@ -104,7 +106,8 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.policy, "policy", "", "who chooses the actions: expert, random, nn:NAME|FILE or the suite's own, such as plan (default the suite's)")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the suite (the shop's catalog and tasks, the robot's tasks)")
 	fs.Int64Var(&f.policySeed, "policy-seed", 0, "seed of random policies (default --seed)")
-	fs.IntVar(&f.products, "products", 0, "catalog size of the shop suite (0: the default, 2000)")
+	fs.IntVar(&f.products, "products", 0, "catalog size of the shop suite (0: the default, 2000); the param products")
+	fs.Var(&f.params, "param", "a suite's own option `NAME=VALUE` (repeatable; pilot suites lists them)")
 	fs.StringArrayVar(&f.tasks, "task", nil, "run only the task with this `ID` (repeatable), such as shop-test-0003")
 	fs.StringVar(&f.port, "port", "", "serial `PORT` of a robot suite's arm (the serial engine): a real arm, or the path `pilot robot sim` prints")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print each step and its observation on stderr")
@@ -175,8 +178,12 @@ func (f *evalFlags) loadOptions() evals.LoadOptions {
 	if f.screenshot.val != "none" {
 		o.Screenshot = f.screenshot.val
 	}
+	o.Params = maps.Clone(f.params)
 	if f.products != 0 {
-		o.Params = map[string]string{"products": strconv.Itoa(f.products)}
+		if o.Params == nil {
+			o.Params = map[string]string{}
+		}
+		o.Params["products"] = strconv.Itoa(f.products)
 	}
 	return o
 }

@@ -54,10 +54,11 @@ func newRobotPortsCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {
-				if ports == nil {
-					ports = []serial.PortInfo{}
+				js := []portJSON{}
+				for _, p := range ports {
+					js = append(js, portJSON{p.Path, p.USB, p.VID, p.PID, p.SerialNumber, p.Product, p.Hint})
 				}
-				return json.NewEncoder(out).Encode(ports)
+				return json.NewEncoder(out).Encode(js)
 			}
 			if len(ports) == 0 {
 				fmt.Fprintln(out, "no serial ports found: plug the arm's USB cable in (and its power), then run this again; `pilot robot sim` starts a simulated arm")
@@ -75,8 +76,19 @@ func newRobotPortsCmd() *cobra.Command {
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the ports as a JSON array")
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print the ports as a JSON array of {"path","usb","vid","pid","serial_number","product","hint"}`)
 	return cmd
+}
+
+// portJSON is a port in pilot robot ports --json.
+type portJSON struct {
+	Path         string `json:"path"`
+	USB          bool   `json:"usb"`
+	VID          string `json:"vid"`
+	PID          string `json:"pid"`
+	SerialNumber string `json:"serial_number"`
+	Product      string `json:"product"`
+	Hint         string `json:"hint"`
 }
 
 func dash(s string) string {
@@ -183,7 +195,7 @@ func (f *simFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "simulated SO-101 on %s (%s)\n", p.Path(), timing)
 		fmt.Fprintf(stdout, "scene and camera: %s/scene, %s/frame.jpg\n", control, control)
-		fmt.Fprintf(stdout, "try, in another terminal:\n  pilot robot read --port %s\n  pilot run --env robot:pick --port %s --policy expert\n", p.Path(), p.Path())
+		fmt.Fprintf(stdout, "try, in another terminal:\n  pilot robot read --port %s\n  pilot run --env robot:pick --port %s\n", p.Path(), p.Path())
 		fmt.Fprintln(stdout, "Ctrl-C stops it.")
 	}
 	select {
@@ -196,9 +208,18 @@ func (f *simFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 }
 
 type scanFlags struct {
-	port  string
-	bauds string
-	ids   string
+	port   string
+	bauds  string
+	ids    string
+	asJSON bool
+}
+
+// servoJSON is a servo in pilot robot scan --json.
+type servoJSON struct {
+	ID    byte   `json:"id"`
+	Baud  int    `json:"baud"`
+	Model int    `json:"model"`
+	Name  string `json:"model_name"`
 }
 
 func newRobotScanCmd() *cobra.Command {
@@ -233,6 +254,19 @@ func newRobotScanCmd() *cobra.Command {
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if f.asJSON {
+				js := struct {
+					Servos []servoJSON `json:"servos"`
+				}{Servos: []servoJSON{}}
+				for _, s := range found {
+					v := servoJSON{ID: s.ID, Baud: s.Baud, Model: s.Model}
+					if s.Model == feetech.ModelSTS3215 {
+						v.Name = "STS3215"
+					}
+					js.Servos = append(js.Servos, v)
+				}
+				return json.NewEncoder(out).Encode(js)
+			}
 			if len(found) == 0 {
 				fmt.Fprintln(out, "no servo answered: check the servos' power supply (separate from USB), the cable, and try --bauds all")
 				return nil
@@ -252,6 +286,7 @@ func newRobotScanCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.port, "port", "", "serial `PORT` of the bus, such as /dev/ttyACM0")
 	cmd.Flags().StringVar(&f.bauds, "bauds", "1000000", "baud rates to try: a comma list, or all (1000000 … 19200)")
 	cmd.Flags().StringVar(&f.ids, "ids", "1-20", "servo IDs to ping: a range such as 1-20, or a comma list")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, `print {"servos":[{"id","baud","model","model_name"}]} (progress stays on stderr)`)
 	return cmd
 }
 
@@ -315,6 +350,25 @@ type readFlags struct {
 	port, calibration string
 	hz                float64
 	count             int
+	asJSON            bool
+}
+
+// readingJSON is one reading of pilot robot read --json.
+type readingJSON struct {
+	Reading int         `json:"reading"`
+	Joints  []jointJSON `json:"joints"`
+}
+
+type jointJSON struct {
+	Name string `json:"name"`
+	ID   byte   `json:"id"`
+	Raw  int    `json:"raw"`
+	// Value is in Unit, from the calibration; null without one.
+	Value       *float64 `json:"value"`
+	Unit        string   `json:"unit"`
+	Temperature int      `json:"temperature_c"`
+	LoadPct     float64  `json:"load_pct"`
+	Volts       float64  `json:"volts"`
 }
 
 func newRobotReadCmd() *cobra.Command {
@@ -339,6 +393,7 @@ func newRobotReadCmd() *cobra.Command {
 	cmd.Flags().StringVar(&f.calibration, "calibration", "", "calibration `FILE` to show degrees (default: pilot's calibration of the arm, when there is one)")
 	cmd.Flags().Float64Var(&f.hz, "hz", 5, "readings per second")
 	cmd.Flags().IntVar(&f.count, "count", 0, "stop after this many readings (0: until Ctrl-C)")
+	cmd.Flags().BoolVar(&f.asJSON, "json", false, `print one JSON line a reading: {"reading","joints":[{"name","id","raw","value","unit","temperature_c","load_pct","volts"}]}`)
 	return cmd
 }
 
@@ -365,13 +420,30 @@ func (f *readFlags) run(ctx context.Context, out io.Writer) error {
 			case <-tick.C:
 			}
 		}
-		pos, err := bus.SyncReadReg(ctx, feetech.Reg("Present_Position"), ids)
+		pos, err := bus.SyncReadReg(ctx, feetech.PresentPosition, ids)
 		if err != nil && !isOnlyServoError(err) {
 			return fmt.Errorf("read positions: %w", err)
 		}
-		health, herr := bus.SyncRead(ctx, feetech.Reg("Present_Load").Addr, 6, ids)
+		health, herr := bus.SyncRead(ctx, feetech.PresentLoad.Addr(), 6, ids)
 		if herr != nil && !isOnlyServoError(herr) {
 			return fmt.Errorf("read temperatures: %w", herr)
+		}
+		if f.asJSON {
+			r := readingJSON{Reading: n + 1}
+			for i, j := range joints {
+				d := health[i]
+				v := jointJSON{Name: j.Name, ID: j.ID, Raw: pos[i], Unit: j.Unit(), Temperature: int(d[3]),
+					LoadPct: float64(feetech.PresentLoad.Decode(d[0:2])) / 10, Volts: float64(d[2]) / 10}
+				if c, ok := cal[j.Name]; ok {
+					u := c.ToUser(j, pos[i])
+					v.Value = &u
+				}
+				r.Joints = append(r.Joints, v)
+			}
+			if err := json.NewEncoder(out).Encode(r); err != nil {
+				return err
+			}
+			continue
 		}
 		if tty && n > 0 {
 			fmt.Fprintf(out, "\x1b[%dA", len(joints)+2)
@@ -384,7 +456,7 @@ func (f *readFlags) run(ctx context.Context, out io.Writer) error {
 				val = fmt.Sprintf("%.1f %s", c.ToUser(j, pos[i]), j.Unit())
 			}
 			d := health[i]
-			load := feetech.Reg("Present_Load").Decode(d[0:2])
+			load := feetech.PresentLoad.Decode(d[0:2])
 			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d °C\t%.1f %%\t%.1f V\t\n", j.Name, j.ID, pos[i], val, d[3], float64(load)/10, float64(d[2])/10)
 		}
 		fmt.Fprintf(tw, "reading %d\t\t\t\t\t\t\t\n", n+1)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/creack/pty"
+
 	"github.com/pilotkit/pilot/robot/arm"
 	"github.com/pilotkit/pilot/robot/sim"
 )
@@ -74,6 +76,27 @@ func TestRobotSimAndRunPick(t *testing.T) {
 	if code != 0 || strings.Count(out, "777 (STS3215)") != 6 {
 		t.Errorf("pilot robot scan = exit %d\n%s\n%s\nwant six STS3215 servos", code, out, errs)
 	}
+	code, out, errs = pilot(ctx, "robot", "scan", "--port", port, "--ids", "1-8", "--json")
+	var scan struct {
+		Servos []servoJSON `json:"servos"`
+	}
+	if code != 0 {
+		t.Errorf("pilot robot scan --json = exit %d: %s", code, errs)
+	} else if decodeOne(t, out, &scan); len(scan.Servos) != 6 || scan.Servos[5] != (servoJSON{ID: 6, Baud: 1_000_000, Model: 777, Name: "STS3215"}) {
+		t.Errorf("pilot robot scan --json = %s, want six STS3215 servos at 1 Mbaud", out)
+	}
+	code, out, errs = pilot(ctx, "robot", "read", "--port", port, "--count", "2", "--hz", "50", "--json")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 {
+		t.Fatalf("pilot robot read --json = exit %d, %q (stderr %s); want two JSON lines", code, out, errs)
+	}
+	var r readingJSON
+	if err := json.Unmarshal([]byte(lines[1]), &r); err != nil {
+		t.Fatalf("reading %q: %v", lines[1], err)
+	}
+	if r.Reading != 2 || len(r.Joints) != 6 || r.Joints[5].Name != "gripper" || r.Joints[5].Unit != "%" || r.Joints[5].Value == nil || r.Joints[0].Volts <= 0 {
+		t.Errorf("pilot robot read --json reading 2 = %+v, want six joints with calibrated values (the gripper in %%) and volts", r)
+	}
 }
 
 func TestRunRobotReachInProcess(t *testing.T) {
@@ -83,7 +106,7 @@ func TestRunRobotReachInProcess(t *testing.T) {
 	}
 	var res runResult
 	decodeOne(t, out, &res)
-	if !res.Success || res.Steps < 1 || !strings.HasPrefix(res.Task, "Move the gripper tip") {
+	if !res.Success || res.Steps < 1 || !strings.HasPrefix(res.Task, "reach-") {
 		t.Errorf("pilot run --env robot:reach --json = %+v, want a success", res)
 	}
 }
@@ -93,10 +116,14 @@ func TestRobotUsageErrors(t *testing.T) {
 		args []string
 		msg  string
 	}{
-		{[]string{"run", "--env", "robot:pick", "--policy", "random"}, "a robot task has none"},
-		{[]string{"run", "--env", "robot:pick", "--url", "https://example.com", "--policy", "expert"}, "are for the web"},
-		{[]string{"run", "--env", "robot:fly", "--policy", "expert"}, "want one of web, robot:reach, robot:pick"},
-		{[]string{"run", "--port", "/dev/ttyACM0", "--actions", "x"}, "--port is for --env robot"},
+		{[]string{"run", "--env", "robot:pick", "--url", "https://example.com", "--policy", "expert"}, "a suite's task (--suite robot:pick) brings its own"},
+		{[]string{"run", "--env", "robot:fly", "--policy", "expert"}, `unknown suite "robot:fly": want one of`},
+		{[]string{"run", "--env", "robot:pick", "--suite", "shop"}, "--env NAME is --suite NAME"},
+		{[]string{"run", "--port", "/dev/ttyACM0", "--actions", "x"}, "are for a robot suite"},
+		{[]string{"run", "--env", "robot:pick", "--max-relative-target", "0"}, "max_relative_target=0: want more than 0 degrees"},
+		{[]string{"run", "--suite", "shop", "--calibration", "cal.json"}, `suite shop has no parameter "calibration"`},
+		{[]string{"run", "--suite", "shop", "--param", "products=0"}, "products=0: want a whole number"},
+		{[]string{"eval", "--suite", "robot:reach", "--param", "nope=1"}, `suite robot:reach has no parameter "nope": it takes calibration, camera, max_relative_target`},
 		{[]string{"run", "--policy", "expert", "--url", "https://example.com"}, "--policy expert plays a suite's task: give --suite NAME"},
 		{[]string{"robot", "scan"}, "--port is required"},
 		{[]string{"robot", "scan", "--port", "/dev/null", "--ids", "5-2"}, "want a range low-high"},
@@ -119,7 +146,20 @@ func TestRobotPortErrors(t *testing.T) {
 	if code != 1 || !strings.Contains(errs, "/dev/ttyNOPE0") {
 		t.Errorf("pilot robot read on a missing port = exit %d, %q; want exit 1 naming the port", code, errs)
 	}
-	code, _, errs = pilot(context.Background(), "run", "--env", "robot:reach", "--port", "/dev/ttyNOPE0", "--policy", "expert", "--calibration", "testdata/none.json")
+	// A wrong port says so before anything about calibration.
+	code, _, errs = pilot(context.Background(), "run", "--env", "robot:reach", "--port", "/dev/ttyNOPE0", "--calibration", "testdata/none.json")
+	if code != 1 || !strings.Contains(errs, "no such port") || strings.Contains(errs, "calibrat") {
+		t.Errorf("pilot run on a missing port = exit %d, %q; want exit 1 with no such port, and nothing about calibration", code, errs)
+	}
+	// A port that exists (a pseudo-terminal that is not a simulator)
+	// with no calibration points to pilot robot calibrate.
+	ptmx, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ptmx.Close()
+	defer tty.Close()
+	code, _, errs = pilot(context.Background(), "run", "--env", "robot:reach", "--port", tty.Name(), "--calibration", "testdata/none.json")
 	if code != 1 || !strings.Contains(errs, "pilot robot calibrate") {
 		t.Errorf("pilot run on a real port without a calibration = exit %d, %q; want exit 1 pointing to pilot robot calibrate", code, errs)
 	}
@@ -226,4 +266,27 @@ func FuzzParseIDsAndBauds(f *testing.F) {
 			}
 		}
 	})
+}
+
+// pilot robot ports --json uses the snake_case names of every --json.
+func TestRobotPortsJSON(t *testing.T) {
+	code, out, errs := pilot(context.Background(), "robot", "ports", "--json")
+	if code != 0 {
+		t.Fatalf("pilot robot ports --json = exit %d: %s", code, errs)
+	}
+	var ports []map[string]any
+	decodeOne(t, out, &ports)
+	for _, p := range ports {
+		for _, k := range []string{"path", "usb", "vid", "pid", "serial_number", "product", "hint"} {
+			if _, ok := p[k]; !ok {
+				t.Errorf("port %v has no %q", p, k)
+			}
+		}
+		if len(p) != 7 {
+			t.Errorf("port %v: want exactly the 7 snake_case fields", p)
+		}
+	}
+	if !strings.HasPrefix(strings.TrimSpace(out), "[") {
+		t.Errorf("pilot robot ports --json = %q, want a JSON array (empty when there are no ports)", out)
+	}
 }

@@ -39,6 +39,7 @@ type runFlags struct {
 	json, verbose            bool
 	suite, split, engine     string
 	robot                    robotRunFlags
+	params                   paramFlag
 	model                    modelFlags
 	// replayed is the task of the recorded trajectory --actions names,
 	// when it starts the episode.
@@ -66,9 +67,11 @@ policy defaults to the suite's (the shop's expert), and takes nn:NAME|FILE.
 The web (the default --env): open the start URL in headless Chromium and let
 the policy act step by step until it stops or a limit ends the episode.
 
-A robot (--env robot:reach or robot:pick): drive an SO-101 arm on --port, a
+A robot: --env robot:pick is --suite robot:pick (and robot:reach). With
+--port it drives an SO-101 arm on that serial port (the serial engine), a
 real one or a simulator started with ` + "`pilot robot sim`" + `; without --port, a
-simulated arm runs inside pilot. --policy expert solves both tasks.
+simulated arm runs inside pilot (the fast engine). The suite's expert
+solves both tasks.
 
 With --json, the step lines go to stderr and stdout gets one JSON object:
 {"task","url","policy","steps","terminated","truncated","reason","reward",
@@ -81,7 +84,7 @@ browser failed, a bad actions file) exits 1, bad usage 2.`,
   pilot run --url https://example.com --policy random --seed 7 --max-steps 10
   pilot run --url https://example.com --actions plan.txt --record out --screenshot jpeg --json
   pilot run --env robot:pick --port /dev/pts/3 --policy expert
-  pilot run --env robot:reach --policy expert --seed 4
+  pilot run --env robot:reach --seed 4 -v
   pilot run --suite shop --task shop-test-0003 --policy nn:shop -v
   pilot run --suite shop --engine lite --task shop-test-0003 --policy random --seed 2
   pilot run --actions runs/demo/trajectory.jsonl   # replay a recording from where it started`,
@@ -89,6 +92,7 @@ browser failed, a bad actions file) exits 1, bad usage 2.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.policySet, f.screenshotSet = cmd.Flags().Changed("policy"), cmd.Flags().Changed("screenshot")
 			f.seedSet, f.maxStepsSet = cmd.Flags().Changed("seed"), cmd.Flags().Changed("max-steps")
+			f.robot.maxRelativeSet = cmd.Flags().Changed("max-relative-target")
 			if err := f.validate(); err != nil {
 				return err
 			}
@@ -120,6 +124,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.browser, "browser", "", "attach to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
 	fs.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout (step lines go to stderr)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the observation text after the reset and each step")
+	fs.Var(&f.params, "param", "with --suite: a suite's own option `NAME=VALUE` (repeatable; pilot suites lists them)")
 	f.robot.register(fs)
 	f.model.register(fs, false)
 }
@@ -138,7 +143,13 @@ func (f *runFlags) validate() error {
 		}
 		f.policy.val = "model"
 	}
-	if f.suite == "" && f.url == "" && f.serve == "" && strings.HasSuffix(f.actions, ".jsonl") && f.robot.env.val == "web" {
+	if f.robot.env != "web" {
+		if f.suite != "" && f.suite != f.robot.env {
+			return usagef("--env %s and --suite %s: --env NAME is --suite NAME; give one", f.robot.env, f.suite)
+		}
+		f.suite = f.robot.env
+	}
+	if f.suite == "" && f.url == "" && f.serve == "" && strings.HasSuffix(f.actions, ".jsonl") {
 		if err := f.fromTrajectory(); err != nil {
 			return err
 		}
@@ -146,14 +157,11 @@ func (f *runFlags) validate() error {
 	if f.suite != "" {
 		return f.validateSuite()
 	}
-	if f.split != "" || f.engine != "" {
-		return usagef("--split and --engine are for --suite")
+	if f.split != "" || f.engine != "" || len(f.params) > 0 {
+		return usagef("--split, --engine and --param are for --suite")
 	}
-	if f.robot.env.val != "web" {
-		return f.validateRobot()
-	}
-	if f.robot.port != "" {
-		return usagef("--port is for --env robot:reach or robot:pick")
+	if f.robot.port != "" || f.robot.calibration != "" || f.robot.camera != "" || f.robot.images || f.robot.maxRelativeSet {
+		return usagef("--port, --calibration, --camera, --images and --max-relative-target are for a robot suite: --suite robot:pick (or --env robot:pick)")
 	}
 	switch {
 	case f.policy.val == "model":
@@ -276,9 +284,6 @@ func (f *runFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.Writer) (err error) {
 	if f.suite != "" {
 		return f.suiteEpisode(ctx, res, log, stderr)
-	}
-	if f.robot.env.val != "web" {
-		return f.robotEpisode(ctx, res, log, stderr)
 	}
 	p, err := f.makePolicy(ctx, stderr)
 	if err != nil {

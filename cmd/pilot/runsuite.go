@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"strings"
 
 	"github.com/pilotkit/pilot/agent"
@@ -23,8 +24,6 @@ func (f *runFlags) validateSuite() error {
 	switch {
 	case f.url != "" || f.serve != "" || f.answer != "":
 		return usagef("--url, --serve and --answer are for a page; a suite's task (--suite %s) brings its own", f.suite)
-	case f.robot.env.val != "web":
-		return usagef("--env and --suite are exclusive: use --suite %s", f.robot.env.val)
 	case f.maxSteps < 0 || f.maxTime < 0 || f.stepTimeout < 0:
 		return usagef("--max-steps, --max-time and --step-timeout must be 0 (no limit) or more")
 	case f.browser != "" && !hasAnyPrefix(f.browser, "ws://", "wss://", "http://"):
@@ -57,8 +56,12 @@ func (f *runFlags) validateSuite() error {
 
 func (f *runFlags) suiteOptions() evals.LoadOptions {
 	o := evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.seed, BrowserURL: f.browser, Port: f.robot.port}
+	o.Params = f.robot.params(maps.Clone(f.params))
 	if f.screenshot.val != "none" {
 		o.Screenshot = f.screenshot.val
+	}
+	if f.robot.images && o.Screenshot == "" {
+		o.Screenshot = "jpeg" // the camera frame
 	}
 	if f.model.wantsImages() && !f.screenshotSet && o.Engine != evals.EngineLite {
 		o.Screenshot = "jpeg" // the model sees the page or the camera

@@ -144,6 +144,12 @@ func Dial(ctx context.Context, path string, opts RigOptions) (*Rig, error) {
 // DialWith is Dial with a given port opener.
 func DialWith(ctx context.Context, open serial.Opener, path string, opts RigOptions) (*Rig, error) {
 	control, isSim := sim.Lookup(path)
+	// The port first: a wrong path says "no such port" (and lists the
+	// ports there are) before anything about calibration.
+	port, err := open(path, serial.Config{Baud: 1_000_000})
+	if err != nil {
+		return nil, err
+	}
 	cal := opts.Calibration
 	ao := opts.Arm
 	ao.Logger = opts.Logger
@@ -153,19 +159,13 @@ func DialWith(ctx context.Context, open serial.Opener, path string, opts RigOpti
 	} else if cal == nil {
 		p := opts.CalibrationPath
 		if p == "" {
-			var err error
 			if p, err = arm.DefaultCalibrationPath("so101_follower"); err != nil {
-				return nil, err
+				return nil, errors.Join(err, port.Close())
 			}
 		}
-		var err error
 		if cal, err = arm.LoadCalibration(p, arm.SO101()); err != nil {
-			return nil, err
+			return nil, errors.Join(err, port.Close())
 		}
-	}
-	port, err := open(path, serial.Config{Baud: 1_000_000})
-	if err != nil {
-		return nil, err
 	}
 	bo := feetech.Options{Logger: opts.Logger}
 	if isSim {

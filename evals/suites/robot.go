@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"strconv"
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/robotenv"
@@ -12,6 +14,7 @@ import (
 	"github.com/pilotkit/pilot/policy"
 	"github.com/pilotkit/pilot/policy/expert"
 	"github.com/pilotkit/pilot/policy/ppo"
+	"github.com/pilotkit/pilot/robot/arm"
 )
 
 // Task seeds of the robot suites' splits: disjoint ranges, shifted by the
@@ -30,7 +33,12 @@ func Robot(kind string) evals.Def {
 		Name:    "robot:" + kind,
 		Splits:  []string{"test", "train"},
 		Engines: []string{evals.EngineFast, evals.EngineSerial},
-		Policy:  "expert",
+		Params: []evals.Param{
+			{Name: "calibration", Doc: "serial engine: the calibration file of a real arm (default: the one `pilot robot calibrate` saved)"},
+			{Name: "camera", Doc: "serial engine: a real arm's camera: a device index, a video file or a URL (needs a build with -tags gocv)"},
+			{Name: "max_relative_target", Doc: "the most one command may move a joint, in degrees (gripper: percent)", Check: checkMaxRelative},
+		},
+		Policy: "expert",
 		Load: func(ctx context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
 			return loadRobot(ctx, kind, o)
 		},
@@ -53,6 +61,13 @@ func Robot(kind string) evals.Def {
 	return d
 }
 
+func checkMaxRelative(v string) error {
+	if f, err := strconv.ParseFloat(v, 64); err != nil || !(f > 0) || math.IsInf(f, 0) {
+		return fmt.Errorf("want more than 0 degrees")
+	}
+	return nil
+}
+
 func loadRobot(_ context.Context, kind string, o evals.LoadOptions) (*evals.Loaded, error) {
 	n, base := robotTestTasks, 1_000_000+o.Seed*robotTestTasks
 	if o.Split == "train" {
@@ -66,10 +81,30 @@ func loadRobot(_ context.Context, kind string, o evals.LoadOptions) (*evals.Load
 	for i := range tasks {
 		tasks[i].Suite = name
 	}
+	ao := arm.Options{}
+	if v, ok := o.Params["max_relative_target"]; ok {
+		if err := checkMaxRelative(v); err != nil {
+			return nil, fmt.Errorf("suite %s: max_relative_target %q: %w", name, v, err)
+		}
+		ao.MaxRelativeTarget, _ = strconv.ParseFloat(v, 64)
+	}
+	if o.Engine != evals.EngineSerial {
+		for _, k := range []string{"calibration", "camera"} {
+			if _, ok := o.Params[k]; ok {
+				return nil, fmt.Errorf("suite %s: %s is for a real arm on the serial engine (give a port), not %s", name, k, o.Engine)
+			}
+		}
+	}
 	return &evals.Loaded{
 		Suite: evals.Suite{Name: name, Tasks: tasks},
 		NewEnv: func(ctx context.Context, worker int) (env.Env, error) {
-			ro := robotenv.RigOptions{Seed: o.Seed + int64(worker), Logger: o.Logger}
+			ro := robotenv.RigOptions{
+				Seed:            o.Seed + int64(worker),
+				CalibrationPath: o.Params["calibration"],
+				Camera:          o.Params["camera"],
+				Arm:             ao,
+				Logger:          o.Logger,
+			}
 			var rig *robotenv.Rig
 			var err error
 			if o.Engine == evals.EngineSerial {

@@ -28,7 +28,7 @@ func Shop() evals.Def {
 		Doc:     "shopping under constraints in pilot's WebShop-style store",
 		Splits:  []string{"test", "dev", "train"},
 		Engines: []string{evals.EngineChromium, evals.EngineLite},
-		Params:  []evals.Param{{Name: "products", Doc: "the catalog's size (default 2000)"}},
+		Params:  []evals.Param{{Name: "products", Doc: "the catalog's size (default 2000)", Check: checkProducts}},
 		Policy:  "expert",
 		Load:    loadShop,
 		Expert:  func(env.Task) policy.Policy { return expert.Shop() },
@@ -45,14 +45,20 @@ func Shop() evals.Def {
 	}
 }
 
+func checkProducts(v string) error {
+	if n, err := strconv.Atoi(v); err != nil || n < 1 {
+		return fmt.Errorf("want a whole number of 1 or more")
+	}
+	return nil
+}
+
 func loadShop(ctx context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
 	products := 0
 	if v, ok := o.Params["products"]; ok {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 {
-			return nil, fmt.Errorf("products %q: want a whole number of 1 or more", v)
+		if err := checkProducts(v); err != nil {
+			return nil, fmt.Errorf("products %q: %w", v, err)
 		}
-		products = n
+		products, _ = strconv.Atoi(v)
 	}
 	store, err := shop.NewStore(shop.StoreOptions{Seed: o.Seed, Products: products, Logger: o.Logger})
 	if err != nil {
