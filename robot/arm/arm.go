@@ -228,7 +228,7 @@ func (a *Arm) connect(ctx context.Context) error {
 		return fmt.Errorf("arm: no answer from %s: check the servos' power supply (it is separate from USB), their IDs and the baud rate; `pilot robot scan --port <port>` lists what answers", strings.Join(missing, ", "))
 	}
 	for i, id := range a.ids {
-		model, err := a.bus.ReadReg(ctx, id, feetech.Reg("Model"))
+		model, err := a.bus.ReadReg(ctx, id, feetech.Model)
 		if err != nil && !isServoErr(err) {
 			return fmt.Errorf("arm: read model of %s: %w", a.name(i), err)
 		}
@@ -242,7 +242,7 @@ func (a *Arm) connect(ctx context.Context) error {
 	// The gripper squeezes a cube without tripping its overload protection.
 	for i, j := range a.joints {
 		if j.Gripper {
-			if err := a.bus.WriteReg(ctx, a.ids[i], feetech.Reg("Torque_Limit"), GripperTorqueLimit); err != nil && !isServoErr(err) {
+			if err := a.bus.WriteReg(ctx, a.ids[i], feetech.TorqueLimit, GripperTorqueLimit); err != nil && !isServoErr(err) {
 				return fmt.Errorf("arm: limit the gripper's torque: %w", err)
 			}
 		}
@@ -257,9 +257,9 @@ func (a *Arm) checkCalibration(ctx context.Context) error {
 		reg  feetech.Register
 		want func(JointCal) int
 	}{
-		{feetech.Reg("Homing_Offset"), func(c JointCal) int { return c.HomingOffset }},
-		{feetech.Reg("Min_Position_Limit"), func(c JointCal) int { return c.RangeMin }},
-		{feetech.Reg("Max_Position_Limit"), func(c JointCal) int { return c.RangeMax }},
+		{feetech.HomingOffset, func(c JointCal) int { return c.HomingOffset }},
+		{feetech.MinPositionLimit, func(c JointCal) int { return c.RangeMin }},
+		{feetech.MaxPositionLimit, func(c JointCal) int { return c.RangeMax }},
 	}
 	type fix struct {
 		i   int
@@ -272,11 +272,11 @@ func (a *Arm) checkCalibration(ctx context.Context) error {
 		for _, r := range regs {
 			got, err := a.bus.ReadReg(ctx, id, r.reg)
 			if err != nil && !isServoErr(err) {
-				return fmt.Errorf("arm: read %s of %s: %w", r.reg.Name, a.name(i), err)
+				return fmt.Errorf("arm: read %s of %s: %w", r.reg.Name(), a.name(i), err)
 			}
 			if want := r.want(a.cal[i]); got != want {
 				fixes = append(fixes, fix{i, r.reg, want})
-				diffs = append(diffs, fmt.Sprintf("%s %s is %d, the calibration says %d", a.name(i), r.reg.Name, got, want))
+				diffs = append(diffs, fmt.Sprintf("%s %s is %d, the calibration says %d", a.name(i), r.reg.Name(), got, want))
 			}
 		}
 	}
@@ -286,16 +286,16 @@ func (a *Arm) checkCalibration(ctx context.Context) error {
 	if !a.opts.WriteCalibration {
 		return fmt.Errorf("arm: the servos do not match the calibration (%s): run `pilot robot calibrate --port <port>`, or pass --write-calibration to write this calibration to the servos", strings.Join(diffs, "; "))
 	}
-	lock := feetech.Reg("Lock")
+	lock := feetech.Lock
 	for _, f := range fixes {
 		id := a.ids[f.i]
 		a.log.Info("writing calibration to servo EEPROM", "servo", id, "register", f.reg.Name, "value", f.v)
 		for _, w := range []struct {
 			r feetech.Register
 			v int
-		}{{feetech.Reg("Torque_Enable"), 0}, {lock, 0}, {f.reg, f.v}, {lock, 1}} {
+		}{{feetech.TorqueEnable, 0}, {lock, 0}, {f.reg, f.v}, {lock, 1}} {
 			if err := a.bus.WriteReg(ctx, id, w.r, w.v); err != nil && !isServoErr(err) {
-				return fmt.Errorf("arm: write %s = %d to %s: %w", w.r.Name, w.v, a.name(f.i), err)
+				return fmt.Errorf("arm: write %s = %d to %s: %w", w.r.Name(), w.v, a.name(f.i), err)
 			}
 		}
 	}
@@ -305,7 +305,7 @@ func (a *Arm) checkCalibration(ctx context.Context) error {
 // torqueOnHolding sets every goal to the present position, then turns
 // torque on: the arm does not jump.
 func (a *Arm) torqueOnHolding(ctx context.Context) error {
-	raw, err := a.bus.SyncReadReg(ctx, feetech.Reg("Present_Position"), a.ids)
+	raw, err := a.bus.SyncReadReg(ctx, feetech.PresentPosition, a.ids)
 	if err != nil && !isServoErr(err) {
 		return fmt.Errorf("arm: read present positions: %w", err)
 	}
@@ -313,13 +313,13 @@ func (a *Arm) torqueOnHolding(ctx context.Context) error {
 	for i := range raw {
 		goals[i] = a.cal[i].ClampRaw(raw[i])
 	}
-	if err := a.bus.SyncWriteReg(ctx, feetech.Reg("Goal_Position"), a.ids, goals); err != nil {
+	if err := a.bus.SyncWriteReg(ctx, feetech.GoalPosition, a.ids, goals); err != nil {
 		return fmt.Errorf("arm: hold present positions: %w", err)
 	}
-	if err := a.bus.SyncWriteReg(ctx, feetech.Reg("Torque_Enable"), a.ids, fill(len(a.ids), 1)); err != nil {
+	if err := a.bus.SyncWriteReg(ctx, feetech.TorqueEnable, a.ids, fill(len(a.ids), 1)); err != nil {
 		return fmt.Errorf("arm: torque on: %w", err)
 	}
-	if err := a.bus.SyncWriteReg(ctx, feetech.Reg("Lock"), a.ids, fill(len(a.ids), 1)); err != nil {
+	if err := a.bus.SyncWriteReg(ctx, feetech.Lock, a.ids, fill(len(a.ids), 1)); err != nil {
 		return fmt.Errorf("arm: lock: %w", err)
 	}
 	a.torqueOn = true
@@ -378,7 +378,7 @@ func (a *Arm) Read(ctx context.Context) (State, error) {
 // readLocked reads present positions; overloaded lists joints whose servo
 // reported overload.
 func (a *Arm) readLocked(ctx context.Context) (State, map[int]bool, error) {
-	raw, err := a.bus.SyncReadReg(ctx, feetech.Reg("Present_Position"), a.ids)
+	raw, err := a.bus.SyncReadReg(ctx, feetech.PresentPosition, a.ids)
 	overloaded, err := a.servoFaults(ctx, err)
 	if err != nil {
 		return State{}, nil, err
@@ -457,9 +457,9 @@ func (a *Arm) stopLocked(ctx context.Context, cause error) error {
 func (a *Arm) torqueOffAll(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, time.Second)
 	defer cancel()
-	err := a.bus.SyncWriteReg(ctx, feetech.Reg("Torque_Enable"), a.ids, fill(len(a.ids), 0))
+	err := a.bus.SyncWriteReg(ctx, feetech.TorqueEnable, a.ids, fill(len(a.ids), 0))
 	if err == nil {
-		err = a.bus.SyncWriteReg(ctx, feetech.Reg("Lock"), a.ids, fill(len(a.ids), 0))
+		err = a.bus.SyncWriteReg(ctx, feetech.Lock, a.ids, fill(len(a.ids), 0))
 	}
 	if err != nil {
 		a.log.Error("torque off failed", "err", err)
@@ -558,7 +558,7 @@ func (a *Arm) cycle(ctx context.Context, decide func(State) ([]float64, error)) 
 			res.Clamps = append(res.Clamps, Clamp{Joint: j.Name, Requested: v, Sent: res.Goal[i], Why: why})
 		}
 	}
-	if err := a.bus.SyncWriteReg(ctx, feetech.Reg("Goal_Position"), a.ids, raws); err != nil {
+	if err := a.bus.SyncWriteReg(ctx, feetech.GoalPosition, a.ids, raws); err != nil {
 		if ctx.Err() != nil {
 			return res, err
 		}
@@ -602,8 +602,8 @@ func (a *Arm) healthLocked(ctx context.Context, force bool) error {
 		return nil
 	}
 	a.lastHealth = now
-	load := feetech.Reg("Present_Load")
-	data, err := a.bus.SyncRead(ctx, load.Addr, 6, a.ids)
+	load := feetech.PresentLoad
+	data, err := a.bus.SyncRead(ctx, load.Addr(), 6, a.ids)
 	if _, err := a.servoFaults(ctx, err); err != nil {
 		return err
 	}
@@ -648,7 +648,7 @@ func (a *Arm) holdLocked(ctx context.Context) error {
 	for i, r := range s.Raw {
 		goals[i] = a.cal[i].ClampRaw(r)
 	}
-	if err := a.bus.SyncWriteReg(ctx, feetech.Reg("Goal_Position"), a.ids, goals); err != nil {
+	if err := a.bus.SyncWriteReg(ctx, feetech.GoalPosition, a.ids, goals); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}

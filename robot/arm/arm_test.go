@@ -64,9 +64,9 @@ func openFast(t *testing.T, so sim.Options, ao arm.Options) rig {
 	return rig{s, bus, a}
 }
 
-func reg(t *testing.T, b *feetech.Bus, id byte, name string) int {
+func reg(t *testing.T, b *feetech.Bus, id byte, name feetech.Register) int {
 	t.Helper()
-	v, err := b.ReadReg(context.Background(), id, feetech.Reg(name))
+	v, err := b.ReadReg(context.Background(), id, name)
 	if err != nil {
 		t.Fatalf("ReadReg(%d, %s): %v", id, name, err)
 	}
@@ -76,14 +76,14 @@ func reg(t *testing.T, b *feetech.Bus, id byte, name string) int {
 func TestOpenHoldsPoseAndTurnsTorqueOn(t *testing.T) {
 	r := openFast(t, sim.Options{}, arm.Options{})
 	for _, j := range arm.SO101() {
-		if got := reg(t, r.bus, j.ID, "Torque_Enable"); got != 1 {
+		if got := reg(t, r.bus, j.ID, feetech.TorqueEnable); got != 1 {
 			t.Errorf("%s Torque_Enable = %d after Open, want 1", j.Name, got)
 		}
-		goal, pos := reg(t, r.bus, j.ID, "Goal_Position"), reg(t, r.bus, j.ID, "Present_Position")
+		goal, pos := reg(t, r.bus, j.ID, feetech.GoalPosition), reg(t, r.bus, j.ID, feetech.PresentPosition)
 		if math.Abs(float64(goal-pos)) > 1 {
 			t.Errorf("%s goal %d, present %d after Open: the arm would jump", j.Name, goal, pos)
 		}
-		if got, want := reg(t, r.bus, j.ID, "Min_Position_Limit"), simCal()[j.Name].RangeMin; got != want {
+		if got, want := reg(t, r.bus, j.ID, feetech.MinPositionLimit), simCal()[j.Name].RangeMin; got != want {
 			t.Errorf("%s Min_Position_Limit = %d, want the calibration's %d (WriteCalibration)", j.Name, got, want)
 		}
 	}
@@ -104,7 +104,7 @@ func TestStepClampsToCalibratedRange(t *testing.T) {
 	if len(res.Clamps) != 2 || res.Clamps[0].Why != "calibrated range" {
 		t.Errorf("Step clamps = %+v, want shoulder_pan and gripper clamped to the calibrated range", res.Clamps)
 	}
-	if got, want := reg(t, r.bus, 1, "Goal_Position"), simCal()["shoulder_pan"].RangeMax; got != want {
+	if got, want := reg(t, r.bus, 1, feetech.GoalPosition), simCal()["shoulder_pan"].RangeMax; got != want {
 		t.Errorf("shoulder_pan Goal_Position on the servo = %d, want the range max %d: a goal outside the limits must never be sent", got, want)
 	}
 	_ = lo
@@ -134,13 +134,13 @@ func TestStepLimitsEachMove(t *testing.T) {
 func TestStepRejectsBadGoals(t *testing.T) {
 	r := openFast(t, sim.Options{}, arm.Options{})
 	ctx := context.Background()
-	before := reg(t, r.bus, 1, "Goal_Position")
+	before := reg(t, r.bus, 1, feetech.GoalPosition)
 	for _, g := range [][]float64{{math.NaN(), 0, 0, 0, 0, 0}, {0, math.Inf(1), 0, 0, 0, 0}, {0, 0}} {
 		if _, err := r.arm.Step(ctx, g); err == nil {
 			t.Errorf("Step(%v) = nil error, want a refusal", g)
 		}
 	}
-	if after := reg(t, r.bus, 1, "Goal_Position"); after != before {
+	if after := reg(t, r.bus, 1, feetech.GoalPosition); after != before {
 		t.Errorf("Goal_Position changed %d → %d after refused goals: nothing may be sent", before, after)
 	}
 }
@@ -182,7 +182,7 @@ func TestCloseTurnsTorqueOff(t *testing.T) {
 		t.Errorf("second Close = %v, want nil", err)
 	}
 	for _, j := range arm.SO101() {
-		if got := reg(t, r.bus, j.ID, "Torque_Enable"); got != 0 {
+		if got := reg(t, r.bus, j.ID, feetech.TorqueEnable); got != 0 {
 			t.Errorf("%s Torque_Enable = %d after Close, want 0", j.Name, got)
 		}
 	}
@@ -247,15 +247,15 @@ func TestWatchdogHolds(t *testing.T) {
 	far := simCal()["shoulder_pan"].FromUser(arm.SO101()[0], res.Goal[0])
 	// No more commands: the watchdog must set the goal to where the joint is.
 	eventually(t, "the watchdog to hold", func() bool {
-		g := reg(t, r.bus, 1, "Goal_Position")
+		g := reg(t, r.bus, 1, feetech.GoalPosition)
 		return g != far
 	})
 	time.Sleep(50 * time.Millisecond)
-	g, p := reg(t, r.bus, 1, "Goal_Position"), reg(t, r.bus, 1, "Present_Position")
+	g, p := reg(t, r.bus, 1, feetech.GoalPosition), reg(t, r.bus, 1, feetech.PresentPosition)
 	if math.Abs(float64(g-p)) > 40 {
 		t.Errorf("after the watchdog: goal %d, present %d, want the goal at the present position", g, p)
 	}
-	if got := reg(t, r.bus, 1, "Torque_Enable"); got != 1 {
+	if got := reg(t, r.bus, 1, feetech.TorqueEnable); got != 1 {
 		t.Errorf("Torque_Enable = %d after a hold, want 1", got)
 	}
 	// A new command re-arms it and works.
@@ -267,7 +267,7 @@ func TestWatchdogHolds(t *testing.T) {
 func TestWatchdogTorqueOff(t *testing.T) {
 	r, _ := openSerial(t, sim.Options{}, arm.Options{Watchdog: 100 * time.Millisecond, OnWatchdog: arm.TorqueOff})
 	eventually(t, "the watchdog to turn torque off", func() bool {
-		return reg(t, r.bus, 3, "Torque_Enable") == 0
+		return reg(t, r.bus, 3, feetech.TorqueEnable) == 0
 	})
 	st, err := r.arm.Read(context.Background())
 	if err != nil {
@@ -276,7 +276,7 @@ func TestWatchdogTorqueOff(t *testing.T) {
 	if _, err := r.arm.Step(context.Background(), st.Pos); err != nil {
 		t.Fatalf("Step after the watchdog released the arm: %v", err)
 	}
-	if got := reg(t, r.bus, 3, "Torque_Enable"); got != 1 {
+	if got := reg(t, r.bus, 3, feetech.TorqueEnable); got != 1 {
 		t.Errorf("Torque_Enable = %d after a new command, want 1 (holding first)", got)
 	}
 }
@@ -326,7 +326,7 @@ func TestOverheatStopsTheArm(t *testing.T) {
 	if !errors.Is(err, arm.ErrStopped) || !strings.Contains(err.Error(), "elbow_flex") {
 		t.Fatalf("driving an overheating servo: %v, want ErrStopped naming elbow_flex", err)
 	}
-	if got := reg(t, r.bus, 3, "Torque_Enable"); got != 0 {
+	if got := reg(t, r.bus, 3, feetech.TorqueEnable); got != 0 {
 		t.Errorf("Torque_Enable = %d after overheating, want 0", got)
 	}
 }
@@ -342,7 +342,7 @@ func TestOpenRefusesMismatchedCalibration(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "pilot robot calibrate") {
 		t.Fatalf("Open with a calibration the servos lack = %v, want an error pointing to pilot robot calibrate", err)
 	}
-	if got := reg(t, bus, 1, "Torque_Enable"); got != 0 {
+	if got := reg(t, bus, 1, feetech.TorqueEnable); got != 0 {
 		t.Errorf("Torque_Enable = %d after a refused Open, want 0", got)
 	}
 }
@@ -401,14 +401,14 @@ func TestCalibrate(t *testing.T) {
 		if want := sweeps[1][i] - c.HomingOffset; c.RangeMax != want {
 			t.Errorf("%s range_max = %d, want %d", j.Name, c.RangeMax, want)
 		}
-		if got := reg(t, bus, j.ID, "Homing_Offset"); got != c.HomingOffset {
+		if got := reg(t, bus, j.ID, feetech.HomingOffset); got != c.HomingOffset {
 			t.Errorf("%s Homing_Offset on the servo = %d, want %d", j.Name, got, c.HomingOffset)
 		}
 	}
 	// The middle pose now reads 2047 on every joint.
 	s.SetEncoders(mid)
 	for _, j := range arm.SO101() {
-		if got := reg(t, bus, j.ID, "Present_Position"); got != 2047 {
+		if got := reg(t, bus, j.ID, feetech.PresentPosition); got != 2047 {
 			t.Errorf("%s reads %d in the middle pose after calibration, want 2047", j.Name, got)
 		}
 	}

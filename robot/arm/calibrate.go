@@ -49,18 +49,18 @@ func Calibrate(ctx context.Context, bus Bus, joints []Joint, steps CalibrateStep
 	if len(missing) > 0 {
 		return nil, fmt.Errorf("calibrate: no answer from %s: check power, IDs and baud; `pilot robot scan` lists what answers", strings.Join(missing, ", "))
 	}
-	write := func(id byte, name string, v int) error {
-		if err := bus.WriteReg(ctx, id, feetech.Reg(name), v); err != nil && !isServoErr(err) {
-			return fmt.Errorf("calibrate: write %s = %d to servo %d: %w", name, v, id, err)
+	write := func(id byte, r feetech.Register, v int) error {
+		if err := bus.WriteReg(ctx, id, r, v); err != nil && !isServoErr(err) {
+			return fmt.Errorf("calibrate: write %s = %d to servo %d: %w", r, v, id, err)
 		}
 		return nil
 	}
 	for _, id := range ids {
 		for _, w := range []struct {
-			name string
-			v    int
-		}{{"Torque_Enable", 0}, {"Lock", 0}, {"Homing_Offset", 0}, {"Min_Position_Limit", 0}, {"Max_Position_Limit", Resolution - 1}} {
-			if err := write(id, w.name, w.v); err != nil {
+			reg feetech.Register
+			v   int
+		}{{feetech.TorqueEnable, 0}, {feetech.Lock, 0}, {feetech.HomingOffset, 0}, {feetech.MinPositionLimit, 0}, {feetech.MaxPositionLimit, Resolution - 1}} {
+			if err := write(id, w.reg, w.v); err != nil {
 				return nil, err
 			}
 		}
@@ -69,7 +69,7 @@ func Calibrate(ctx context.Context, bus Bus, joints []Joint, steps CalibrateStep
 		return nil, err
 	}
 	present := func() ([]int, error) {
-		p, err := bus.SyncReadReg(ctx, feetech.Reg("Present_Position"), ids)
+		p, err := bus.SyncReadReg(ctx, feetech.PresentPosition, ids)
 		if err != nil && !isServoErr(err) {
 			return nil, fmt.Errorf("calibrate: read positions: %w", err)
 		}
@@ -85,7 +85,7 @@ func Calibrate(ctx context.Context, bus Bus, joints []Joint, steps CalibrateStep
 		if off < -maxHomingOffset || off > maxHomingOffset {
 			return nil, fmt.Errorf("calibrate: %s reads %d in the middle pose: its homing offset %d does not fit 11 bits (±%d); turn the joint a little off the encoder's seam and calibrate again", j.Name, mid[i], off, maxHomingOffset)
 		}
-		if err := write(j.ID, "Homing_Offset", off); err != nil {
+		if err := write(j.ID, feetech.HomingOffset, off); err != nil {
 			return nil, err
 		}
 		cal[j.Name] = JointCal{ID: int(j.ID), HomingOffset: off, RangeMin: Resolution, RangeMax: -1}
@@ -128,10 +128,10 @@ func Calibrate(ctx context.Context, bus Bus, joints []Joint, steps CalibrateStep
 	}
 	for _, j := range joints {
 		c := cal[j.Name]
-		if err := write(j.ID, "Min_Position_Limit", c.RangeMin); err != nil {
+		if err := write(j.ID, feetech.MinPositionLimit, c.RangeMin); err != nil {
 			return nil, err
 		}
-		if err := write(j.ID, "Max_Position_Limit", c.RangeMax); err != nil {
+		if err := write(j.ID, feetech.MaxPositionLimit, c.RangeMax); err != nil {
 			return nil, err
 		}
 	}

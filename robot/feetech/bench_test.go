@@ -16,7 +16,7 @@ import (
 func BenchmarkBusCycle(b *testing.B) {
 	bus, _ := newTestBus(b, Options{}, arm...)
 	ctx := context.Background()
-	pos, goal := Reg("Present_Position"), Reg("Goal_Position")
+	pos, goal := PresentPosition, GoalPosition
 	times := make([]time.Duration, 0, b.N)
 	b.ReportAllocs()
 	b.ResetTimer()

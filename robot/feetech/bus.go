@@ -98,7 +98,7 @@ type Stats struct {
 // *ServoError (for the sync reads, errors.Join of one per servo). Callers
 // test for it with errors.As and keep the data:
 //
-//	pos, err := bus.ReadReg(ctx, 3, feetech.Reg("Present_Position"))
+//	pos, err := bus.ReadReg(ctx, 3, feetech.PresentPosition)
 //	var se *feetech.ServoError
 //	if errors.As(err, &se) { log.Printf("servo %d: %v", se.ID, se) } else if err != nil { return err }
 //
@@ -378,14 +378,14 @@ func (b *Bus) sendSyncWrite(ctx context.Context, t *txn) error {
 // where the register is signed). With error bits in the status it returns
 // the value and a *ServoError.
 func (b *Bus) ReadReg(ctx context.Context, id byte, r Register) (int, error) {
-	t := txn{inst: InstRead, id: id, addr: r.Addr, n: r.Size, reg: r.Name, retries: -1}
+	t := txn{inst: InstRead, id: id, addr: r.Addr(), n: r.Size(), reg: r.Name(), retries: -1}
 	if err := checkReg(&t, r); err != nil {
 		return 0, err
 	}
 	if err := b.read(ctx, &t); err != nil {
 		return 0, err
 	}
-	v := r.Decode(b.data[:r.Size])
+	v := r.Decode(b.data[:r.Size()])
 	err := b.servoError(0)
 	b.mu.Unlock()
 	return v, err
@@ -395,7 +395,7 @@ func (b *Bus) ReadReg(ctx context.Context, id byte, r Register) (int, error) {
 // servos with BroadcastID). A value out of the register's range is an
 // error and nothing is sent.
 func (b *Bus) WriteReg(ctx context.Context, id byte, r Register, v int) error {
-	t := txn{inst: InstWrite, id: id, addr: r.Addr, n: r.Size, reg: r.Name, retries: -1}
+	t := txn{inst: InstWrite, id: id, addr: r.Addr(), n: r.Size(), reg: r.Name(), retries: -1}
 	if err := checkReg(&t, r); err != nil {
 		return err
 	}
@@ -410,7 +410,7 @@ func (b *Bus) WriteReg(ctx context.Context, id byte, r Register, v int) error {
 // values, in the order of ids. With error bits in some answers it returns
 // all the values and errors.Join of a *ServoError per servo.
 func (b *Bus) SyncReadReg(ctx context.Context, r Register, ids []byte) ([]int, error) {
-	t := txn{inst: InstSyncRead, id: BroadcastID, addr: r.Addr, n: r.Size, reg: r.Name, ids: ids, retries: -1}
+	t := txn{inst: InstSyncRead, id: BroadcastID, addr: r.Addr(), n: r.Size(), reg: r.Name(), ids: ids, retries: -1}
 	if err := checkReg(&t, r); err != nil {
 		return nil, err
 	}
@@ -420,7 +420,7 @@ func (b *Bus) SyncReadReg(ctx context.Context, r Register, ids []byte) ([]int, e
 	defer b.mu.Unlock()
 	vals := make([]int, len(ids))
 	for i := range vals {
-		vals[i] = r.Decode(b.data[i*r.Size:])
+		vals[i] = r.Decode(b.data[i*r.Size():])
 	}
 	return vals, b.servoErrors(ids)
 }
@@ -429,7 +429,7 @@ func (b *Bus) SyncReadReg(ctx context.Context, r Register, ids []byte) ([]int, e
 // ids[i], all with one broadcast instruction. A value out of the
 // register's range is an error and nothing is sent.
 func (b *Bus) SyncWriteReg(ctx context.Context, r Register, ids []byte, vals []int) error {
-	t := txn{inst: InstSyncWrite, id: BroadcastID, addr: r.Addr, n: r.Size, reg: r.Name, ids: ids, retries: -1}
+	t := txn{inst: InstSyncWrite, id: BroadcastID, addr: r.Addr(), n: r.Size(), reg: r.Name(), ids: ids, retries: -1}
 	if err := checkReg(&t, r); err != nil {
 		return err
 	}
@@ -437,18 +437,18 @@ func (b *Bus) SyncWriteReg(ctx context.Context, r Register, ids []byte, vals []i
 		return err
 	}
 	for i, v := range vals {
-		if _, err := ToSignMagnitude(v, r.SignBit, r.Size); err != nil {
+		if _, err := ToSignMagnitude(v, r.SignBit(), r.Size()); err != nil {
 			_, err = r.Encode(v) // the same check, with the register's message
 			return t.invalid("servo %d: %s", ids[i], strings.TrimPrefix(err.Error(), "feetech: "))
 		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.params = append(b.params[:0], r.Addr, byte(r.Size))
+	b.params = append(b.params[:0], r.Addr(), byte(r.Size()))
 	for i, id := range ids {
-		u, _ := ToSignMagnitude(vals[i], r.SignBit, r.Size)
+		u, _ := ToSignMagnitude(vals[i], r.SignBit(), r.Size())
 		b.params = append(b.params, id, byte(u))
-		if r.Size == 2 {
+		if r.Size() == 2 {
 			b.params = append(b.params, byte(u>>8))
 		}
 	}
@@ -590,8 +590,8 @@ func checkSyncWrite(t *txn, nData int) error {
 }
 
 func checkReg(t *txn, r Register) error {
-	if r.Size != 1 && r.Size != 2 {
-		return t.invalid("register %q has size %d, want 1 or 2 (use Reg or LookupReg)", r.Name, r.Size)
+	if r.Size() != 1 && r.Size() != 2 {
+		return t.invalid("%s has size %d, want 1 or 2 (use the feetech register constants, or LookupReg)", r.Name(), r.Size())
 	}
 	return nil
 }

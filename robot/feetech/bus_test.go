@@ -78,21 +78,21 @@ func TestBusWireBytes(t *testing.T) {
 	}{
 		{"Ping(1)", func() error { return b.Ping(ctx, 1) },
 			[]byte{0xFF, 0xFF, 0x01, 0x02, 0x01, 0xFB}},
-		{"ReadReg(1, Present_Position)", func() error { _, err := b.ReadReg(ctx, 1, Reg("Present_Position")); return err },
+		{"ReadReg(1, Present_Position)", func() error { _, err := b.ReadReg(ctx, 1, PresentPosition); return err },
 			[]byte{0xFF, 0xFF, 0x01, 0x04, 0x02, 0x38, 0x02, 0xBE}},
 		{"Read(1, 56, 2)", func() error { _, err := b.Read(ctx, 1, 56, 2); return err },
 			[]byte{0xFF, 0xFF, 0x01, 0x04, 0x02, 0x38, 0x02, 0xBE}},
-		{"WriteReg(1, Goal_Position, 2048)", func() error { return b.WriteReg(ctx, 1, Reg("Goal_Position"), 2048) },
+		{"WriteReg(1, Goal_Position, 2048)", func() error { return b.WriteReg(ctx, 1, GoalPosition, 2048) },
 			[]byte{0xFF, 0xFF, 0x01, 0x05, 0x03, 0x2A, 0x00, 0x08, 0xC4}},
-		{"WriteReg(1, Torque_Enable, 1)", func() error { return b.WriteReg(ctx, 1, Reg("Torque_Enable"), 1) },
+		{"WriteReg(1, Torque_Enable, 1)", func() error { return b.WriteReg(ctx, 1, TorqueEnable, 1) },
 			[]byte{0xFF, 0xFF, 0x01, 0x04, 0x03, 0x28, 0x01, 0xCE}},
 		{"SyncWriteReg(Goal_Position, 1 2, 2048 1024)", func() error {
-			return b.SyncWriteReg(ctx, Reg("Goal_Position"), []byte{1, 2}, []int{2048, 1024})
+			return b.SyncWriteReg(ctx, GoalPosition, []byte{1, 2}, []int{2048, 1024})
 		}, []byte{0xFF, 0xFF, 0xFE, 0x0A, 0x83, 0x2A, 0x02, 0x01, 0x00, 0x08, 0x02, 0x00, 0x04, 0x39}},
 		{"SyncWrite(42, 2, 1 2)", func() error {
 			return b.SyncWrite(ctx, 42, 2, []byte{1, 2}, [][]byte{{0x00, 0x08}, {0x00, 0x04}})
 		}, []byte{0xFF, 0xFF, 0xFE, 0x0A, 0x83, 0x2A, 0x02, 0x01, 0x00, 0x08, 0x02, 0x00, 0x04, 0x39}},
-		{"SyncReadReg(Present_Position, 1..6)", func() error { _, err := b.SyncReadReg(ctx, Reg("Present_Position"), arm); return err },
+		{"SyncReadReg(Present_Position, 1..6)", func() error { _, err := b.SyncReadReg(ctx, PresentPosition, arm); return err },
 			[]byte{0xFF, 0xFF, 0xFE, 0x0A, 0x82, 0x38, 0x02, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x26}},
 	}
 	for _, tt := range tests {
@@ -131,19 +131,19 @@ func TestBusReadWriteRoundTrip(t *testing.T) {
 	// Registers, signed and unsigned.
 	tests := []struct {
 		id  byte
-		reg string
+		reg Register
 		v   int
 	}{
-		{1, "Goal_Position", 3000},
-		{2, "Goal_Velocity", -300},
-		{2, "Homing_Offset", -2047},
-		{3, "Homing_Offset", 1500},
-		{4, "Torque_Enable", 1},
-		{5, "Acceleration", 254},
-		{6, "Max_Position_Limit", 4095},
+		{1, GoalPosition, 3000},
+		{2, GoalVelocity, -300},
+		{2, HomingOffset, -2047},
+		{3, HomingOffset, 1500},
+		{4, TorqueEnable, 1},
+		{5, Acceleration, 254},
+		{6, MaxPositionLimit, 4095},
 	}
 	for _, tt := range tests {
-		r := Reg(tt.reg)
+		r := tt.reg
 		if err := b.WriteReg(ctx, tt.id, r, tt.v); err != nil {
 			t.Errorf("WriteReg(%d, %s, %d) = %v", tt.id, tt.reg, tt.v, err)
 			continue
@@ -152,10 +152,10 @@ func TestBusReadWriteRoundTrip(t *testing.T) {
 			t.Errorf("ReadReg(%d, %s) = %d, %v, want %d", tt.id, tt.reg, got, err, tt.v)
 		}
 	}
-	if got := r.reg16(1, "Present_Position"); got != 3000 {
+	if got := r.reg16(1, PresentPosition); got != 3000 {
 		t.Errorf("servo 1 Present_Position after Goal_Position 3000 = %d, want 3000", got)
 	}
-	if got, err := b.ReadReg(ctx, 5, Reg("Model")); err != nil || got != ModelSTS3215 {
+	if got, err := b.ReadReg(ctx, 5, Model); err != nil || got != ModelSTS3215 {
 		t.Errorf("ReadReg(5, Model) = %d, %v, want %d", got, err, ModelSTS3215)
 	}
 }
@@ -163,8 +163,8 @@ func TestBusReadWriteRoundTrip(t *testing.T) {
 func TestBusSyncReadWrite(t *testing.T) {
 	b, r := newTestBus(t, Options{}, arm...)
 	ctx := context.Background()
-	pos := Reg("Present_Position")
-	goal := Reg("Goal_Position")
+	pos := PresentPosition
+	goal := GoalPosition
 
 	// Answers come in the order of the request, mapped back to ids order.
 	ids := []byte{6, 2, 4, 1, 3, 5}
@@ -187,7 +187,7 @@ func TestBusSyncReadWrite(t *testing.T) {
 		t.Errorf("SyncReadReg(Present_Position) after SyncWriteReg = %v, %v, want %v", got, err, goals)
 	}
 	for i, id := range arm {
-		if v := r.reg16(id, "Goal_Position"); v != goals[i] {
+		if v := r.reg16(id, GoalPosition); v != goals[i] {
 			t.Errorf("servo %d Goal_Position = %d, want %d", id, v, goals[i])
 		}
 	}
@@ -216,18 +216,18 @@ func TestBusSyncReadWrite(t *testing.T) {
 func TestBusBroadcastAndRegWriteAction(t *testing.T) {
 	b, r := newTestBus(t, Options{}, arm...)
 	ctx := context.Background()
-	if err := b.WriteReg(ctx, BroadcastID, Reg("Torque_Enable"), 1); err != nil {
+	if err := b.WriteReg(ctx, BroadcastID, TorqueEnable, 1); err != nil {
 		t.Fatalf("WriteReg(broadcast, Torque_Enable, 1) = %v", err)
 	}
-	got, err := b.SyncReadReg(ctx, Reg("Torque_Enable"), arm)
+	got, err := b.SyncReadReg(ctx, TorqueEnable, arm)
 	if err != nil || fmt.Sprint(got) != "[1 1 1 1 1 1]" {
 		t.Errorf("SyncReadReg(Torque_Enable) after a broadcast write = %v, %v, want all 1", got, err)
 	}
 
-	goal := Reg("Goal_Position")
+	goal := GoalPosition
 	for _, id := range []byte{1, 2} {
 		raw, _ := goal.Encode(1000 + int(id))
-		if err := b.RegWrite(ctx, id, goal.Addr, raw); err != nil {
+		if err := b.RegWrite(ctx, id, goal.Addr(), raw); err != nil {
 			t.Fatalf("RegWrite(%d) = %v", id, err)
 		}
 	}
@@ -244,13 +244,13 @@ func TestBusBroadcastAndRegWriteAction(t *testing.T) {
 	}
 	// A single servo's Action is answered.
 	raw, _ := goal.Encode(1234)
-	if err := b.RegWrite(ctx, 3, goal.Addr, raw); err != nil {
+	if err := b.RegWrite(ctx, 3, goal.Addr(), raw); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Action(ctx, 3); err != nil {
 		t.Fatalf("Action(3) = %v", err)
 	}
-	if v := r.reg16(3, "Goal_Position"); v != 1234 {
+	if v := r.reg16(3, GoalPosition); v != 1234 {
 		t.Errorf("servo 3 Goal_Position after Action(3) = %d, want 1234", v)
 	}
 }
@@ -264,7 +264,7 @@ func TestBusServoErrorBits(t *testing.T) {
 	ctx := context.Background()
 	var se *ServoError
 
-	v, err := b.ReadReg(ctx, 3, Reg("Present_Position"))
+	v, err := b.ReadReg(ctx, 3, PresentPosition)
 	if !errors.As(err, &se) || se.ID != 3 || se.Bits != BitOverload|BitOverheat || v != 2030 {
 		t.Errorf("ReadReg(3, Present_Position) = %d, %v, want 2030 and a *ServoError{3, overload|overheat}", v, err)
 	}
@@ -278,11 +278,11 @@ func TestBusServoErrorBits(t *testing.T) {
 	if err := b.Ping(ctx, 3); !errors.As(err, &se) || se.ID != 3 {
 		t.Errorf("Ping(3) = %v, want a *ServoError", err)
 	}
-	if err := b.WriteReg(ctx, 3, Reg("Goal_Position"), 2100); !errors.Is(err, ErrOverload) {
+	if err := b.WriteReg(ctx, 3, GoalPosition, 2100); !errors.Is(err, ErrOverload) {
 		t.Errorf("WriteReg(3) = %v, want a *ServoError matching ErrOverload", err)
 	}
 
-	vals, err := b.SyncReadReg(ctx, Reg("Present_Position"), arm)
+	vals, err := b.SyncReadReg(ctx, PresentPosition, arm)
 	if want := "[2010 2020 2100 2040 2050 2060]"; fmt.Sprint(vals) != want {
 		t.Errorf("SyncReadReg with error bits = %v, want the data complete %s", vals, want)
 	}
@@ -382,12 +382,12 @@ func TestBusRecovers(t *testing.T) {
 			})
 			ctx := context.Background()
 			if tt.sync {
-				got, err := b.SyncReadReg(ctx, Reg("Present_Position"), arm)
+				got, err := b.SyncReadReg(ctx, PresentPosition, arm)
 				if want := "[2010 2020 2030 2040 2050 2060]"; err != nil || fmt.Sprint(got) != want {
 					t.Errorf("SyncReadReg = %v, %v, want %s", got, err, want)
 				}
 			} else {
-				got, err := b.ReadReg(ctx, 2, Reg("Present_Position"))
+				got, err := b.ReadReg(ctx, 2, PresentPosition)
 				if err != nil || got != 2020 {
 					t.Errorf("ReadReg(2, Present_Position) = %d, %v, want 2020", got, err)
 				}
@@ -425,7 +425,7 @@ func TestBusFailsAfterRetries(t *testing.T) {
 		stats    Stats
 	}{
 		{"silent servo", 0, func(*testing.T) fault { return always(func([]byte) []byte { return nil }) }, false,
-			ErrNoStatus, 3, []string{"no status packet from servo 2", "3 attempts", "check power, the ID and the baud rate", "Present_Position"},
+			ErrNoStatus, 3, []string{"no status packet from servo 2", "3 attempts", "check power, the ID and the baud rate", PresentPosition.Name()},
 			Stats{Transactions: 1, Retries: 2, Timeouts: 3}},
 		{"silent servo, no retries", -1, func(*testing.T) fault { return always(func([]byte) []byte { return nil }) }, false,
 			ErrNoStatus, 1, []string{"servo 2", "1 attempt of 50ms"},
@@ -462,12 +462,12 @@ func TestBusFailsAfterRetries(t *testing.T) {
 			var err error
 			if tt.sync {
 				var got []int
-				got, err = b.SyncReadReg(context.Background(), Reg("Present_Position"), arm)
+				got, err = b.SyncReadReg(context.Background(), PresentPosition, arm)
 				if got != nil {
 					t.Errorf("SyncReadReg = %v, want no data with %v", got, err)
 				}
 			} else {
-				_, err = b.ReadReg(context.Background(), 2, Reg("Present_Position"))
+				_, err = b.ReadReg(context.Background(), 2, PresentPosition)
 			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("read = %v, want %v", err, tt.want)
@@ -494,7 +494,7 @@ func TestBusPortGone(t *testing.T) {
 	})
 	ctx := context.Background()
 	start := time.Now()
-	_, err := b.ReadReg(ctx, 1, Reg("Present_Position"))
+	_, err := b.ReadReg(ctx, 1, PresentPosition)
 	if !errors.Is(err, ErrPortGone) {
 		t.Fatalf("ReadReg after the other end closed = %v, want ErrPortGone", err)
 	}
@@ -508,7 +508,7 @@ func TestBusPortGone(t *testing.T) {
 	if err := b.Ping(ctx, 1); !errors.Is(err, ErrPortGone) {
 		t.Errorf("Ping after the port went = %v, want ErrPortGone", err)
 	}
-	if err := b.SyncWriteReg(ctx, Reg("Goal_Position"), arm, []int{1, 2, 3, 4, 5, 6}); !errors.Is(err, ErrPortGone) {
+	if err := b.SyncWriteReg(ctx, GoalPosition, arm, []int{1, 2, 3, 4, 5, 6}); !errors.Is(err, ErrPortGone) {
 		t.Errorf("SyncWriteReg after the port went = %v, want ErrPortGone", err)
 	}
 	if err := b.Close(); err != nil {
@@ -542,7 +542,7 @@ func TestBusContextCancelledMidWait(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	_, err := b.SyncReadReg(ctx, Reg("Present_Position"), arm)
+	_, err := b.SyncReadReg(ctx, PresentPosition, arm)
 	<-stop
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("SyncReadReg with a cancelled context = %v, want context.Canceled", err)
@@ -608,7 +608,7 @@ func TestBusConcurrentUse(t *testing.T) {
 	go func() { // the control loop
 		defer wg.Done()
 		for i := range n {
-			pos, err := b.SyncReadReg(ctx, Reg("Present_Position"), arm)
+			pos, err := b.SyncReadReg(ctx, PresentPosition, arm)
 			if err != nil {
 				errs <- err
 				return
@@ -616,7 +616,7 @@ func TestBusConcurrentUse(t *testing.T) {
 			for j := range pos {
 				pos[j] = 1000 + i
 			}
-			if err := b.SyncWriteReg(ctx, Reg("Goal_Position"), arm, pos); err != nil {
+			if err := b.SyncWriteReg(ctx, GoalPosition, arm, pos); err != nil {
 				errs <- err
 				return
 			}
@@ -625,7 +625,7 @@ func TestBusConcurrentUse(t *testing.T) {
 	go func() { // the watchdog
 		defer wg.Done()
 		for range n {
-			v, err := b.ReadReg(ctx, 3, Reg("Present_Temperature"))
+			v, err := b.ReadReg(ctx, 3, PresentTemperature)
 			if err == nil && v != 33 {
 				err = fmt.Errorf("ReadReg(3, Present_Temperature) = %d, want 33", v)
 			}
@@ -641,7 +641,7 @@ func TestBusConcurrentUse(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if got, err := b.SyncReadReg(ctx, Reg("Present_Position"), arm); err != nil || fmt.Sprint(got) != "[1099 1099 1099 1099 1099 1099]" {
+	if got, err := b.SyncReadReg(ctx, PresentPosition, arm); err != nil || fmt.Sprint(got) != "[1099 1099 1099 1099 1099 1099]" {
 		t.Errorf("SyncReadReg after the loop = %v, %v, want all 1099", got, err)
 	}
 	if s := b.Stats(); s.Transactions != 3*n+1 || s.Retries != 0 {
@@ -683,15 +683,15 @@ func TestBusInvalidArguments(t *testing.T) {
 			}
 			return b.SyncWrite(ctx, 42, 4, ids, data)
 		}, "do not fit"},
-		{"ReadReg zero Register", func() error { _, err := b.ReadReg(ctx, 1, Register{}); return err }, "size 0"},
-		{"WriteReg Goal_Position 40000", func() error { return b.WriteReg(ctx, 1, Reg("Goal_Position"), 40000) }, "Goal_Position = 40000"},
-		{"WriteReg Homing_Offset 2048", func() error { return b.WriteReg(ctx, 1, Reg("Homing_Offset"), 2048) }, "Homing_Offset = 2048"},
-		{"WriteReg Torque_Enable -1", func() error { return b.WriteReg(ctx, 1, Reg("Torque_Enable"), -1) }, "Torque_Enable = -1"},
-		{"SyncWriteReg values count", func() error { return b.SyncWriteReg(ctx, Reg("Goal_Position"), arm, []int{1}) }, "1 values for 6 servos"},
+		{"ReadReg zero Register", func() error { _, err := b.ReadReg(ctx, 1, Register(0)); return err }, "size 0"},
+		{"WriteReg Goal_Position 40000", func() error { return b.WriteReg(ctx, 1, GoalPosition, 40000) }, "Goal_Position = 40000"},
+		{"WriteReg Homing_Offset 2048", func() error { return b.WriteReg(ctx, 1, HomingOffset, 2048) }, "Homing_Offset = 2048"},
+		{"WriteReg Torque_Enable -1", func() error { return b.WriteReg(ctx, 1, TorqueEnable, -1) }, "Torque_Enable = -1"},
+		{"SyncWriteReg values count", func() error { return b.SyncWriteReg(ctx, GoalPosition, arm, []int{1}) }, "1 values for 6 servos"},
 		{"SyncWriteReg Homing_Offset 3000", func() error {
-			return b.SyncWriteReg(ctx, Reg("Homing_Offset"), []byte{1, 2}, []int{0, 3000})
+			return b.SyncWriteReg(ctx, HomingOffset, []byte{1, 2}, []int{0, 3000})
 		}, "servo 2: Homing_Offset = 3000"},
-		{"SyncReadReg duplicate", func() error { _, err := b.SyncReadReg(ctx, Reg("Present_Position"), []byte{4, 4}); return err }, "listed twice"},
+		{"SyncReadReg duplicate", func() error { _, err := b.SyncReadReg(ctx, PresentPosition, []byte{4, 4}); return err }, "listed twice"},
 	}
 	for _, tt := range tests {
 		err := tt.call()
@@ -722,7 +722,7 @@ func TestBusStatusIdenticalToInstruction(t *testing.T) {
 		b, r := newTestBus(t, Options{}, arm...)
 		r.set(func(r *responder) { r.servos[1].errBits = BitVoltage })
 		ctx := context.Background()
-		if _, err := b.ReadReg(ctx, 2, Reg("Present_Position")); err != nil {
+		if _, err := b.ReadReg(ctx, 2, PresentPosition); err != nil {
 			t.Fatal(err)
 		}
 		var se *ServoError
@@ -781,7 +781,7 @@ func TestBusDefaultTimeoutInMessage(t *testing.T) {
 	r, path := newResponder(t, arm...)
 	r.set(func(r *responder) { r.fault = dropFirst(1 << 30) })
 	b := newBusAt(t, path, Options{})
-	_, err := b.ReadReg(context.Background(), 3, Reg("Present_Position"))
+	_, err := b.ReadReg(context.Background(), 3, PresentPosition)
 	if !errors.Is(err, ErrNoStatus) || !strings.Contains(err.Error(), "3 attempts of 10.19ms") {
 		t.Errorf("ReadReg with Options{} = %v, want ErrNoStatus after 3 attempts of 10.19ms", err)
 	}

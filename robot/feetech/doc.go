@@ -1,9 +1,9 @@
 // Package feetech speaks the Feetech STS servo bus of SO-100/SO-101 arms
 // (protocol 0, little-endian): packets (AppendFrame, ScanFrame), the
-// STS3215 control table (Reg, Register), and a Bus that pings, reads and
-// writes servos, one at a time or all at once with SYNC_READ and
-// SYNC_WRITE, over any serial.Port: a USB adapter or the simulator's
-// pseudo-terminal.
+// STS3215 control table as typed constants (Register: PresentPosition,
+// GoalPosition, TorqueEnable…), and a Bus that pings, reads and writes
+// servos, one at a time or all at once with SYNC_READ and SYNC_WRITE, over
+// any serial.Port: a USB adapter or the simulator's pseudo-terminal.
 //
 // A Bus runs one transaction at a time and may be shared by goroutines.
 // Before each instruction it drops stale input; it then waits for each
@@ -27,10 +27,10 @@
 //	bus := feetech.NewBus(p, feetech.Options{})
 //	defer bus.Close()
 //	ids := []byte{1, 2, 3, 4, 5, 6}
-//	pos, err := bus.SyncReadReg(ctx, feetech.Reg("Present_Position"), ids)
+//	pos, err := bus.SyncReadReg(ctx, feetech.PresentPosition, ids)
 //	var se *feetech.ServoError
 //	if err != nil && !errors.As(err, &se) { return err }
-//	err = bus.SyncWriteReg(ctx, feetech.Reg("Goal_Position"), ids, pos)
+//	err = bus.SyncWriteReg(ctx, feetech.GoalPosition, ids, pos)
 //
 // Scan finds the servos on a port at every baud rate.
 package feetech

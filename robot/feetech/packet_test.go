@@ -6,12 +6,12 @@ import (
 	"testing"
 )
 
-// mustEncode encodes v for register name, failing the test on error.
-func mustEncode(t testing.TB, name string, v int) []byte {
+// mustEncode encodes v for register r, failing the test on error.
+func mustEncode(t testing.TB, r Register, v int) []byte {
 	t.Helper()
-	b, err := Reg(name).Encode(v)
+	b, err := r.Encode(v)
 	if err != nil {
-		t.Fatalf("Reg(%q).Encode(%d) = %v", name, v, err)
+		t.Fatalf("%v.Encode(%d) = %v", r, v, err)
 	}
 	return b
 }
@@ -21,8 +21,8 @@ func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 // The test vectors of FEETECH.md, built from the instruction and the
 // register encodings.
 func TestAppendFrameVectors(t *testing.T) {
-	pos := Reg("Present_Position")
-	goal := Reg("Goal_Position")
+	pos := PresentPosition
+	goal := GoalPosition
 	tests := []struct {
 		name   string
 		id     byte
@@ -32,18 +32,18 @@ func TestAppendFrameVectors(t *testing.T) {
 	}{
 		{"PING id 1", 1, InstPing, nil,
 			[]byte{0xFF, 0xFF, 0x01, 0x02, 0x01, 0xFB}},
-		{"READ Present_Position id 1", 1, InstRead, []byte{pos.Addr, byte(pos.Size)},
+		{"READ Present_Position id 1", 1, InstRead, []byte{pos.Addr(), byte(pos.Size())},
 			[]byte{0xFF, 0xFF, 0x01, 0x04, 0x02, 0x38, 0x02, 0xBE}},
-		{"status 2048 id 1", 1, 0, mustEncode(t, "Present_Position", 2048),
+		{"status 2048 id 1", 1, 0, mustEncode(t, PresentPosition, 2048),
 			[]byte{0xFF, 0xFF, 0x01, 0x04, 0x00, 0x00, 0x08, 0xF2}},
-		{"WRITE Goal_Position 2048 id 1", 1, InstWrite, cat([]byte{goal.Addr}, mustEncode(t, "Goal_Position", 2048)),
+		{"WRITE Goal_Position 2048 id 1", 1, InstWrite, cat([]byte{goal.Addr()}, mustEncode(t, GoalPosition, 2048)),
 			[]byte{0xFF, 0xFF, 0x01, 0x05, 0x03, 0x2A, 0x00, 0x08, 0xC4}},
-		{"WRITE Torque_Enable 1 id 1", 1, InstWrite, cat([]byte{Reg("Torque_Enable").Addr}, mustEncode(t, "Torque_Enable", 1)),
+		{"WRITE Torque_Enable 1 id 1", 1, InstWrite, cat([]byte{TorqueEnable.Addr()}, mustEncode(t, TorqueEnable, 1)),
 			[]byte{0xFF, 0xFF, 0x01, 0x04, 0x03, 0x28, 0x01, 0xCE}},
 		{"SYNC_WRITE Goal_Position 1,2 = 2048,1024", BroadcastID, InstSyncWrite,
-			cat([]byte{goal.Addr, byte(goal.Size), 1}, mustEncode(t, "Goal_Position", 2048), []byte{2}, mustEncode(t, "Goal_Position", 1024)),
+			cat([]byte{goal.Addr(), byte(goal.Size()), 1}, mustEncode(t, GoalPosition, 2048), []byte{2}, mustEncode(t, GoalPosition, 1024)),
 			[]byte{0xFF, 0xFF, 0xFE, 0x0A, 0x83, 0x2A, 0x02, 0x01, 0x00, 0x08, 0x02, 0x00, 0x04, 0x39}},
-		{"SYNC_READ Present_Position 1..6", BroadcastID, InstSyncRead, []byte{pos.Addr, byte(pos.Size), 1, 2, 3, 4, 5, 6},
+		{"SYNC_READ Present_Position 1..6", BroadcastID, InstSyncRead, []byte{pos.Addr(), byte(pos.Size()), 1, 2, 3, 4, 5, 6},
 			[]byte{0xFF, 0xFF, 0xFE, 0x0A, 0x82, 0x38, 0x02, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x26}},
 	}
 	for _, tt := range tests {
@@ -82,7 +82,7 @@ func TestDecodeReply2048(t *testing.T) {
 	if f.ID != 1 || f.Code != 0 {
 		t.Errorf("ScanFrame(% X): ID %d, ERR %d, want 1, 0", reply, f.ID, f.Code)
 	}
-	if got := Reg("Present_Position").Decode(f.Params); got != 2048 {
+	if got := PresentPosition.Decode(f.Params); got != 2048 {
 		t.Errorf("Present_Position.Decode(% X) = %d, want 2048", f.Params, got)
 	}
 }

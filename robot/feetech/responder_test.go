@@ -118,12 +118,12 @@ func newBusAt(t testing.TB, path string, opts Options) *Bus {
 
 func newTestServo(id byte) *testServo {
 	s := &testServo{}
-	put16(s.regs[:], Reg("Model").Addr, ModelSTS3215)
-	s.regs[Reg("ID").Addr] = id
-	put16(s.regs[:], Reg("Present_Position").Addr, 2000+10*int(id))
-	put16(s.regs[:], Reg("Goal_Position").Addr, 2000+10*int(id))
-	s.regs[Reg("Present_Voltage").Addr] = 120
-	s.regs[Reg("Present_Temperature").Addr] = 30 + id
+	put16(s.regs[:], Model.Addr(), ModelSTS3215)
+	s.regs[ID.Addr()] = id
+	put16(s.regs[:], PresentPosition.Addr(), 2000+10*int(id))
+	put16(s.regs[:], GoalPosition.Addr(), 2000+10*int(id))
+	s.regs[PresentVoltage.Addr()] = 120
+	s.regs[PresentTemperature.Addr()] = 30 + id
 	return s
 }
 
@@ -137,11 +137,10 @@ func (r *responder) set(f func(r *responder)) {
 }
 
 // reg16 reads a servo's 2-byte register as the responder holds it.
-func (r *responder) reg16(id byte, name string) int {
+func (r *responder) reg16(id byte, reg Register) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	reg := Reg(name)
-	return reg.Decode(r.servos[id].regs[reg.Addr:])
+	return reg.Decode(r.servos[id].regs[reg.Addr():])
 }
 
 // instructions is how many instruction frames arrived.

@@ -128,7 +128,7 @@ func scanBaud(ctx context.Context, open serial.Opener, path string, baud int, id
 				return found, fail(err)
 			}
 		}
-		model, err := bus.ReadReg(ctx, a.id, Reg("Model"))
+		model, err := bus.ReadReg(ctx, a.id, Model)
 		if a.unsure && !echo && isEchoOfModelRead(model, err) {
 			continue // no servo answered at this rate; the adapter echoes
 		}
@@ -148,8 +148,7 @@ func scanBaud(ctx context.Context, open serial.Opener, path string, baud int, id
 // sensor bit) and data [addr, size], model 0x0203. No servo answers that.
 func isEchoOfModelRead(model int, err error) bool {
 	var se *ServoError
-	r := Reg("Model")
-	return errors.As(err, &se) && se.Bits == InstRead && model == int(r.Addr)|r.Size<<8
+	return errors.As(err, &se) && se.Bits == InstRead && model == int(Model.Addr())|Model.Size()<<8
 }
 
 // errAbsent marks a servo that did not answer (or not intelligibly).

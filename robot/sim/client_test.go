@@ -167,43 +167,43 @@ func (c *client) ping(id byte) feetech.Frame {
 // read reads register r of id and returns its value and the status bits.
 func (c *client) read(id byte, r feetech.Register) (int, byte) {
 	c.tb.Helper()
-	f := c.one(feetech.AppendFrame(nil, id, feetech.InstRead, r.Addr, byte(r.Size)), id)
-	if len(f.Params) != r.Size {
-		c.tb.Fatalf("read %s of %d: %d data bytes, want %d", r.Name, id, len(f.Params), r.Size)
+	f := c.one(feetech.AppendFrame(nil, id, feetech.InstRead, r.Addr(), byte(r.Size())), id)
+	if len(f.Params) != r.Size() {
+		c.tb.Fatalf("read %s of %d: %d data bytes, want %d", r.Name(), id, len(f.Params), r.Size())
 	}
 	return r.Decode(f.Params), f.Code
 }
 
-func (c *client) get(id byte, name string) int {
+func (c *client) get(id byte, name feetech.Register) int {
 	c.tb.Helper()
-	v, _ := c.read(id, feetech.Reg(name))
+	v, _ := c.read(id, name)
 	return v
 }
 
 // set writes register name of id and wants a clean status.
-func (c *client) set(id byte, name string, v int) {
+func (c *client) set(id byte, name feetech.Register, v int) {
 	c.tb.Helper()
-	r := feetech.Reg(name)
+	r := name
 	data, err := r.Encode(v)
 	if err != nil {
 		c.tb.Fatalf("encode %s = %d: %v", name, v, err)
 	}
-	f := c.one(feetech.AppendFrame(nil, id, feetech.InstWrite, append([]byte{r.Addr}, data...)...), id)
+	f := c.one(feetech.AppendFrame(nil, id, feetech.InstWrite, append([]byte{r.Addr()}, data...)...), id)
 	if f.Code&bitInstruction != 0 {
 		c.tb.Fatalf("write %s = %d to %d: status 0x%02X", name, v, id, f.Code)
 	}
 }
 
 func syncReadFrame(r feetech.Register, ids []byte) []byte {
-	return feetech.AppendFrame(nil, feetech.BroadcastID, feetech.InstSyncRead, append([]byte{r.Addr, byte(r.Size)}, ids...)...)
+	return feetech.AppendFrame(nil, feetech.BroadcastID, feetech.InstSyncRead, append([]byte{r.Addr(), byte(r.Size())}, ids...)...)
 }
 
 func syncWriteFrame(tb testing.TB, r feetech.Register, ids []byte, vals []int) []byte {
-	p := []byte{r.Addr, byte(r.Size)}
+	p := []byte{r.Addr(), byte(r.Size())}
 	for i, id := range ids {
 		data, err := r.Encode(vals[i])
 		if err != nil {
-			tb.Fatalf("encode %s = %d: %v", r.Name, vals[i], err)
+			tb.Fatalf("encode %s = %d: %v", r.Name(), vals[i], err)
 		}
 		p = append(append(p, id), data...)
 	}

@@ -42,8 +42,8 @@ func BenchmarkCycle(b *testing.B) {
 			bus := feetech.NewBus(port, feetech.Options{})
 			defer bus.Close()
 			ids := sim.DefaultIDs()
-			pos, goal := feetech.Reg("Present_Position"), feetech.Reg("Goal_Position")
-			if err := bus.SyncWriteReg(ctx, feetech.Reg("Torque_Enable"), ids, []int{1, 1, 1, 1, 1, 1}); err != nil {
+			pos, goal := feetech.PresentPosition, feetech.GoalPosition
+			if err := bus.SyncWriteReg(ctx, feetech.TorqueEnable, ids, []int{1, 1, 1, 1, 1, 1}); err != nil {
 				b.Fatal(err)
 			}
 			goals := [][]int{{2000, 2000, 2000, 2000, 2000, 2500}, {2100, 2100, 2100, 2100, 2100, 2600}}

@@ -66,28 +66,28 @@ func TestReadDefaults(t *testing.T) {
 	forEachTransport(t, Options{}, func(t *testing.T, s *Sim, c *client) {
 		tests := []struct {
 			id   byte
-			name string
+			name feetech.Register
 			want int
 		}{
-			{1, "Model", feetech.ModelSTS3215},
-			{6, "Model", feetech.ModelSTS3215},
-			{3, "ID", 3},
-			{1, "Baud_Rate", 0},
-			{1, "Return_Delay_Time", 0},
-			{2, "Min_Position_Limit", 0},
-			{2, "Max_Position_Limit", 4095},
-			{1, "Max_Temperature", 70},
-			{1, "Max_Torque_Limit", 1000},
-			{1, "Torque_Limit", 1000},
-			{1, "Homing_Offset", 0},
-			{1, "Operating_Mode", 0},
-			{1, "Torque_Enable", 0},
-			{1, "Present_Voltage", 120},
-			{1, "Present_Temperature", 30},
-			{1, "Present_Position", 2048},
-			{1, "Goal_Position", 2048},
-			{6, "Present_Position", GripperEncoder(initialGripper)},
-			{1, "Moving", 0},
+			{1, feetech.Model, feetech.ModelSTS3215},
+			{6, feetech.Model, feetech.ModelSTS3215},
+			{3, feetech.ID, 3},
+			{1, feetech.BaudRate, 0},
+			{1, feetech.ReturnDelayTime, 0},
+			{2, feetech.MinPositionLimit, 0},
+			{2, feetech.MaxPositionLimit, 4095},
+			{1, feetech.MaxTemperature, 70},
+			{1, feetech.MaxTorqueLimit, 1000},
+			{1, feetech.TorqueLimit, 1000},
+			{1, feetech.HomingOffset, 0},
+			{1, feetech.OperatingMode, 0},
+			{1, feetech.TorqueEnable, 0},
+			{1, feetech.PresentVoltage, 120},
+			{1, feetech.PresentTemperature, 30},
+			{1, feetech.PresentPosition, 2048},
+			{1, feetech.GoalPosition, 2048},
+			{6, feetech.PresentPosition, GripperEncoder(initialGripper)},
+			{1, feetech.Moving, 0},
 		}
 		for _, tt := range tests {
 			if got := c.get(tt.id, tt.name); got != tt.want {
@@ -99,12 +99,12 @@ func TestReadDefaults(t *testing.T) {
 
 func TestWriteGoalTorqueOff(t *testing.T) {
 	forEachTransport(t, Options{}, func(t *testing.T, s *Sim, c *client) {
-		c.set(2, "Goal_Position", 3000)
-		if got := c.get(2, "Goal_Position"); got != 3000 {
+		c.set(2, feetech.GoalPosition, 3000)
+		if got := c.get(2, feetech.GoalPosition); got != 3000 {
 			t.Errorf("Goal_Position of 2 = %d after writing 3000", got)
 		}
 		c.pass(200 * time.Millisecond)
-		if got := c.get(2, "Present_Position"); got != 2048 {
+		if got := c.get(2, feetech.PresentPosition); got != 2048 {
 			t.Errorf("Present_Position of 2 with torque off = %d, want 2048 (it must not move)", got)
 		}
 	})
@@ -113,38 +113,38 @@ func TestWriteGoalTorqueOff(t *testing.T) {
 func TestMoveAtLimitedSpeed(t *testing.T) {
 	const speed, dist = 1000, 800
 	forEachTransport(t, Options{}, func(t *testing.T, s *Sim, c *client) {
-		c.set(1, "Goal_Velocity", speed)
-		c.set(1, "Goal_Position", 2048+dist)
+		c.set(1, feetech.GoalVelocity, speed)
+		c.set(1, feetech.GoalPosition, 2048+dist)
 		t0 := c.now()
-		c.set(1, "Torque_Enable", 1)
+		c.set(1, feetech.TorqueEnable, 1)
 		sawMoving := false
 		c.eventually(20*time.Second, "reaching the goal", func() bool {
-			pos := c.get(1, "Present_Position")
+			pos := c.get(1, feetech.PresentPosition)
 			// It cannot have gone faster than the speed limit since t0.
 			if bound := 2048 + speed*(c.now()-t0).Seconds() + 2; float64(pos) > bound {
 				t.Fatalf("Present_Position = %d at %v after torque on, beyond %v at %d steps/s", pos, c.now()-t0, bound, speed)
 			}
 			if pos > 2048 && pos < 2048+dist {
-				sawMoving = sawMoving || c.get(1, "Moving") == 1
+				sawMoving = sawMoving || c.get(1, feetech.Moving) == 1
 			}
 			// Settled: at the goal with no speed left (the position can
 			// round to the goal a physics step before the speed is 0).
-			return pos == 2048+dist && c.get(1, "Present_Velocity") == 0
+			return pos == 2048+dist && c.get(1, feetech.PresentVelocity) == 0
 		})
 		if !sawMoving {
 			t.Errorf("Moving never read 1 on the way")
 		}
-		if got := c.get(1, "Present_Velocity"); got != 0 {
+		if got := c.get(1, feetech.PresentVelocity); got != 0 {
 			t.Errorf("Present_Velocity at the goal = %d, want 0", got)
 		}
-		if got := c.get(1, "Moving"); got != 0 {
+		if got := c.get(1, feetech.Moving); got != 0 {
 			t.Errorf("Moving at the goal = %d, want 0", got)
 		}
 		// Torque off: it stays.
-		c.set(1, "Torque_Enable", 0)
-		c.set(1, "Goal_Position", 2048)
+		c.set(1, feetech.TorqueEnable, 0)
+		c.set(1, feetech.GoalPosition, 2048)
 		c.pass(100 * time.Millisecond)
-		if got := c.get(1, "Present_Position"); got != 2048+dist {
+		if got := c.get(1, feetech.PresentPosition); got != 2048+dist {
 			t.Errorf("Present_Position with torque off = %d, want %d", got, 2048+dist)
 		}
 	})
@@ -192,7 +192,7 @@ func TestSyncReadWrite(t *testing.T) {
 		}
 		// FEETECH.md's sync write vector sets 1 and 2.
 		c.silent([]byte{0xFF, 0xFF, 0xFE, 0x0A, 0x83, 0x2A, 0x02, 0x01, 0x00, 0x08, 0x02, 0x00, 0x04, 0x39}, 3)
-		if g1, g2 := c.get(1, "Goal_Position"), c.get(2, "Goal_Position"); g1 != 2048 || g2 != 1024 {
+		if g1, g2 := c.get(1, feetech.GoalPosition), c.get(2, feetech.GoalPosition); g1 != 2048 || g2 != 1024 {
 			t.Errorf("goals after the vector sync write = %d, %d, want 2048, 1024", g1, g2)
 		}
 	})
@@ -210,17 +210,17 @@ func TestHomingOffset(t *testing.T) {
 			{0, 2048},
 		}
 		for _, tt := range tests {
-			c.set(2, "Homing_Offset", tt.offset)
-			if got := c.get(2, "Present_Position"); got != tt.want {
+			c.set(2, feetech.HomingOffset, tt.offset)
+			if got := c.get(2, feetech.PresentPosition); got != tt.want {
 				t.Errorf("Present_Position with Homing_Offset %d = %d, want %d", tt.offset, got, tt.want)
 			}
 		}
 		// Goals are in the offset frame too: with offset 100, goal 1948+50
 		// moves the encoder to 2048+50.
-		c.set(2, "Homing_Offset", 100)
-		c.set(2, "Goal_Position", 1998)
-		c.set(2, "Torque_Enable", 1)
-		c.eventually(10*time.Second, "reaching goal 1998", func() bool { return c.get(2, "Present_Position") == 1998 })
+		c.set(2, feetech.HomingOffset, 100)
+		c.set(2, feetech.GoalPosition, 1998)
+		c.set(2, feetech.TorqueEnable, 1)
+		c.eventually(10*time.Second, "reaching goal 1998", func() bool { return c.get(2, feetech.PresentPosition) == 1998 })
 		if got := s.Encoders()[1]; got != 2098 {
 			t.Errorf("encoder of 2 = %d, want 2098", got)
 		}
@@ -230,26 +230,26 @@ func TestHomingOffset(t *testing.T) {
 func TestEEPROMLock(t *testing.T) {
 	forEachTransport(t, Options{}, func(t *testing.T, s *Sim, c *client) {
 		// Lock = 1: the write takes effect but is lost at power-off.
-		c.set(3, "Lock", 1)
-		c.set(3, "Max_Position_Limit", 3000)
-		if got := c.get(3, "Max_Position_Limit"); got != 3000 {
+		c.set(3, feetech.Lock, 1)
+		c.set(3, feetech.MaxPositionLimit, 3000)
+		if got := c.get(3, feetech.MaxPositionLimit); got != 3000 {
 			t.Errorf("Max_Position_Limit with Lock 1 = %d after writing 3000, want 3000 until power-off", got)
 		}
 		s.PowerCycle()
-		if got := c.get(3, "Max_Position_Limit"); got != 4095 {
+		if got := c.get(3, feetech.MaxPositionLimit); got != 4095 {
 			t.Errorf("Max_Position_Limit after power cycle = %d, want 4095 (written under Lock 1)", got)
 		}
-		if got := c.get(3, "Lock"); got != 0 {
+		if got := c.get(3, feetech.Lock); got != 0 {
 			t.Errorf("Lock after power cycle = %d, want 0", got)
 		}
 		// Lock = 0: it is kept.
-		c.set(3, "Max_Position_Limit", 3000)
-		c.set(3, "Homing_Offset", -5)
+		c.set(3, feetech.MaxPositionLimit, 3000)
+		c.set(3, feetech.HomingOffset, -5)
 		s.PowerCycle()
-		if got := c.get(3, "Max_Position_Limit"); got != 3000 {
+		if got := c.get(3, feetech.MaxPositionLimit); got != 3000 {
 			t.Errorf("Max_Position_Limit after power cycle = %d, want 3000 (written under Lock 0)", got)
 		}
-		if got := c.get(3, "Homing_Offset"); got != -5 {
+		if got := c.get(3, feetech.HomingOffset); got != -5 {
 			t.Errorf("Homing_Offset after power cycle = %d, want -5", got)
 		}
 	})
@@ -257,24 +257,24 @@ func TestEEPROMLock(t *testing.T) {
 
 func TestReset(t *testing.T) {
 	forEachTransport(t, Options{}, func(t *testing.T, s *Sim, c *client) {
-		c.set(4, "Max_Temperature", 55)
-		c.set(4, "Homing_Offset", 300)
-		c.set(4, "Goal_Position", 2048-300) // hold where it is
-		c.set(4, "Torque_Enable", 1)
+		c.set(4, feetech.MaxTemperature, 55)
+		c.set(4, feetech.HomingOffset, 300)
+		c.set(4, feetech.GoalPosition, 2048-300) // hold where it is
+		c.set(4, feetech.TorqueEnable, 1)
 		f := c.one(feetech.AppendFrame(nil, 4, feetech.InstReset), 4)
 		if f.Code != 0 {
 			t.Errorf("RESET status = 0x%02X, want 0", f.Code)
 		}
 		for _, tt := range []struct {
-			name string
+			name feetech.Register
 			want int
-		}{{"Max_Temperature", 70}, {"Homing_Offset", 0}, {"Torque_Enable", 0}, {"ID", 4}, {"Present_Position", 2048}} {
+		}{{feetech.MaxTemperature, 70}, {feetech.HomingOffset, 0}, {feetech.TorqueEnable, 0}, {feetech.ID, 4}, {feetech.PresentPosition, 2048}} {
 			if got := c.get(4, tt.name); got != tt.want {
 				t.Errorf("%s after RESET = %d, want %d", tt.name, got, tt.want)
 			}
 		}
 		s.PowerCycle()
-		if got := c.get(4, "Max_Temperature"); got != 70 {
+		if got := c.get(4, feetech.MaxTemperature); got != 70 {
 			t.Errorf("Max_Temperature after RESET and power cycle = %d, want 70", got)
 		}
 	})
@@ -283,17 +283,17 @@ func TestReset(t *testing.T) {
 func TestRegWriteAction(t *testing.T) {
 	forEachTransport(t, Options{}, func(t *testing.T, s *Sim, c *client) {
 		for _, id := range []byte{1, 2} {
-			f := c.one(feetech.AppendFrame(nil, id, feetech.InstRegWrite, regGoal.Addr, 0x00, 0x0C), id) // 3072
+			f := c.one(feetech.AppendFrame(nil, id, feetech.InstRegWrite, regGoal.Addr(), 0x00, 0x0C), id) // 3072
 			if f.Code != 0 {
 				t.Errorf("REG_WRITE status of %d = 0x%02X, want 0", id, f.Code)
 			}
 		}
-		if got := c.get(1, "Goal_Position"); got != 2048 {
+		if got := c.get(1, feetech.GoalPosition); got != 2048 {
 			t.Errorf("Goal_Position before ACTION = %d, want 2048", got)
 		}
 		c.silent(feetech.AppendFrame(nil, feetech.BroadcastID, feetech.InstAction), 3)
 		for _, id := range []byte{1, 2} {
-			if got := c.get(id, "Goal_Position"); got != 3072 {
+			if got := c.get(id, feetech.GoalPosition); got != 3072 {
 				t.Errorf("Goal_Position of %d after ACTION = %d, want 3072", id, got)
 			}
 		}
@@ -302,17 +302,17 @@ func TestRegWriteAction(t *testing.T) {
 
 func TestBroadcastWriteAndStatusLevel(t *testing.T) {
 	forEachTransport(t, Options{}, func(t *testing.T, s *Sim, c *client) {
-		c.silent(feetech.AppendFrame(nil, feetech.BroadcastID, feetech.InstWrite, regAccel.Addr, 20), 1)
+		c.silent(feetech.AppendFrame(nil, feetech.BroadcastID, feetech.InstWrite, regAccel.Addr(), 20), 1)
 		for _, id := range armIDs {
-			if got := c.get(id, "Acceleration"); got != 20 {
+			if got := c.get(id, feetech.Acceleration); got != 20 {
 				t.Errorf("Acceleration of %d after broadcast write = %d, want 20", id, got)
 			}
 		}
 		// Response_Status_Level 0: writes are not answered, reads are.
-		c.set(5, "Lock", 0)
+		c.set(5, feetech.Lock, 0)
 		c.silent(feetech.AppendFrame(nil, 5, feetech.InstWrite, addrResponseLevel, 0), 1)
-		c.silent(feetech.AppendFrame(nil, 5, feetech.InstWrite, regGoal.Addr, 0x00, 0x09), 1)
-		if got := c.get(5, "Goal_Position"); got != 2304 {
+		c.silent(feetech.AppendFrame(nil, 5, feetech.InstWrite, regGoal.Addr(), 0x00, 0x09), 1)
+		if got := c.get(5, feetech.GoalPosition); got != 2304 {
 			t.Errorf("Goal_Position of 5 = %d, want 2304", got)
 		}
 	})
@@ -342,9 +342,9 @@ func TestMalformed(t *testing.T) {
 		bad[len(bad)-1] ^= 0x55
 		c.silent(append([]byte{0x00, 0x13, 0xFF}, bad...), 2)
 		// A malformed sync read or sync write gets nothing and changes nothing.
-		c.silent(feetech.AppendFrame(nil, feetech.BroadcastID, feetech.InstSyncWrite, regGoal.Addr, 2, 1, 0x00), 3)
+		c.silent(feetech.AppendFrame(nil, feetech.BroadcastID, feetech.InstSyncWrite, regGoal.Addr(), 2, 1, 0x00), 3)
 		c.silent(feetech.AppendFrame(nil, feetech.BroadcastID, feetech.InstSyncRead, 250, 10, 1), 3)
-		if got := c.get(1, "Goal_Position"); got != 2048 {
+		if got := c.get(1, feetech.GoalPosition); got != 2048 {
 			t.Errorf("Goal_Position of 1 after a malformed sync write = %d, want 2048", got)
 		}
 	})
@@ -365,8 +365,8 @@ func TestFaultSilent(t *testing.T) {
 			t.Errorf("sync read answered by %v, want %v", ids, want)
 		}
 		// Its writes still work.
-		c.silent(feetech.AppendFrame(nil, 3, feetech.InstWrite, regGoal.Addr, 0x00, 0x0A), 1)
-		c.silent(feetech.AppendFrame(nil, 3, feetech.InstWrite, regTorqueEnable.Addr, 1), 1)
+		c.silent(feetech.AppendFrame(nil, 3, feetech.InstWrite, regGoal.Addr(), 0x00, 0x0A), 1)
+		c.silent(feetech.AppendFrame(nil, 3, feetech.InstWrite, regTorqueEnable.Addr(), 1), 1)
 		c.eventually(10*time.Second, "the silent servo moving to 2560", func() bool { return s.Encoders()[2] == 2560 })
 	})
 }
@@ -426,12 +426,12 @@ func TestFaultOverheat(t *testing.T) {
 	forEachTransport(t, Options{Faults: Faults{Overheat: 6}}, func(t *testing.T, s *Sim, c *client) {
 		openGripper(s)
 		s.setScene(&fakeScene{limit: 0.3, blocked: true})
-		c.set(6, "Max_Temperature", 33)
-		c.set(6, "Torque_Limit", 700) // under Overload_Torque 80 %
-		c.set(6, "Goal_Position", 2048)
-		c.set(6, "Torque_Enable", 1)
+		c.set(6, feetech.MaxTemperature, 33)
+		c.set(6, feetech.TorqueLimit, 700) // under Overload_Torque 80 %
+		c.set(6, feetech.GoalPosition, 2048)
+		c.set(6, feetech.TorqueEnable, 1)
 		c.eventually(30*time.Second, "the gripper stalling on the cube", func() bool {
-			l := c.get(6, "Present_Load")
+			l := c.get(6, feetech.PresentLoad)
 			return l < -600
 		})
 		var bits byte
@@ -442,13 +442,13 @@ func TestFaultOverheat(t *testing.T) {
 		if bits&feetech.BitOverload != 0 {
 			t.Errorf("status bits 0x%02X include overload; the load stayed under Overload_Torque", bits)
 		}
-		if got := c.get(6, "Torque_Enable"); got != 0 {
+		if got := c.get(6, feetech.TorqueEnable); got != 0 {
 			t.Errorf("Torque_Enable after overheat = %d, want 0 (torque cut)", got)
 		}
-		if got := c.get(6, "Present_Temperature"); got < 33 {
+		if got := c.get(6, feetech.PresentTemperature); got < 33 {
 			t.Errorf("Present_Temperature with the overheat bit = %d, want ≥ 33", got)
 		}
-		if st := c.get(6, "Status"); byte(st)&feetech.BitOverheat == 0 {
+		if st := c.get(6, feetech.Status); byte(st)&feetech.BitOverheat == 0 {
 			t.Errorf("Status register = 0x%02X, want the overheat bit", st)
 		}
 		// The others stayed cool: no status bits.

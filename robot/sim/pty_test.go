@@ -89,10 +89,10 @@ func TestPTYReopen(t *testing.T) {
 	s, _ := New(Options{})
 	defer s.Close()
 	c1 := openPTYClient(t, s)
-	c1.set(2, "Goal_Position", 1234)
+	c1.set(2, feetech.GoalPosition, 1234)
 	c1.port.Close()
 	c2 := openPTYClient(t, s)
-	if got := c2.get(2, "Goal_Position"); got != 1234 {
+	if got := c2.get(2, feetech.GoalPosition); got != 1234 {
 		t.Errorf("Goal_Position through a second PTY = %d, want 1234", got)
 	}
 	p, err := s.ServePTY(context.Background())
@@ -110,7 +110,7 @@ func TestPTYReopen(t *testing.T) {
 	}
 	defer port.Close()
 	c3 := &client{tb: t, port: port, realTime: true, start: time.Now(), patience: 3 * time.Second}
-	if got := c3.get(2, "Goal_Position"); got != 1234 {
+	if got := c3.get(2, feetech.GoalPosition); got != 1234 {
 		t.Errorf("Goal_Position after reopening = %d, want 1234", got)
 	}
 	// Sim.Close closes every PTY it serves.
@@ -212,7 +212,7 @@ func TestConcurrentUse(t *testing.T) {
 	defer s.Close()
 	s.setScene(&fakeScene{})
 	c := openPTYClient(t, s)
-	c.set(1, "Torque_Enable", 1)
+	c.set(1, feetech.TorqueEnable, 1)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -228,7 +228,7 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}()
 	for i := range 200 {
-		c.set(1, "Goal_Position", 2048+i)
+		c.set(1, feetech.GoalPosition, 2048+i)
 		if fs, err := c.exchange(syncReadFrame(regPosition, armIDs), 6); err != nil || len(fs) != 6 {
 			t.Fatalf("sync read %d: %d statuses, %v", i, len(fs), err)
 		}

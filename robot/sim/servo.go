@@ -9,39 +9,39 @@ import (
 // Registers of the STS3215 control table that the model reads and writes,
 // by their names in robot/feetech/table.go.
 var (
-	regModel          = feetech.Reg("Model")
-	regID             = feetech.Reg("ID")
-	regBaud           = feetech.Reg("Baud_Rate")
-	regReturnDelay    = feetech.Reg("Return_Delay_Time")
-	regMinLimit       = feetech.Reg("Min_Position_Limit")
-	regMaxLimit       = feetech.Reg("Max_Position_Limit")
-	regMaxTemp        = feetech.Reg("Max_Temperature")
-	regMaxVoltage     = feetech.Reg("Max_Voltage")
-	regMinVoltage     = feetech.Reg("Min_Voltage")
-	regMaxTorque      = feetech.Reg("Max_Torque_Limit")
-	regPhase          = feetech.Reg("Phase")
-	regP              = feetech.Reg("P_Coefficient")
-	regD              = feetech.Reg("D_Coefficient")
-	regI              = feetech.Reg("I_Coefficient")
-	regProtCurrent    = feetech.Reg("Protection_Current")
-	regHoming         = feetech.Reg("Homing_Offset")
-	regMode           = feetech.Reg("Operating_Mode")
-	regOverloadTorque = feetech.Reg("Overload_Torque")
-	regMaxAccel       = feetech.Reg("Maximum_Acceleration")
-	regTorqueEnable   = feetech.Reg("Torque_Enable")
-	regAccel          = feetech.Reg("Acceleration")
-	regGoal           = feetech.Reg("Goal_Position")
-	regGoalVelocity   = feetech.Reg("Goal_Velocity")
-	regTorqueLimit    = feetech.Reg("Torque_Limit")
-	regLock           = feetech.Reg("Lock")
-	regPosition       = feetech.Reg("Present_Position")
-	regVelocity       = feetech.Reg("Present_Velocity")
-	regLoad           = feetech.Reg("Present_Load")
-	regVoltage        = feetech.Reg("Present_Voltage")
-	regTemperature    = feetech.Reg("Present_Temperature")
-	regStatus         = feetech.Reg("Status")
-	regMoving         = feetech.Reg("Moving")
-	regCurrent        = feetech.Reg("Present_Current")
+	regModel          = feetech.Model
+	regID             = feetech.ID
+	regBaud           = feetech.BaudRate
+	regReturnDelay    = feetech.ReturnDelayTime
+	regMinLimit       = feetech.MinPositionLimit
+	regMaxLimit       = feetech.MaxPositionLimit
+	regMaxTemp        = feetech.MaxTemperature
+	regMaxVoltage     = feetech.MaxVoltage
+	regMinVoltage     = feetech.MinVoltage
+	regMaxTorque      = feetech.MaxTorqueLimit
+	regPhase          = feetech.Phase
+	regP              = feetech.PCoefficient
+	regD              = feetech.DCoefficient
+	regI              = feetech.ICoefficient
+	regProtCurrent    = feetech.ProtectionCurrent
+	regHoming         = feetech.HomingOffset
+	regMode           = feetech.OperatingMode
+	regOverloadTorque = feetech.OverloadTorque
+	regMaxAccel       = feetech.MaximumAcceleration
+	regTorqueEnable   = feetech.TorqueEnable
+	regAccel          = feetech.Acceleration
+	regGoal           = feetech.GoalPosition
+	regGoalVelocity   = feetech.GoalVelocity
+	regTorqueLimit    = feetech.TorqueLimit
+	regLock           = feetech.Lock
+	regPosition       = feetech.PresentPosition
+	regVelocity       = feetech.PresentVelocity
+	regLoad           = feetech.PresentLoad
+	regVoltage        = feetech.PresentVoltage
+	regTemperature    = feetech.PresentTemperature
+	regStatus         = feetech.Status
+	regMoving         = feetech.Moving
+	regCurrent        = feetech.PresentCurrent
 )
 
 // Registers of the STS3215 that robot/feetech/table.go does not list. The
@@ -175,51 +175,51 @@ func factoryTable(id, baudCode byte) [256]byte {
 
 // get reads register r of m.
 func get(m *[256]byte, r feetech.Register) int {
-	u := int(m[r.Addr])
-	if r.Size == 2 {
-		u |= int(m[r.Addr+1]) << 8
+	u := int(m[r.Addr()])
+	if r.Size() == 2 {
+		u |= int(m[r.Addr()+1]) << 8
 	}
-	return feetech.FromSignMagnitude(u, r.SignBit)
+	return feetech.FromSignMagnitude(u, r.SignBit())
 }
 
 // put writes v to register r of m, clamped to what the register holds.
 func put(m *[256]byte, r feetech.Register, v int) {
 	var u int
-	if r.SignBit == 0 {
-		u = min(max(v, 0), 1<<(8*r.Size)-1)
+	if r.SignBit() == 0 {
+		u = min(max(v, 0), 1<<(8*r.Size())-1)
 	} else {
-		lim := 1<<r.SignBit - 1
+		lim := 1<<r.SignBit() - 1
 		v = min(max(v, -lim), lim)
 		if v < 0 {
-			u = -v | 1<<r.SignBit
+			u = -v | 1<<r.SignBit()
 		} else {
 			u = v
 		}
 	}
-	m[r.Addr] = byte(u)
-	if r.Size == 2 {
-		m[r.Addr+1] = byte(u >> 8)
+	m[r.Addr()] = byte(u)
+	if r.Size() == 2 {
+		m[r.Addr()+1] = byte(u >> 8)
 	}
 }
 
 // isEEPROM says whether addr lies in the persisted area: addresses below
 // Torque_Enable, and the EEPROM registers the table lists beyond it.
 func isEEPROM(addr int) bool {
-	return addr < int(regTorqueEnable.Addr) || addr == int(regMaxAccel.Addr)
+	return addr < int(regTorqueEnable.Addr()) || addr == int(regMaxAccel.Addr())
 }
 
 // readOnly says whether the host may not write addr: the firmware version
 // and model, and the Present_* block.
 func readOnly(addr int) bool {
-	return addr <= int(regModel.Addr)+1 ||
-		(addr >= int(regPosition.Addr) && addr < int(regCurrent.Addr)+regCurrent.Size)
+	return addr <= int(regModel.Addr())+1 ||
+		(addr >= int(regPosition.Addr()) && addr < int(regCurrent.Addr())+regCurrent.Size())
 }
 
-func (v *servo) id() byte { return v.mem[regID.Addr] }
+func (v *servo) id() byte { return v.mem[regID.Addr()] }
 
 // hears says whether the servo understands the bus: its Baud_Rate code
 // matches the bus speed.
-func (v *servo) hears() bool { return v.mem[regBaud.Addr] == v.baudCode }
+func (v *servo) hears() bool { return v.mem[regBaud.Addr()] == v.baudCode }
 
 // answers says whether the servo sends a status for instruction inst
 // (Response_Status_Level 0 answers only PING and READ).
@@ -227,7 +227,7 @@ func (v *servo) answers(inst byte) bool {
 	return v.mem[addrResponseLevel] != 0 || inst == feetech.InstPing || inst == feetech.InstRead
 }
 
-func (v *servo) torqueOn() bool { return v.mem[regTorqueEnable.Addr] != 0 }
+func (v *servo) torqueOn() bool { return v.mem[regTorqueEnable.Addr()] != 0 }
 
 func (v *servo) offset() float64 { return float64(get(&v.mem, regHoming)) }
 
@@ -239,10 +239,10 @@ func (v *servo) voltage() float64 { return supplyVoltage - voltageSag*math.Abs(v
 // errBits are the status bits the servo reports now.
 func (v *servo) errBits() byte {
 	b := v.latched
-	if volt := math.Round(v.voltage()); volt > float64(v.mem[regMaxVoltage.Addr]) || volt < float64(v.mem[regMinVoltage.Addr]) {
+	if volt := math.Round(v.voltage()); volt > float64(v.mem[regMaxVoltage.Addr()]) || volt < float64(v.mem[regMinVoltage.Addr()]) {
 		b |= feetech.BitVoltage
 	}
-	if math.Floor(v.temp) >= float64(v.mem[regMaxTemp.Addr]) {
+	if math.Floor(v.temp) >= float64(v.mem[regMaxTemp.Addr()]) {
 		b |= feetech.BitOverheat
 	}
 	return b
@@ -275,8 +275,8 @@ func (v *servo) refresh() {
 // Feetech manual says of its write lock), and an ID or Baud_Rate the servo
 // cannot take is refused. addr+len(data) must be at most 256.
 func (v *servo) write(addr byte, data []byte) {
-	oldID, oldBaud := v.id(), v.mem[regBaud.Addr]
-	persist := v.mem[regLock.Addr] == 0
+	oldID, oldBaud := v.id(), v.mem[regBaud.Addr()]
+	persist := v.mem[regLock.Addr()] == 0
 	start, end := int(addr), int(addr)+len(data)
 	for i, b := range data {
 		a := start + i
@@ -286,13 +286,13 @@ func (v *servo) write(addr byte, data []byte) {
 		v.mem[a] = b
 	}
 	covers := func(r feetech.Register) bool {
-		return start < int(r.Addr)+r.Size && int(r.Addr) < end
+		return start < int(r.Addr())+r.Size() && int(r.Addr()) < end
 	}
 	if covers(regID) && v.id() > feetech.MaxID {
-		v.mem[regID.Addr] = oldID
+		v.mem[regID.Addr()] = oldID
 	}
-	if covers(regBaud) && int(v.mem[regBaud.Addr]) >= len(baudRates) {
-		v.mem[regBaud.Addr] = oldBaud
+	if covers(regBaud) && int(v.mem[regBaud.Addr()]) >= len(baudRates) {
+		v.mem[regBaud.Addr()] = oldBaud
 	}
 	if covers(regTorqueEnable) {
 		v.torqueWritten()
@@ -311,16 +311,16 @@ func (v *servo) write(addr byte, data []byte) {
 // reads 2048, torque stays off), any other value turns torque on and
 // clears a latched overload.
 func (v *servo) torqueWritten() {
-	switch v.mem[regTorqueEnable.Addr] {
+	switch v.mem[regTorqueEnable.Addr()] {
 	case 0:
 		v.vel, v.load, v.stalled = 0, 0, false
 	case 128:
 		put(&v.mem, regHoming, int(math.Round(v.pos))-stepsPerTurn/2)
-		if v.mem[regLock.Addr] == 0 {
-			v.saved[regHoming.Addr] = v.mem[regHoming.Addr]
-			v.saved[regHoming.Addr+1] = v.mem[regHoming.Addr+1]
+		if v.mem[regLock.Addr()] == 0 {
+			v.saved[regHoming.Addr()] = v.mem[regHoming.Addr()]
+			v.saved[regHoming.Addr()+1] = v.mem[regHoming.Addr()+1]
 		}
-		v.mem[regTorqueEnable.Addr] = 0
+		v.mem[regTorqueEnable.Addr()] = 0
 		v.vel, v.load, v.stalled = 0, 0, false
 	default:
 		v.latched, v.overFor = 0, 0
@@ -344,7 +344,7 @@ func (v *servo) action() {
 // baud code kept, so the servo stays reachable) and saved; torque off; the
 // servo stays where it is.
 func (v *servo) factoryReset() {
-	v.mem = factoryTable(v.id(), v.mem[regBaud.Addr])
+	v.mem = factoryTable(v.id(), v.mem[regBaud.Addr()])
 	v.saved = v.mem
 	v.vel, v.load, v.stalled, v.latched, v.overFor, v.regPending = 0, 0, false, 0, 0, false
 	v.holdHere()
@@ -354,7 +354,7 @@ func (v *servo) factoryReset() {
 // was saved, the SRAM area from the factory table, and Goal_Position is
 // where the servo stands.
 func (v *servo) powerCycle() {
-	fresh := factoryTable(v.saved[regID.Addr], v.saved[regBaud.Addr])
+	fresh := factoryTable(v.saved[regID.Addr()], v.saved[regBaud.Addr()])
 	for a := range v.mem {
 		if isEEPROM(a) {
 			v.mem[a] = v.saved[a]
@@ -381,7 +381,7 @@ func (v *servo) goal() float64 {
 }
 
 // accel is the acceleration limit in steps/s², 0 for unlimited.
-func (v *servo) accel() float64 { return float64(v.mem[regAccel.Addr]) * accelUnit }
+func (v *servo) accel() float64 { return float64(v.mem[regAccel.Addr()]) * accelUnit }
 
 // speedLimit is Goal_Velocity's magnitude, or maxSpeed when it is 0.
 func (v *servo) speedLimit() float64 {
@@ -400,7 +400,7 @@ func (v *servo) step(dt float64) bool {
 	switch {
 	case !v.torqueOn():
 		v.vel = 0
-	case v.mem[regMode.Addr] == 0: // position control
+	case v.mem[regMode.Addr()] == 0: // position control
 		e := v.goal() - v.present()
 		var vd float64
 		if e != 0 {
@@ -416,7 +416,7 @@ func (v *servo) step(dt float64) bool {
 			delta, v.vel = e, 0 // arrived
 		}
 		push = e - delta
-	case v.mem[regMode.Addr] == 1: // velocity (wheel) mode
+	case v.mem[regMode.Addr()] == 1: // velocity (wheel) mode
 		vd := math.Max(-maxSpeed, math.Min(maxSpeed, float64(get(&v.mem, regGoalVelocity))))
 		v.approach(vd, dt)
 		delta = v.vel * dt
@@ -458,7 +458,7 @@ func (v *servo) updateLoad(push float64) {
 	case !v.torqueOn():
 		v.load = 0
 	case v.stalled:
-		gain := stallGain * float64(v.mem[regP.Addr]) / 32
+		gain := stallGain * float64(v.mem[regP.Addr()]) / 32
 		v.load = math.Copysign(math.Min(capL, gain*math.Abs(push)), push)
 	case v.vel != 0:
 		l := freeLoadBase + freeLoadSpeed*math.Abs(v.vel)/maxSpeed
@@ -477,7 +477,7 @@ func (v *servo) updateHealth(dt float64) {
 		in = v.heat * heatRate * (holdHeat + l)
 	}
 	v.temp += (in - (v.temp-ambientTemp)/coolTau) * dt
-	if math.Abs(v.load) > 10*float64(v.mem[regOverloadTorque.Addr]) {
+	if math.Abs(v.load) > 10*float64(v.mem[regOverloadTorque.Addr()]) {
 		v.overFor += dt
 		if v.overFor >= 0.01*float64(v.mem[addrProtectionTime]) {
 			v.latched |= feetech.BitOverload
@@ -486,7 +486,7 @@ func (v *servo) updateHealth(dt float64) {
 		v.overFor = 0
 	}
 	if v.torqueOn() && v.errBits()&v.mem[addrUnloadCondition] != 0 {
-		v.mem[regTorqueEnable.Addr] = 0
+		v.mem[regTorqueEnable.Addr()] = 0
 		v.vel, v.load = 0, 0
 	}
 }

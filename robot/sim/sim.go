@@ -305,7 +305,7 @@ func (s *Sim) status(out []byte, reps []reply, v *servo, id, extra byte, data []
 	out = feetech.AppendFrame(out, id, v.errBits()|extra, data...)
 	out = s.damage(out, start)
 	if len(out) > start && reps != nil {
-		reps = append(reps, reply{end: len(out), delay: returnDelay(v.mem[regReturnDelay.Addr])})
+		reps = append(reps, reply{end: len(out), delay: returnDelay(v.mem[regReturnDelay.Addr()])})
 	}
 	return out, reps
 }

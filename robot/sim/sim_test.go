@@ -109,21 +109,21 @@ func newRig(t *testing.T, opts Options) *rig {
 	return &rig{t: t, s: s}
 }
 
-func (r *rig) write(id byte, name string, v int) {
+func (r *rig) write(id byte, name feetech.Register, v int) {
 	r.t.Helper()
-	reg := feetech.Reg(name)
+	reg := name
 	data, err := reg.Encode(v)
 	if err != nil {
 		r.t.Fatalf("encode %s: %v", name, err)
 	}
-	r.s.Handle(feetech.AppendFrame(nil, id, feetech.InstWrite, append([]byte{reg.Addr}, data...)...), r.s.Now())
+	r.s.Handle(feetech.AppendFrame(nil, id, feetech.InstWrite, append([]byte{reg.Addr()}, data...)...), r.s.Now())
 }
 
 // read returns register name of id and the status bits.
-func (r *rig) read(id byte, name string) (int, byte) {
+func (r *rig) read(id byte, name feetech.Register) (int, byte) {
 	r.t.Helper()
-	reg := feetech.Reg(name)
-	out := r.s.Handle(feetech.AppendFrame(nil, id, feetech.InstRead, reg.Addr, byte(reg.Size)), r.s.Now())
+	reg := name
+	out := r.s.Handle(feetech.AppendFrame(nil, id, feetech.InstRead, reg.Addr(), byte(reg.Size())), r.s.Now())
 	f, _, err := feetech.ScanFrame(out, feetech.StatusKind)
 	if err != nil {
 		r.t.Fatalf("read %s of %d: answer % X: %v", name, id, out, err)
@@ -131,7 +131,7 @@ func (r *rig) read(id byte, name string) (int, byte) {
 	return reg.Decode(f.Params), f.Code
 }
 
-func (r *rig) get(id byte, name string) int {
+func (r *rig) get(id byte, name feetech.Register) int {
 	r.t.Helper()
 	v, _ := r.read(id, name)
 	return v
@@ -139,55 +139,55 @@ func (r *rig) get(id byte, name string) int {
 
 func TestAcceleration(t *testing.T) {
 	r := newRig(t, Options{})
-	r.write(1, "Acceleration", 10) // 1000 steps/s²
-	r.write(1, "Goal_Position", 4000)
-	r.write(1, "Torque_Enable", 1)
+	r.write(1, feetech.Acceleration, 10) // 1000 steps/s²
+	r.write(1, feetech.GoalPosition, 4000)
+	r.write(1, feetech.TorqueEnable, 1)
 	r.s.Advance(100 * time.Millisecond)
-	if v := r.get(1, "Present_Velocity"); math.Abs(float64(v-100)) > 1 {
+	if v := r.get(1, feetech.PresentVelocity); math.Abs(float64(v-100)) > 1 {
 		t.Errorf("Present_Velocity after 100 ms at 1000 steps/s² = %d, want 100", v)
 	}
-	if p := r.get(1, "Present_Position"); math.Abs(float64(p-2048-5)) > 1 {
+	if p := r.get(1, feetech.PresentPosition); math.Abs(float64(p-2048-5)) > 1 {
 		t.Errorf("Present_Position after 100 ms at 1000 steps/s² = %d, want 2048 + 5", p)
 	}
 	// It brakes: it never passes the goal and arrives at rest.
 	for range 100 {
 		r.s.Advance(50 * time.Millisecond)
-		if p := r.get(1, "Present_Position"); p > 4000 {
+		if p := r.get(1, feetech.PresentPosition); p > 4000 {
 			t.Fatalf("Present_Position = %d passed the goal 4000", p)
 		}
 	}
-	if p, v := r.get(1, "Present_Position"), r.get(1, "Present_Velocity"); p != 4000 || v != 0 {
+	if p, v := r.get(1, feetech.PresentPosition), r.get(1, feetech.PresentVelocity); p != 4000 || v != 0 {
 		t.Errorf("after 5 s: position %d velocity %d, want 4000 and 0", p, v)
 	}
 }
 
 func TestPositionLimits(t *testing.T) {
 	r := newRig(t, Options{})
-	r.write(2, "Max_Position_Limit", 2500)
-	r.write(2, "Min_Position_Limit", 1500)
-	r.write(2, "Goal_Position", 4000)
-	r.write(2, "Torque_Enable", 1)
+	r.write(2, feetech.MaxPositionLimit, 2500)
+	r.write(2, feetech.MinPositionLimit, 1500)
+	r.write(2, feetech.GoalPosition, 4000)
+	r.write(2, feetech.TorqueEnable, 1)
 	r.s.Advance(2 * time.Second)
-	if p := r.get(2, "Present_Position"); p != 2500 {
+	if p := r.get(2, feetech.PresentPosition); p != 2500 {
 		t.Errorf("Present_Position with goal 4000 beyond Max_Position_Limit 2500 = %d, want 2500", p)
 	}
-	r.write(2, "Goal_Position", -300)
+	r.write(2, feetech.GoalPosition, -300)
 	r.s.Advance(2 * time.Second)
-	if p := r.get(2, "Present_Position"); p != 1500 {
+	if p := r.get(2, feetech.PresentPosition); p != 1500 {
 		t.Errorf("Present_Position with goal -300 below Min_Position_Limit 1500 = %d, want 1500", p)
 	}
 }
 
 func TestVelocityMode(t *testing.T) {
 	r := newRig(t, Options{})
-	r.write(5, "Operating_Mode", 1)
-	r.write(5, "Goal_Velocity", -500)
-	r.write(5, "Torque_Enable", 1)
+	r.write(5, feetech.OperatingMode, 1)
+	r.write(5, feetech.GoalVelocity, -500)
+	r.write(5, feetech.TorqueEnable, 1)
 	r.s.Advance(5 * time.Second) // 2500 steps back: wraps past 0
-	if p := r.get(5, "Present_Position"); p != (2048-2500+4096)%4096 {
+	if p := r.get(5, feetech.PresentPosition); p != (2048-2500+4096)%4096 {
 		t.Errorf("Present_Position after 5 s at -500 steps/s = %d, want %d", p, (2048-2500+4096)%4096)
 	}
-	if v := r.get(5, "Present_Velocity"); v != -500 {
+	if v := r.get(5, feetech.PresentVelocity); v != -500 {
 		t.Errorf("Present_Velocity = %d, want -500", v)
 	}
 }
@@ -195,21 +195,21 @@ func TestVelocityMode(t *testing.T) {
 func TestCalibrateMiddle(t *testing.T) {
 	r := newRig(t, Options{})
 	r.s.SetEncoders([6]int{2048, 2500, 2048, 2048, 2048, 2048})
-	r.write(2, "Torque_Enable", 128)
-	if off := r.get(2, "Homing_Offset"); off != 452 {
+	r.write(2, feetech.TorqueEnable, 128)
+	if off := r.get(2, feetech.HomingOffset); off != 452 {
 		t.Errorf("Homing_Offset after Torque_Enable 128 at 2500 = %d, want 452", off)
 	}
-	if p := r.get(2, "Present_Position"); p != 2048 {
+	if p := r.get(2, feetech.PresentPosition); p != 2048 {
 		t.Errorf("Present_Position after Torque_Enable 128 = %d, want 2048", p)
 	}
-	if te := r.get(2, "Torque_Enable"); te != 0 {
+	if te := r.get(2, feetech.TorqueEnable); te != 0 {
 		t.Errorf("Torque_Enable after 128 = %d, want 0", te)
 	}
 }
 
 func TestBaudChangeSilences(t *testing.T) {
 	r := newRig(t, Options{})
-	r.write(4, "Baud_Rate", 4) // 115200: no longer hears the 1 Mbaud bus
+	r.write(4, feetech.BaudRate, 4) // 115200: no longer hears the 1 Mbaud bus
 	if out := r.s.Handle(feetech.AppendFrame(nil, 4, feetech.InstPing), r.s.Now()); out != nil {
 		t.Errorf("ping 4 after its baud changed = % X, want no answer", out)
 	}
@@ -217,45 +217,45 @@ func TestBaudChangeSilences(t *testing.T) {
 	if out := r.s.Handle(feetech.AppendFrame(nil, 4, feetech.InstPing), r.s.Now()); out != nil {
 		t.Errorf("ping 4 after a power cycle = % X, want no answer", out)
 	}
-	r.write(4, "Baud_Rate", 9) // no such code: refused
-	if b := r.get(3, "Baud_Rate"); b != 0 {
+	r.write(4, feetech.BaudRate, 9) // no such code: refused
+	if b := r.get(3, feetech.BaudRate); b != 0 {
 		t.Errorf("Baud_Rate of 3 = %d, want 0", b)
 	}
 }
 
 func TestIDChange(t *testing.T) {
 	r := newRig(t, Options{})
-	r.write(6, "ID", 9)
-	if id := r.get(9, "ID"); id != 9 {
+	r.write(6, feetech.ID, 9)
+	if id := r.get(9, feetech.ID); id != 9 {
 		t.Errorf("ID read from 9 = %d", id)
 	}
 	if out := r.s.Handle(feetech.AppendFrame(nil, 6, feetech.InstPing), r.s.Now()); out != nil {
 		t.Errorf("ping 6 after the ID became 9 = % X, want no answer", out)
 	}
-	r.write(9, "ID", 254) // the broadcast ID is refused
-	if id := r.get(9, "ID"); id != 9 {
+	r.write(9, feetech.ID, 254) // the broadcast ID is refused
+	if id := r.get(9, feetech.ID); id != 9 {
 		t.Errorf("ID after writing 254 = %d, want 9", id)
 	}
 }
 
 func TestReadOnlyRegisters(t *testing.T) {
 	r := newRig(t, Options{})
-	r.write(1, "Model", 1)
-	r.write(1, "Present_Position", 100)
-	if m, p := r.get(1, "Model"), r.get(1, "Present_Position"); m != 777 || p != 2048 {
+	r.write(1, feetech.Model, 1)
+	r.write(1, feetech.PresentPosition, 100)
+	if m, p := r.get(1, feetech.Model), r.get(1, feetech.PresentPosition); m != 777 || p != 2048 {
 		t.Errorf("Model, Present_Position after writing them = %d, %d, want 777, 2048", m, p)
 	}
 }
 
 func TestVoltageBit(t *testing.T) {
 	r := newRig(t, Options{})
-	r.write(1, "Max_Voltage", 110)
-	if _, bits := r.read(1, "Present_Voltage"); bits != feetech.BitVoltage {
+	r.write(1, feetech.MaxVoltage, 110)
+	if _, bits := r.read(1, feetech.PresentVoltage); bits != feetech.BitVoltage {
 		t.Errorf("status with Present_Voltage 120 > Max_Voltage 110 = 0x%02X, want 0x%02X", bits, feetech.BitVoltage)
 	}
-	r.write(1, "Max_Voltage", 140)
-	r.write(1, "Min_Voltage", 125)
-	if _, bits := r.read(1, "Present_Voltage"); bits != feetech.BitVoltage {
+	r.write(1, feetech.MaxVoltage, 140)
+	r.write(1, feetech.MinVoltage, 125)
+	if _, bits := r.read(1, feetech.PresentVoltage); bits != feetech.BitVoltage {
 		t.Errorf("status with Present_Voltage 120 < Min_Voltage 125 = 0x%02X, want 0x%02X", bits, feetech.BitVoltage)
 	}
 }
@@ -299,10 +299,10 @@ func TestSceneGetsPose(t *testing.T) {
 	r := newRig(t, Options{})
 	sc := &fakeScene{}
 	r.s.setScene(sc)
-	r.write(1, "Goal_Position", 3072)
-	r.write(1, "Torque_Enable", 1)
-	r.write(6, "Goal_Position", 3186)
-	r.write(6, "Torque_Enable", 1)
+	r.write(1, feetech.GoalPosition, 3072)
+	r.write(1, feetech.TorqueEnable, 1)
+	r.write(6, feetech.GoalPosition, 3186)
+	r.write(6, feetech.TorqueEnable, 1)
 	r.s.Advance(2 * time.Second)
 	q, grip, calls := sc.pose()
 	if math.Abs(q[0]-math.Pi/2) > 1e-9 || grip != 1 {
@@ -326,39 +326,39 @@ func TestOverload(t *testing.T) {
 	openGripper(r.s)
 	sc := &fakeScene{limit: 0.4, blocked: true}
 	r.s.setScene(sc)
-	r.write(6, "Goal_Position", 2048)
-	r.write(6, "Torque_Enable", 1)
+	r.write(6, feetech.GoalPosition, 2048)
+	r.write(6, feetech.TorqueEnable, 1)
 	r.s.Advance(500 * time.Millisecond)
-	load, bits := r.read(6, "Present_Load")
+	load, bits := r.read(6, feetech.PresentLoad)
 	if load != -1000 || bits != 0 {
 		t.Errorf("gripper on the cube: Present_Load %d, status 0x%02X, want -1000 and 0", load, bits)
 	}
 	if p := r.s.Encoders()[5]; p != GripperEncoder(0.4) {
 		t.Errorf("gripper encoder = %d, want the cube's %d", p, GripperEncoder(0.4))
 	}
-	if m := r.get(6, "Moving"); m != 1 {
+	if m := r.get(6, feetech.Moving); m != 1 {
 		t.Errorf("Moving while stalled = %d, want 1", m)
 	}
-	if c := r.get(6, "Present_Current"); c < 300 {
+	if c := r.get(6, feetech.PresentCurrent); c < 300 {
 		t.Errorf("Present_Current while stalled = %d, want a high current", c)
 	}
 	r.s.Advance(2 * time.Second)
-	if _, bits := r.read(6, "Present_Load"); bits&feetech.BitOverload == 0 {
+	if _, bits := r.read(6, feetech.PresentLoad); bits&feetech.BitOverload == 0 {
 		t.Errorf("status after 2.5 s of full load = 0x%02X, want the overload bit", bits)
 	}
-	if te := r.get(6, "Torque_Enable"); te != 0 {
+	if te := r.get(6, feetech.TorqueEnable); te != 0 {
 		t.Errorf("Torque_Enable after overload = %d, want 0", te)
 	}
-	if l := r.get(6, "Present_Load"); l != 0 {
+	if l := r.get(6, feetech.PresentLoad); l != 0 {
 		t.Errorf("Present_Load with torque cut = %d, want 0", l)
 	}
 	// The cube is gone; torque back on clears the latch and the gripper closes.
 	sc.mu.Lock()
 	sc.blocked = false
 	sc.mu.Unlock()
-	r.write(6, "Torque_Enable", 1)
+	r.write(6, feetech.TorqueEnable, 1)
 	r.s.Advance(time.Second)
-	if _, bits := r.read(6, "Present_Position"); bits != 0 {
+	if _, bits := r.read(6, feetech.PresentPosition); bits != 0 {
 		t.Errorf("status after torque on again = 0x%02X, want 0", bits)
 	}
 	if p := r.s.Encoders()[5]; p != 2048 {
@@ -370,21 +370,21 @@ func TestTemperature(t *testing.T) {
 	r := newRig(t, Options{})
 	openGripper(r.s)
 	r.s.setScene(&fakeScene{limit: 0.4, blocked: true})
-	r.write(6, "Overload_Torque", 100) // never trips
-	r.write(6, "Goal_Position", 2048)
-	r.write(6, "Torque_Enable", 1)
-	r.write(1, "Torque_Enable", 1) // holds, no load
+	r.write(6, feetech.OverloadTorque, 100) // never trips
+	r.write(6, feetech.GoalPosition, 2048)
+	r.write(6, feetech.TorqueEnable, 1)
+	r.write(1, feetech.TorqueEnable, 1) // holds, no load
 	r.s.Advance(60 * time.Second)
-	hot, cool := r.get(6, "Present_Temperature"), r.get(1, "Present_Temperature")
+	hot, cool := r.get(6, feetech.PresentTemperature), r.get(1, feetech.PresentTemperature)
 	if hot < 50 || hot >= 70 {
 		t.Errorf("gripper temperature after 60 s at full load = %d °C, want 50..69", hot)
 	}
 	if cool > 32 {
 		t.Errorf("idle servo temperature after 60 s = %d °C, want about 30", cool)
 	}
-	r.write(6, "Torque_Enable", 0)
+	r.write(6, feetech.TorqueEnable, 0)
 	r.s.Advance(600 * time.Second)
-	if got := r.get(6, "Present_Temperature"); got >= hot-15 {
+	if got := r.get(6, feetech.PresentTemperature); got >= hot-15 {
 		t.Errorf("gripper temperature 10 min after torque off = %d °C, want it cooled from %d", got, hot)
 	}
 }
@@ -393,20 +393,20 @@ func TestOverheatFaultFromLoad(t *testing.T) {
 	r := newRig(t, Options{Faults: Faults{Overheat: 6}})
 	openGripper(r.s)
 	r.s.setScene(&fakeScene{limit: 0.4, blocked: true})
-	r.write(6, "Overload_Torque", 100)
-	r.write(6, "Goal_Position", 2048)
-	r.write(6, "Torque_Enable", 1)
+	r.write(6, feetech.OverloadTorque, 100)
+	r.write(6, feetech.GoalPosition, 2048)
+	r.write(6, feetech.TorqueEnable, 1)
 	var at time.Duration
 	for at = 0; at < time.Minute; at += 100 * time.Millisecond {
 		r.s.Advance(100 * time.Millisecond)
-		if _, bits := r.read(6, "Present_Temperature"); bits&feetech.BitOverheat != 0 {
+		if _, bits := r.read(6, feetech.PresentTemperature); bits&feetech.BitOverheat != 0 {
 			break
 		}
 	}
 	if at < 3*time.Second || at > 15*time.Second {
 		t.Errorf("Faults.Overheat servo reached the overheat bit after %v at full load, want within 3..15 s", at)
 	}
-	if te := r.get(6, "Torque_Enable"); te != 0 {
+	if te := r.get(6, feetech.TorqueEnable); te != 0 {
 		t.Errorf("Torque_Enable after overheat = %d, want 0", te)
 	}
 }
