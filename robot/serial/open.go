@@ -2,6 +2,7 @@ package serial
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	bugst "go.bug.st/serial"
@@ -20,8 +21,10 @@ var _ Opener = Open
 // timeout of cfg.ReadTimeout (0 means DefaultReadTimeout, negative waits
 // forever). It is the default Opener.
 //
-// Errors wrap ErrPermission, ErrBusy or ErrNotFound where they are one of
-// them, and say what to do.
+// The port is opened exclusively: a second Open of the same device, from
+// this process or another, fails with ErrBusy ("port in use") until the
+// first is closed. Errors wrap ErrPermission, ErrBusy or ErrNotFound where
+// they are one of them, and say what to do.
 func Open(path string, cfg Config) (Port, error) {
 	if cfg.Baud == 0 {
 		cfg.Baud = DefaultBaud
@@ -41,9 +44,14 @@ func Open(path string, cfg Config) (Port, error) {
 	if err != nil {
 		return nil, classifyOpenError(path, cfg, err, List)
 	}
-	port := &bugstPort{Port: p, path: path}
-	if err := port.SetReadTimeout(cfg.ReadTimeout); err != nil {
+	lock, err := lockPort(path)
+	if err != nil {
 		p.Close()
+		return nil, err
+	}
+	port := &bugstPort{Port: p, path: path, lock: lock}
+	if err := port.SetReadTimeout(cfg.ReadTimeout); err != nil {
+		port.Close()
 		return nil, fmt.Errorf("serial: cannot set the read timeout of %s to %v: %w", path, cfg.ReadTimeout, err)
 	}
 	return port, nil
@@ -54,6 +62,16 @@ func Open(path string, cfg Config) (Port, error) {
 type bugstPort struct {
 	bugst.Port
 	path string
+	lock *os.File // holds the exclusive lock on the device; nil without one
+}
+
+// Close closes the port and releases its lock.
+func (p *bugstPort) Close() error {
+	err := p.Port.Close()
+	if p.lock != nil {
+		p.lock.Close()
+	}
+	return err
 }
 
 // SetReadTimeout maps every negative d to "wait forever" (go.bug.st/serial

@@ -382,3 +382,25 @@ func TestOpenReadAfterCloseFails(t *testing.T) {
 		t.Errorf("Read after Close = %d, nil, want an error", n)
 	}
 }
+
+// A second open of a port in use is refused, with what to do, until the
+// first closes it; root's opens too (TIOCEXCL alone lets root through).
+func TestOpenRefusesPortInUse(t *testing.T) {
+	_, path := openPTY(t)
+	p, err := Open(path, Config{})
+	if err != nil {
+		t.Fatalf("Open(%s) = %v", path, err)
+	}
+	_, err = Open(path, Config{})
+	if !errors.Is(err, ErrBusy) || !strings.Contains(err.Error(), "port in use") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("second Open(%s) = %v, want ErrBusy saying the port is in use", path, err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	q, err := Open(path, Config{})
+	if err != nil {
+		t.Fatalf("Open(%s) after Close = %v, want the port free again", path, err)
+	}
+	q.Close()
+}
