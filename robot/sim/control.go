@@ -124,8 +124,26 @@ func (s *Sim) Render(view CameraView) image.Image {
 //	GET  /scene      SceneState as JSON
 //	POST /arrange    an Arrangement as JSON
 //	GET  /frame.jpg  the camera, JPEG (?q=1..100, default 85)
+//	GET  /encoders   {"encoders": [6 ints]}: the physical encoder positions
+//	POST /encoders   {"encoders": [6 ints 0..4095]}: move the joints there
+//	                 as a hand would (see SetEncoders), to rehearse
+//	                 pilot robot calibrate without an arm
 func ControlHandler(s *Sim) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /encoders", func(w http.ResponseWriter, r *http.Request) {
+		e := s.Encoders()
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string][]int{"encoders": e[:]})
+	})
+	mux.HandleFunc("POST /encoders", func(w http.ResponseWriter, r *http.Request) {
+		e, err := decodeEncoders(io.LimitReader(r.Body, 4<<10))
+		if err != nil {
+			http.Error(w, "encoders: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		s.SetEncoders(e)
+		w.WriteHeader(http.StatusOK)
+	})
 	mux.HandleFunc("GET /scene", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(s.Scene())
@@ -157,6 +175,29 @@ func ControlHandler(s *Sim) http.Handler {
 		jpeg.Encode(w, s.Frame(), &jpeg.Options{Quality: q})
 	})
 	return mux
+}
+
+// decodeEncoders reads {"encoders": [6 ints 0..4095]}, in joint order.
+func decodeEncoders(r io.Reader) ([NumServos]int, error) {
+	var e [NumServos]int
+	var raw struct {
+		Encoders []int `json:"encoders"`
+	}
+	d := json.NewDecoder(r)
+	d.DisallowUnknownFields()
+	if err := d.Decode(&raw); err != nil {
+		return e, fmt.Errorf("want {\"encoders\": [6 positions 0..%d]}: %w", stepsPerTurn-1, err)
+	}
+	if len(raw.Encoders) != NumServos {
+		return e, fmt.Errorf("%d positions, want %d (shoulder_pan … gripper)", len(raw.Encoders), NumServos)
+	}
+	for i, v := range raw.Encoders {
+		if v < 0 || v >= stepsPerTurn {
+			return e, fmt.Errorf("position %d of servo %d is outside 0..%d", v, i+1, stepsPerTurn-1)
+		}
+		e[i] = v
+	}
+	return e, nil
 }
 
 // decodeArrangement reads an Arrangement, every point with exactly three

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"image/jpeg"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -85,4 +86,55 @@ func FuzzArrange(f *testing.F) {
 			}
 		}
 	})
+}
+
+// POST /encoders moves the joints as a hand would; garbage is refused
+// with what the endpoint wants, and moves nothing.
+func TestControlEncoders(t *testing.T) {
+	s, err := sim.New(sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv := httptest.NewServer(sim.ControlHandler(s))
+	defer srv.Close()
+	post := func(body string) (int, string) {
+		resp, err := http.Post(srv.URL+"/encoders", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, msg := post(`{"encoders": [1000, 1100, 1200, 1300, 1400, 1500]}`); code != http.StatusOK {
+		t.Fatalf("POST /encoders = %d %s", code, msg)
+	}
+	if got := s.Encoders(); got != [sim.NumServos]int{1000, 1100, 1200, 1300, 1400, 1500} {
+		t.Errorf("Encoders after POST = %v", got)
+	}
+	resp, err := http.Get(srv.URL + "/encoders")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `{"encoders":[1000,1100,1200,1300,1400,1500]}`) {
+		t.Errorf("GET /encoders = %s", b)
+	}
+	for _, bad := range []struct{ body, want string }{
+		{`{"encoders": [1, 2, 3]}`, "3 positions, want 6"},
+		{`{"encoders": [0, 0, 0, 0, 0, 4096]}`, "outside 0..4095"},
+		{`{"encoders": [0, 0, 0, 0, 0, -1]}`, "outside 0..4095"},
+		{`{"enc": [0]}`, "unknown field"},
+		{`nonsense`, `want {"encoders"`},
+	} {
+		code, msg := post(bad.body)
+		if code != http.StatusBadRequest || !strings.Contains(msg, bad.want) {
+			t.Errorf("POST /encoders %s = %d %q, want 400 with %q", bad.body, code, msg, bad.want)
+		}
+	}
+	if got := s.Encoders(); got != [sim.NumServos]int{1000, 1100, 1200, 1300, 1400, 1500} {
+		t.Errorf("a refused POST moved the joints: %v", got)
+	}
 }
