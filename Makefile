@@ -65,6 +65,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzFrameRoundTrip -fuzztime $(FUZZTIME) ./robot/feetech/
 	$(GO) test -run '^$$' -fuzz FuzzBusReplies -fuzztime $(FUZZTIME) ./robot/feetech/
 	$(GO) test -run '^$$' -fuzz FuzzHandle -fuzztime $(FUZZTIME) ./robot/sim/
+	$(GO) test -run '^$$' -fuzz FuzzDecodeEncoders -fuzztime $(FUZZTIME) ./robot/sim/
 	$(GO) test -run '^$$' -fuzz FuzzArrange -fuzztime $(FUZZTIME) ./robot/sim/
 	$(GO) test -run '^$$' -fuzz FuzzWorld -fuzztime $(FUZZTIME) ./robot/sim/
 	$(GO) test -run '^$$' -fuzz FuzzIK -fuzztime $(FUZZTIME) ./robot/kin/

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
@@ -203,9 +206,31 @@ func TestRobotCalibrate(t *testing.T) {
 	s.SetEncoders([6]int{2100, 2000, 2048, 2300, 1000, 2200})
 	fmt.Fprintln(inW)
 	waitFor("Press Enter when done")
+	// The hand moves through the control API, as a user rehearsing
+	// calibration would (curl -X POST $CONTROL/encoders), and holds each
+	// pose until calibrate has read it a few times over: instructions
+	// counted, not wall time, so a busy machine only makes it slower.
+	ctl := httptest.NewServer(sim.ControlHandler(s))
+	defer ctl.Close()
 	for _, e := range [][6]int{{1500, 1100, 1000, 1200, 10, 2050}, {2800, 3000, 3000, 3100, 4000, 3300}} {
-		s.SetEncoders(e)
-		time.Sleep(100 * time.Millisecond)
+		body, _ := json.Marshal(map[string][]int{"encoders": e[:]})
+		resp, err := http.Post(ctl.URL+"/encoders", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST /encoders = %s", resp.Status)
+		}
+		// A sync read of six positions is one instruction; 4 of them
+		// is at least 3 reads after the pose was set.
+		for n := s.Handled(); s.Handled() < n+4; {
+			select {
+			case code := <-done:
+				t.Fatalf("calibrate exited %d during the sweep: %s", code, errb.String())
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
 	}
 	fmt.Fprintln(inW)
 	select {

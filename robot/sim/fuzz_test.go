@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -49,6 +50,23 @@ func FuzzHandle(f *testing.F) {
 					t.Fatalf("Handle(% X) answered % X: %d bytes before a frame", req, out, n-fr.Len())
 				}
 				out = out[n:]
+			}
+		}
+	})
+}
+
+func FuzzDecodeEncoders(f *testing.F) {
+	f.Add(`{"encoders": [1000, 1100, 1200, 1300, 1400, 1500]}`)
+	f.Add(`{"encoders": [1, 2]}`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		e, err := decodeEncoders(strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		for _, v := range e {
+			if v < 0 || v >= stepsPerTurn {
+				t.Fatalf("decodeEncoders(%q) = %v: a position out of range", body, e)
 			}
 		}
 	})

@@ -62,6 +62,7 @@ type Sim struct {
 	scene   scene
 	closed  bool
 	scratch []byte // Handle's answers before they are copied out
+	handled uint64 // instruction frames carried out
 
 	ptyMu sync.Mutex
 	ptys  map[*PTY]struct{}
@@ -205,9 +206,19 @@ func (s *Sim) serve(in, out []byte, reps []reply) (int, []byte, []reply) {
 			}
 			continue
 		}
+		s.handled++
 		out, reps = s.exec(f, out, reps)
 	}
 	return off, out, reps
+}
+
+// Handled is how many instruction frames the simulator has carried out,
+// on every transport: a test waits for the host to have read a pose
+// rather than for a span of wall time.
+func (s *Sim) Handled() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.handled
 }
 
 // exec carries out one instruction. The caller holds s.mu.
