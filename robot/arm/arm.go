@@ -134,6 +134,7 @@ type Arm struct {
 
 	mu          sync.Mutex
 	torqueOn    bool
+	energized   bool // torque-on was sent since the last confirmed torque-off
 	lastCommand time.Duration
 	tripped     bool // the watchdog acted since the last command
 	lastHealth  time.Duration
@@ -194,7 +195,11 @@ func Open(ctx context.Context, bus Bus, cal Calibration, opts Options) (*Arm, er
 	}
 	if err := a.connect(ctx); err != nil {
 		// Never leave torque on behind a failed start.
-		a.torqueOffAll(context.WithoutCancel(ctx))
+		terr := a.torqueOffAll(context.WithoutCancel(ctx))
+		if a.energized {
+			// Torque was turned on: whether it is off again matters.
+			return nil, errors.Join(err, terr)
+		}
 		return nil, err
 	}
 	a.lastCommand = a.clock.Now()
@@ -316,6 +321,7 @@ func (a *Arm) torqueOnHolding(ctx context.Context) error {
 	if err := a.bus.SyncWriteReg(ctx, feetech.GoalPosition, a.ids, goals); err != nil {
 		return fmt.Errorf("arm: hold present positions: %w", err)
 	}
+	a.energized = true
 	if err := a.bus.SyncWriteReg(ctx, feetech.TorqueEnable, a.ids, fill(len(a.ids), 1)); err != nil {
 		return fmt.Errorf("arm: torque on: %w", err)
 	}
@@ -441,31 +447,45 @@ func (a *Arm) jointName(i int) string {
 	return a.joints[i].Name
 }
 
-// stopLocked records the fault, turns torque off (best effort) and returns
-// the error every later call gets.
+// stopLocked records the fault, turns torque off and reads it back, and
+// returns the error every later call gets: it says that torque is off
+// only when every servo read back Torque_Enable = 0, and wraps a
+// *TorqueError otherwise.
 func (a *Arm) stopLocked(ctx context.Context, cause error) error {
 	if a.fault == nil {
-		a.fault = fmt.Errorf("%w: %w: torque turned off; fix the cause, then reopen the arm", ErrStopped, cause)
 		a.log.Error("arm stopped", "cause", cause)
-		a.torqueOffAll(context.WithoutCancel(ctx))
+		if terr := a.torqueOffAll(context.WithoutCancel(ctx)); terr != nil {
+			a.fault = fmt.Errorf("%w: %w; %w", ErrStopped, cause, terr)
+		} else {
+			a.fault = fmt.Errorf("%w: %w: torque is off (every servo read back Torque_Enable = 0); fix the cause, then reopen the arm", ErrStopped, cause)
+		}
 	}
 	return a.fault
 }
 
-// torqueOffAll turns torque off on every servo with one broadcast packet
-// (it reaches live servos even when one is dead), within a second.
+// TorqueOffTimeout bounds a torque-off and its read-backs.
+const TorqueOffTimeout = 5 * time.Second
+
+// torqueOffAll turns torque off on every servo and reads it back (see
+// torqueOff), within TorqueOffTimeout, then writes Lock = 0 as LeRobot
+// does with torque off. It returns nil only when every servo confirmed
+// torque off, and a *TorqueError otherwise.
 func (a *Arm) torqueOffAll(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	ctx, cancel := context.WithTimeout(ctx, TorqueOffTimeout)
 	defer cancel()
-	err := a.bus.SyncWriteReg(ctx, feetech.TorqueEnable, a.ids, fill(len(a.ids), 0))
-	if err == nil {
-		err = a.bus.SyncWriteReg(ctx, feetech.Lock, a.ids, fill(len(a.ids), 0))
+	names := make([]string, len(a.joints))
+	for i, j := range a.joints {
+		names[i] = j.Name
 	}
-	if err != nil {
-		a.log.Error("torque off failed", "err", err)
-		return fmt.Errorf("arm: torque off: %w", err)
+	if err := torqueOff(ctx, a.bus, a.ids, names); err != nil {
+		a.log.Error("torque off not confirmed", "err", err)
+		return err
 	}
-	a.torqueOn = false
+	a.torqueOn, a.energized = false, false
+	if err := a.bus.SyncWriteReg(ctx, feetech.Lock, a.ids, fill(len(a.ids), 0)); err != nil {
+		// Torque is off (read back); an unlocked EEPROM is no danger.
+		a.log.Warn("unlock after torque off failed", "err", err)
+	}
 	return nil
 }
 
@@ -675,9 +695,10 @@ func (a *Arm) watchdog(ctx context.Context) {
 			a.log.Warn("watchdog: no command", "idle", idle.Round(time.Millisecond), "action", a.opts.OnWatchdog.String())
 			var err error
 			if a.opts.OnWatchdog == TorqueOff {
-				err = a.torqueOffAll(ctx)
-				if err != nil {
-					err = a.stopLocked(ctx, err)
+				if a.torqueOffAll(ctx) != nil {
+					// stopLocked tries again and says which servos may
+					// still hold torque.
+					err = a.stopLocked(ctx, fmt.Errorf("watchdog: no command for %v, and the torque-off was not confirmed", idle.Round(time.Millisecond)))
 				}
 			} else {
 				err = a.holdLocked(ctx)
@@ -690,8 +711,14 @@ func (a *Arm) watchdog(ctx context.Context) {
 	}
 }
 
-// Close stops the watchdog and turns torque off. It does not close the
-// bus, which belongs to the caller. It is idempotent.
+// Close stops the watchdog and turns torque off, then reads Torque_Enable
+// back from every servo, writing and reading again up to
+// TorqueOffAttempts times. It returns nil only when every servo read back
+// 0: the arm is limp. Otherwise it returns a *TorqueError (find it with
+// errors.As) naming the servos whose torque may still be on; its message
+// says so and tells the user to unplug the servos' power. It does not
+// close the bus, which belongs to the caller. A second Close returns nil
+// and does nothing.
 func (a *Arm) Close() error {
 	a.mu.Lock()
 	if a.closed {

@@ -326,6 +326,9 @@ func TestOverheatStopsTheArm(t *testing.T) {
 	if !errors.Is(err, arm.ErrStopped) || !strings.Contains(err.Error(), "elbow_flex") {
 		t.Fatalf("driving an overheating servo: %v, want ErrStopped naming elbow_flex", err)
 	}
+	if !strings.Contains(err.Error(), "torque is off (every servo read back Torque_Enable = 0)") {
+		t.Errorf("fault %q does not say that torque is off, read back", err)
+	}
 	if got := reg(t, r.bus, 3, feetech.TorqueEnable); got != 0 {
 		t.Errorf("Torque_Enable = %d after overheating, want 0", got)
 	}

@@ -25,7 +25,9 @@ type CalibrateSteps struct {
 // MinRange is the smallest span, in steps, a swept joint must show.
 const MinRange = 100
 
-// Calibrate calibrates an arm as LeRobot does. It turns torque off, clears
+// Calibrate calibrates an arm as LeRobot does. It turns torque off (and
+// reads it back: a servo that does not confirm it is a *TorqueError, and
+// steps.Middle is never called), clears
 // the homing offsets and limits, and waits for steps.Middle; the homing
 // offset of each joint then makes that pose read 2047 (Homing_Offset =
 // present − 2047). During steps.Sweep it records each joint's smallest and
@@ -55,11 +57,19 @@ func Calibrate(ctx context.Context, bus Bus, joints []Joint, steps CalibrateStep
 		}
 		return nil
 	}
+	names := make([]string, len(joints))
+	for i, j := range joints {
+		names[i] = j.Name
+	}
+	// The person is about to take the arm in hand: torque off, read back.
+	if err := torqueOff(ctx, bus, ids, names); err != nil {
+		return nil, fmt.Errorf("calibrate: %w", err)
+	}
 	for _, id := range ids {
 		for _, w := range []struct {
 			reg feetech.Register
 			v   int
-		}{{feetech.TorqueEnable, 0}, {feetech.Lock, 0}, {feetech.HomingOffset, 0}, {feetech.MinPositionLimit, 0}, {feetech.MaxPositionLimit, Resolution - 1}} {
+		}{{feetech.Lock, 0}, {feetech.HomingOffset, 0}, {feetech.MinPositionLimit, 0}, {feetech.MaxPositionLimit, Resolution - 1}} {
 			if err := write(id, w.reg, w.v); err != nil {
 				return nil, err
 			}

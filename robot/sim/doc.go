@@ -78,7 +78,9 @@
 //
 // Options.Faults drops or corrupts status packets at random (seeded by
 // Options.Seed, so the same seed and requests give the same faults), keeps
-// one servo silent, or makes one heat ten times faster.
+// one servo silent, makes one heat ten times faster, loses the torque-off
+// writes to some servos (KeepTorque) or jams their joints where they stand
+// (Jammed). SetFaults changes them while the simulator runs.
 //
 // # Timing on the pseudo-terminal
 //

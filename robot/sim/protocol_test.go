@@ -460,3 +460,67 @@ func TestFaultOverheat(t *testing.T) {
 		}
 	})
 }
+
+// A servo with Faults.KeepTorque ignores torque-off writes, direct or
+// broadcast, and reads back 1; with KeepTorqueTimes it gives in after
+// that many. The other servos obey.
+func TestFaultKeepTorque(t *testing.T) {
+	forEachTransport(t, Options{Faults: Faults{KeepTorque: []byte{2, 5}}}, func(t *testing.T, s *Sim, c *client) {
+		for _, id := range armIDs {
+			c.set(id, feetech.TorqueEnable, 1)
+		}
+		c.set(2, feetech.TorqueEnable, 0)
+		c.silent(syncWriteFrame(t, regTorqueEnable, armIDs, []int{0, 0, 0, 0, 0, 0}), 1)
+		for _, id := range armIDs {
+			want := 0
+			if id == 2 || id == 5 {
+				want = 1
+			}
+			if got := c.get(id, feetech.TorqueEnable); got != want {
+				t.Errorf("Torque_Enable of %d after torque-off = %d, want %d", id, got, want)
+			}
+		}
+		if err := s.SetFaults(Faults{KeepTorque: []byte{5}, KeepTorqueTimes: 1}); err != nil {
+			t.Fatal(err)
+		}
+		c.set(2, feetech.TorqueEnable, 0) // no longer faulty
+		c.set(5, feetech.TorqueEnable, 0) // lost, the one time
+		if got := c.get(5, feetech.TorqueEnable); got != 1 {
+			t.Errorf("Torque_Enable of 5 after the first torque-off with KeepTorqueTimes 1 = %d, want 1", got)
+		}
+		c.set(5, feetech.TorqueEnable, 0)
+		for _, id := range []byte{2, 5} {
+			if got := c.get(id, feetech.TorqueEnable); got != 0 {
+				t.Errorf("Torque_Enable of %d once the fault is spent = %d, want 0", id, got)
+			}
+		}
+	})
+}
+
+// A jammed joint pushes toward its goal and stays where it was; the
+// others move. A hand still moves it.
+func TestFaultJammed(t *testing.T) {
+	forEachTransport(t, Options{}, func(t *testing.T, s *Sim, c *client) {
+		if err := s.SetFaults(Faults{Jammed: []byte{4}}); err != nil {
+			t.Fatal(err)
+		}
+		// Overload protection off, so that a slow test machine does not
+		// see torque cut after 2 s of pushing.
+		c.set(4, feetech.OverloadTorque, 100)
+		for _, id := range []byte{3, 4} {
+			c.set(id, feetech.GoalPosition, 2548)
+			c.set(id, feetech.TorqueEnable, 1)
+		}
+		c.eventually(10*time.Second, "servo 3 reaching its goal", func() bool { return c.get(3, feetech.PresentPosition) == 2548 })
+		if got := c.get(4, feetech.PresentPosition); got != 2048 {
+			t.Errorf("jammed servo 4 at %d, want 2048 where it was jammed", got)
+		}
+		if got := c.get(4, feetech.PresentLoad); got < 100 {
+			t.Errorf("jammed servo 4 Present_Load = %d, want it pushing (≥ 100)", got)
+		}
+		if err := s.SetFaults(Faults{}); err != nil {
+			t.Fatal(err)
+		}
+		c.eventually(10*time.Second, "servo 4 reaching its goal once free", func() bool { return c.get(4, feetech.PresentPosition) == 2548 })
+	})
+}

@@ -96,16 +96,20 @@ type servo struct {
 	mem   [256]byte // the live control table
 	saved [256]byte // the EEPROM area as kept across PowerCycle
 
-	pos      float64 // physical encoder position, steps in [0, 4096)
-	vel      float64 // steps/s, signed
-	load     float64 // 0.1 % of full torque, signed
-	temp     float64 // °C
-	overFor  float64 // seconds the load has stayed above Overload_Torque
-	latched  byte    // latched status bits (overload)
-	stalled  bool    // something stopped the servo in the last step
-	heat     float64 // heating factor: 1, or overheatFactor for Faults.Overheat
-	silent   bool    // never answers (Faults.Silent)
-	baudCode byte    // the code whose rate the bus runs at
+	pos     float64 // physical encoder position, steps in [0, 4096)
+	vel     float64 // steps/s, signed
+	load    float64 // 0.1 % of full torque, signed
+	temp    float64 // °C
+	overFor float64 // seconds the load has stayed above Overload_Torque
+	latched byte    // latched status bits (overload)
+	stalled bool    // something stopped the servo in the last step
+	heat    float64 // heating factor: 1, or overheatFactor for Faults.Overheat
+	silent  bool    // never answers (Faults.Silent)
+	// keepTorque: how many more torque-off writes the servo ignores
+	// (Faults.KeepTorque); -1 every one, 0 none.
+	keepTorque int
+	jammed     bool // cannot move under its own torque (Faults.Jammed)
+	baudCode   byte // the code whose rate the bus runs at
 
 	regPending bool // REG_WRITE waiting for ACTION
 	regAddr    byte
@@ -275,7 +279,7 @@ func (v *servo) refresh() {
 // Feetech manual says of its write lock), and an ID or Baud_Rate the servo
 // cannot take is refused. addr+len(data) must be at most 256.
 func (v *servo) write(addr byte, data []byte) {
-	oldID, oldBaud := v.id(), v.mem[regBaud.Addr()]
+	oldID, oldBaud, oldTorque := v.id(), v.mem[regBaud.Addr()], v.mem[regTorqueEnable.Addr()]
 	persist := v.mem[regLock.Addr()] == 0
 	start, end := int(addr), int(addr)+len(data)
 	for i, b := range data {
@@ -295,7 +299,15 @@ func (v *servo) write(addr byte, data []byte) {
 		v.mem[regBaud.Addr()] = oldBaud
 	}
 	if covers(regTorqueEnable) {
-		v.torqueWritten()
+		if v.mem[regTorqueEnable.Addr()] == 0 && oldTorque != 0 && v.keepTorque != 0 {
+			// Faults.KeepTorque: this torque-off is lost.
+			v.mem[regTorqueEnable.Addr()] = oldTorque
+			if v.keepTorque > 0 {
+				v.keepTorque--
+			}
+		} else {
+			v.torqueWritten()
+		}
 	}
 	if persist {
 		for a := start; a < end; a++ {
@@ -425,7 +437,11 @@ func (v *servo) step(dt float64) bool {
 		v.vel = 0
 	}
 	to := v.pos + delta
-	if delta != 0 && v.block != nil {
+	if delta != 0 && v.jammed {
+		// Faults.Jammed: something holds the joint where it is.
+		to, v.vel, v.stalled = v.pos, 0, true
+		push += delta
+	} else if delta != 0 && v.block != nil {
 		if stop, blocked := v.block(v.pos, to); blocked {
 			to, v.vel, v.stalled = stop, 0, true
 			push += (v.pos + delta) - stop

@@ -115,25 +115,20 @@ func New(opts Options) (*Sim, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Sim{
-		rng:    rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_50_101)),
-		faults: opts.Faults,
-		baud:   baud,
-		wire:   opts.WireTiming,
-		log:    log,
-		ptys:   make(map[*PTY]struct{}),
+		rng:  rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_50_101)),
+		baud: baud,
+		wire: opts.WireTiming,
+		log:  log,
+		ptys: make(map[*PTY]struct{}),
 	}
 	for i, id := range ids {
 		pos := float64(stepsPerTurn / 2)
 		if i == NumServos-1 {
 			pos = GripperEncoderF(initialGripper)
 		}
-		v := newServo(id, byte(code), pos)
-		if opts.Faults.Overheat != 0 && id == opts.Faults.Overheat {
-			v.heat = overheatFactor
-		}
-		v.silent = opts.Faults.Silent != 0 && id == opts.Faults.Silent
-		s.servos[i] = v
+		s.servos[i] = newServo(id, byte(code), pos)
 	}
+	s.applyFaultsLocked(opts.Faults)
 	s.servos[NumServos-1].block = s.gripperBlock
 	return s, nil
 }

@@ -29,6 +29,9 @@ func TestNewValidates(t *testing.T) {
 		{"NaN drop rate", Options{Faults: Faults{DropRate: math.NaN()}}, "DropRate"},
 		{"overheat of nobody", Options{Faults: Faults{Overheat: 9}}, "Overheat = 9"},
 		{"silent nobody", Options{Faults: Faults{Silent: 7}}, "Silent = 7"},
+		{"keep torque of nobody", Options{Faults: Faults{KeepTorque: []byte{2, 8}}}, "KeepTorque has ID 8"},
+		{"negative keep-torque count", Options{Faults: Faults{KeepTorque: []byte{2}, KeepTorqueTimes: -1}}, "KeepTorqueTimes = -1"},
+		{"jam nobody", Options{Faults: Faults{Jammed: []byte{9}}}, "Jammed has ID 9"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
