@@ -244,12 +244,16 @@ func newRobotScanCmd() *cobra.Command {
 			}
 			errw := cmd.ErrOrStderr()
 			last := 0
-			found, err := feetech.Scan(cmd.Context(), serial.Open, f.port, bauds, ids, func(baud int, id byte) {
+			latency := feetech.ScanLatency
+			if _, isSim := sim.Lookup(f.port); isSim {
+				latency = robotenv.SimBusTimeout // the simulator shares our CPUs: it may answer late
+			}
+			found, err := feetech.ScanWithLatency(cmd.Context(), serial.Open, f.port, bauds, ids, func(baud int, id byte) {
 				if baud != last {
 					fmt.Fprintf(errw, "scanning %d baud, IDs %d..%d\n", baud, ids[0], ids[len(ids)-1])
 					last = baud
 				}
-			})
+			}, latency)
 			if err != nil {
 				return err
 			}

@@ -82,7 +82,7 @@ func TestRegisterRejects(t *testing.T) {
 		{evals.LoadOptions{Split: "valid"}, `suite shop has no split "valid": want one of test, dev, train`},
 		{evals.LoadOptions{Params: map[string]string{"colour": "red"}}, `suite shop has no parameter "colour": it takes products`},
 		{evals.LoadOptions{Engine: evals.EngineLite, Screenshot: "png"}, "the lite engine takes no screenshots"},
-		{evals.LoadOptions{Engine: evals.EngineLite, Params: map[string]string{"products": "many"}}, `products "many": want a whole number`},
+		{evals.LoadOptions{Engine: evals.EngineLite, Params: map[string]string{"products": "many"}}, `products=many: want a whole number`},
 	} {
 		if _, err := d.Open(context.Background(), tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Open(%+v) = %v, want an error with %q", tc.o, err, tc.want)

@@ -41,6 +41,13 @@ func Scan(ctx context.Context, open serial.Opener, path string, bauds []int, ids
 	return scan(ctx, open, path, bauds, ids, progress, scanTimeouts{latency: ScanLatency})
 }
 
+// ScanWithLatency is Scan with latency in place of ScanLatency, and a bus
+// timeout of latency for the Model reads: for a bus whose servos answer
+// late, such as a simulator sharing the machine's CPUs.
+func ScanWithLatency(ctx context.Context, open serial.Opener, path string, bauds []int, ids []byte, progress func(baud int, id byte), latency time.Duration) ([]Found, error) {
+	return scan(ctx, open, path, bauds, ids, progress, scanTimeouts{latency: latency, bus: latency})
+}
+
 // scanTimeouts are Scan's timeouts; tests on a loaded machine lengthen
 // them.
 type scanTimeouts struct {
