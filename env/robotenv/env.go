@@ -39,6 +39,10 @@ const (
 	// Speeds of the joints' and the gripper's setpoints.
 	DefaultJointSpeed   = 120 // degrees/s
 	DefaultGripperSpeed = 250 // percent/s
+	// Reset's homing: every joint must come within DefaultHomeTolerance
+	// (degrees; percent for the gripper) of home within DefaultHomeTimeout.
+	DefaultHomeTolerance = 3.0
+	DefaultHomeTimeout   = 6 * time.Second
 )
 
 // Options configure an Env.
@@ -64,6 +68,13 @@ type Options struct {
 	// move_joints, the grippers, home and noop: their setpoints move no
 	// faster. 0 means DefaultJointSpeed and DefaultGripperSpeed.
 	JointSpeed, GripperSpeed float64
+	// HomeTolerance is how close (degrees; percent for the gripper) Reset
+	// wants every joint to home, read back from the servos; 0 means
+	// DefaultHomeTolerance.
+	HomeTolerance float64
+	// HomeTimeout bounds Reset's homing (clock time): a joint not within
+	// HomeTolerance by then fails Reset. 0 means DefaultHomeTimeout.
+	HomeTimeout time.Duration
 }
 
 // Env is a robot task over a Rig. It is not safe for concurrent use.
@@ -113,6 +124,18 @@ func New(rig *Rig, opts Options) (*Env, error) {
 	}
 	if opts.GripperSpeed == 0 {
 		opts.GripperSpeed = DefaultGripperSpeed
+	}
+	if opts.HomeTolerance == 0 {
+		opts.HomeTolerance = DefaultHomeTolerance
+	}
+	if !(opts.HomeTolerance > 0) {
+		return nil, fmt.Errorf("robotenv: HomeTolerance %v: want more than 0 (degrees)", opts.HomeTolerance)
+	}
+	if opts.HomeTimeout == 0 {
+		opts.HomeTimeout = DefaultHomeTimeout
+	}
+	if opts.HomeTimeout < 0 {
+		return nil, fmt.Errorf("robotenv: HomeTimeout %v: want more than 0", opts.HomeTimeout)
 	}
 	e := &Env{rig: rig, opts: opts, spec: Spec(opts.Task)}
 	q, err := kin.IK(homeTip, -math.Pi/2, kin.Joints{})
@@ -179,8 +202,8 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 	e.goal = append([]float64(nil), st.Pos...)
 	homeGoal := append([]float64(nil), e.home...)
 	homeGoal[len(homeGoal)-1] = 100
-	if _, err := e.moveJoints(ctx, homeGoal, e.opts.MoveTime, true); err != nil {
-		return env.Observation{}, fmt.Errorf("robotenv: reset: go home: %w", err)
+	if err := e.goHome(ctx, homeGoal); err != nil {
+		return env.Observation{}, fmt.Errorf("robotenv: reset: %w", err)
 	}
 	if e.rig.Scene != nil {
 		if err := e.rig.Scene.Arrange(ctx, e.opts.Task, l); err != nil {
@@ -296,6 +319,69 @@ func (e *Env) jointNames() string {
 		s = append(s, j.Name)
 	}
 	return strings.Join(s, ", ")
+}
+
+// goHome drives the arm to goal until every joint reads within
+// HomeTolerance of it, for up to HomeTimeout of clock time, and otherwise
+// fails naming the joints that did not arrive and how far they are.
+func (e *Env) goHome(ctx context.Context, goal []float64) error {
+	clk := e.rig.Arm.Clock()
+	start := clk.Now()
+	deadline := start + e.opts.HomeTimeout
+	for {
+		left := deadline - clk.Now()
+		if left > 0 {
+			// With settle, moveJoints may return early on a joint that
+			// stopped short (stalled, blocked): drive again until the
+			// deadline, then judge.
+			if _, err := e.moveJoints(ctx, goal, left, true); err != nil {
+				return fmt.Errorf("go home: %w", err)
+			}
+		}
+		st, err := e.rig.Arm.Read(ctx)
+		if err != nil {
+			return fmt.Errorf("go home: %w", err)
+		}
+		// e.goal is goal as moveJoints clamped it to the calibrated range.
+		far := e.awayFrom(e.goal, st.Pos)
+		if len(far) == 0 {
+			return nil
+		}
+		if clk.Now() >= deadline {
+			return fmt.Errorf("%s from home after %v: check that nothing blocks %s and that the calibration is right "+
+				"(`pilot robot read` shows the joints), or raise the homing time (HomeTimeout, now %v) or tolerance (HomeTolerance, now %g°)",
+				strings.Join(far, ", "), (clk.Now() - start).Round(100*time.Millisecond), them(len(far)), e.opts.HomeTimeout, e.opts.HomeTolerance)
+		}
+	}
+}
+
+// awayFrom describes the joints of pos farther than HomeTolerance from
+// goal ("wrist_roll is 41°", "gripper is 12 %").
+func (e *Env) awayFrom(goal, pos []float64) []string {
+	var far []string
+	for i, j := range e.rig.Arm.Joints() {
+		d := math.Abs(pos[i] - goal[i])
+		if j.FullTurn {
+			d = math.Mod(d, 360)
+			d = math.Min(d, 360-d)
+		}
+		if d <= e.opts.HomeTolerance {
+			continue
+		}
+		unit := "°"
+		if j.Gripper {
+			unit = " %"
+		}
+		far = append(far, fmt.Sprintf("%s is %.0f%s", j.Name, d, unit))
+	}
+	return far
+}
+
+func them(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
 
 // moveJoints drives the arm toward goal for up to d of clock time; with

@@ -15,7 +15,9 @@
 //     torque off and stops the arm;
 //   - once the bus fails (the port disappears, a servo stops answering),
 //     the arm stops commanding and every later call returns the fault;
-//   - Close turns torque off, whatever state the arm is in.
+//   - Close turns torque off, whatever state the arm is in, and reads it
+//     back from every servo: one that does not confirm is named in a
+//     *TorqueError, never reported as off.
 package arm
 
 import "fmt"
