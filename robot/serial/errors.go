@@ -17,7 +17,7 @@ var (
 	// ErrPermission: the user may not open the device.
 	ErrPermission = errors.New("permission denied")
 	// ErrBusy: another program holds the port.
-	ErrBusy = errors.New("port busy")
+	ErrBusy = errors.New("port in use")
 	// ErrNotFound: no device at that path.
 	ErrNotFound = errors.New("no such port")
 )

@@ -21,9 +21,9 @@ func lockPort(path string) (*os.File, error) {
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("serial: cannot open %s: port in use: another process has it open "+
+			return nil, fmt.Errorf("serial: cannot open %s: %w: another process has it open "+
 				"(another pilot, a LeRobot script, a serial monitor); stop it and retry "+
-				"(`fuser -v %s` shows which): %w", path, path, ErrBusy)
+				"(`fuser -v %s` shows which)", path, ErrBusy, path)
 		}
 		return nil, fmt.Errorf("serial: cannot lock %s: %w", path, err)
 	}

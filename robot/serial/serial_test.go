@@ -229,8 +229,8 @@ func TestOpenNotFound(t *testing.T) {
 		t.Fatalf("Open(%s) = %v, want ErrNotFound", path, err)
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, path) {
-		t.Errorf("Open(%s) error %q does not name the path", path, msg)
+	if !strings.Contains(msg, path+": no such port") {
+		t.Errorf("Open(%s) error %q does not say no such port for the path", path, msg)
 	}
 	ports, _ := List()
 	want := []string{"no serial ports exist", "cable"}
