@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -175,6 +177,79 @@ func ControlHandler(s *Sim) http.Handler {
 		jpeg.Encode(w, s.Frame(), &jpeg.Options{Quality: q})
 	})
 	return mux
+}
+
+// Remote is a simulator in another process (`pilot robot sim`), through
+// its control address (ControlHandler): what a program can do to it from
+// outside the servo bus.
+type Remote struct {
+	// URL is the control address, "http://127.0.0.1:45179" (Lookup finds
+	// it from the simulator's port).
+	URL string
+	// Client makes the requests; nil means a client with a 10 s timeout.
+	Client *http.Client
+}
+
+func (r Remote) do(ctx context.Context, method, path string, body, out any) error {
+	c := r.Client
+	if c == nil {
+		c = &http.Client{Timeout: 10 * time.Second}
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(r.URL, "/")+path, rd)
+	if err != nil {
+		return fmt.Errorf("sim: control address %q: %w", r.URL, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return fmt.Errorf("sim: %s %s: %w (is `pilot robot sim` still running?)", method, path, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+		return fmt.Errorf("sim: %s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out); err != nil {
+		return fmt.Errorf("sim: %s %s: %w", method, path, err)
+	}
+	return nil
+}
+
+// Encoders returns the remote simulator's encoder positions (GET
+// /encoders), in joint order.
+func (r Remote) Encoders(ctx context.Context) ([NumServos]int, error) {
+	var e [NumServos]int
+	var got struct {
+		Encoders []int `json:"encoders"`
+	}
+	if err := r.do(ctx, http.MethodGet, "/encoders", nil, &got); err != nil {
+		return e, err
+	}
+	if len(got.Encoders) != NumServos {
+		return e, fmt.Errorf("sim: GET /encoders: %d positions, want %d", len(got.Encoders), NumServos)
+	}
+	copy(e[:], got.Encoders)
+	return e, nil
+}
+
+// SetEncoders moves the remote simulator's joints to e as a hand would
+// (POST /encoders; see Sim.SetEncoders): how a test or a person rehearses
+// `pilot robot calibrate` on the simulator.
+func (r Remote) SetEncoders(ctx context.Context, e [NumServos]int) error {
+	return r.do(ctx, http.MethodPost, "/encoders", map[string][]int{"encoders": e[:]}, nil)
 }
 
 // decodeEncoders reads {"encoders": [6 ints 0..4095]}, in joint order.

@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"image/jpeg"
 	"io"
@@ -136,5 +137,36 @@ func TestControlEncoders(t *testing.T) {
 	}
 	if got := s.Encoders(); got != [sim.NumServos]int{1000, 1100, 1200, 1300, 1400, 1500} {
 		t.Errorf("a refused POST moved the joints: %v", got)
+	}
+}
+
+// Remote is the control server's client: it moves the joints, reads them
+// back, passes the server's refusal on, and says when no simulator answers.
+func TestRemote(t *testing.T) {
+	s, err := sim.New(sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	srv := httptest.NewServer(sim.ControlHandler(s))
+	r := sim.Remote{URL: srv.URL + "/"}
+	ctx := context.Background()
+	want := [sim.NumServos]int{10, 20, 4000, 2048, 3000, 2500}
+	if err := r.SetEncoders(ctx, want); err != nil {
+		t.Fatalf("SetEncoders: %v", err)
+	}
+	if got, err := r.Encoders(ctx); err != nil || got != want {
+		t.Errorf("Encoders = %v, %v; want %v", got, err, want)
+	}
+	if got := s.Encoders(); got != want {
+		t.Errorf("the simulator's encoders = %v, want %v", got, want)
+	}
+	err = r.SetEncoders(ctx, [sim.NumServos]int{0, 0, 0, 0, 0, 5000})
+	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "outside 0..4095") {
+		t.Errorf("SetEncoders out of range = %v, want the server's 400 and its reason", err)
+	}
+	srv.Close()
+	if _, err := r.Encoders(ctx); err == nil || !strings.Contains(err.Error(), "pilot robot sim") {
+		t.Errorf("Encoders with no simulator = %v, want an error asking whether pilot robot sim runs", err)
 	}
 }

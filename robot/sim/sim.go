@@ -362,7 +362,9 @@ func (s *Sim) Encoders() [NumServos]int {
 
 // SetEncoders moves the servos to physical positions e (joint order), as a
 // hand moving the arm would: velocities drop to zero, goals stay, so a
-// servo with torque on drives back to its goal.
+// servo with torque on drives back to its goal, and one with torque off
+// (during a calibration) stays where it was put. From another process:
+// POST /encoders on the control server (ControlHandler, Remote).
 func (s *Sim) SetEncoders(e [NumServos]int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
