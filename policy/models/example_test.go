@@ -36,7 +36,7 @@ func ExampleOpen() {
 		Spec: env.Spec{Name: "web", Actions: []env.ActionSpec{
 			{Name: "click", Doc: "click the element with this id", Params: []env.Param{{Name: "id", Type: env.String}}},
 		}},
-		Obs:  env.Observation{Text: "[3] link \"Blue mug\"\n[4] link \"Red mug\""},
+		Obs: env.Observation{Text: "[3] link \"Blue mug\"\n[4] link \"Red mug\""},
 	})
 	if err != nil {
 		fmt.Println(err)
