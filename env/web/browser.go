@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
@@ -78,8 +82,9 @@ type browser struct {
 
 // launchBrowser starts a headless Chromium with a fresh user-data-dir.
 // parent is the environment's session context: the browser lives until it
-// is cancelled or close is called, whatever ctx does.
-func launchBrowser(ctx, parent context.Context, o Options) (*browser, error) {
+// is cancelled or close is called, whatever ctx does. extra options come
+// after pilot's.
+func launchBrowser(ctx, parent context.Context, o Options, extra ...chromedp.ExecAllocatorOption) (*browser, error) {
 	if o.BrowserURL != "" {
 		return attachBrowser(ctx, parent, o.BrowserURL)
 	}
@@ -117,6 +122,7 @@ func launchBrowser(ctx, parent context.Context, o Options) (*browser, error) {
 		// reaches pilot first and pilot closes the browser in order.
 		chromedp.ModifyCmdFunc(ownProcessGroup),
 	)
+	opts = append(opts, extra...)
 	allocCtx, allocCancel := chromedp.NewExecAllocator(parent, opts...)
 	bctx, bcancel := chromedp.NewContext(allocCtx)
 	b := &browser{allocCancel: allocCancel, ctx: bctx, cancel: bcancel, userDir: dir}
@@ -125,6 +131,60 @@ func launchBrowser(ctx, parent context.Context, o Options) (*browser, error) {
 		return nil, fmt.Errorf("start chromium %s: %w", path, err)
 	}
 	return b, nil
+}
+
+// Launch starts a headless Chromium as New's Envs do (pilot's flags, a
+// fresh profile) that also listens for DevTools on a port of 127.0.0.1,
+// and returns its websocket address, for Options.BrowserURL. Several Envs
+// may attach to it at once, each episode in a browser context of its own:
+// one browser for many workers, or for a package's tests. stop closes the
+// browser and removes its profile; it is idempotent.
+//
+// Of o, ChromePath and Viewport (the window's size) apply; BrowserURL
+// must be empty. ctx bounds the start, not the browser's life.
+func Launch(ctx context.Context, o Options) (wsURL string, stop func() error, err error) {
+	if o.BrowserURL != "" {
+		return "", nil, fmt.Errorf("web: launch: Options.BrowserURL is set (%s): attach to that browser instead", o.BrowserURL)
+	}
+	if o, err = o.withDefaults(); err != nil {
+		return "", nil, fmt.Errorf("web: launch: %w", err)
+	}
+	session, cancel := context.WithCancel(context.Background())
+	b, err := launchBrowser(ctx, session, o,
+		chromedp.Flag("remote-debugging-address", "127.0.0.1"),
+		chromedp.Flag("remote-debugging-port", "0"),
+		remote.WebSocket, // a debugging port needs a websocket connection
+	)
+	if err != nil {
+		cancel()
+		return "", nil, fmt.Errorf("web: launch: %w", err)
+	}
+	stop = sync.OnceValue(func() error {
+		defer cancel()
+		return b.close()
+	})
+	if wsURL, err = devToolsURL(ctx, b.userDir); err != nil {
+		stop()
+		return "", nil, fmt.Errorf("web: launch: %w", err)
+	}
+	return wsURL, stop, nil
+}
+
+// devToolsURL reads the browser's websocket address from the
+// DevToolsActivePort file of its profile: the port, then the path.
+func devToolsURL(ctx context.Context, profile string) (string, error) {
+	file := filepath.Join(profile, "DevToolsActivePort")
+	for {
+		b, err := os.ReadFile(file)
+		if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); err == nil && len(lines) == 2 {
+			return "ws://127.0.0.1:" + lines[0] + lines[1], nil
+		}
+		select {
+		case <-ctx.Done():
+			return "", fmt.Errorf("read the DevTools address from %s: %w", file, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // attachBrowser connects to a running browser's DevTools websocket.
@@ -160,12 +220,31 @@ func (b *browser) pid() int {
 
 // close stops the browser (or disconnects) and removes its user-data-dir.
 func (b *browser) close() error {
+	pid := b.pid()
 	b.cancel()
 	b.allocCancel() // waits for the process to exit
+	if pid != 0 {
+		// Its helpers (zygote, renderers, crashpad) can outlive it for a
+		// moment and write in the profile meanwhile.
+		killGroup(pid)
+	}
 	if b.userDir != "" {
-		if err := os.RemoveAll(b.userDir); err != nil {
+		if err := removeAll(b.userDir); err != nil {
 			return fmt.Errorf("remove the browser's user-data-dir: %w", err)
 		}
 	}
 	return nil
+}
+
+// removeAll is os.RemoveAll, tried again for up to 5 s while a process
+// that has not yet exited keeps writing in dir.
+func removeAll(dir string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		err := os.RemoveAll(dir)
+		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

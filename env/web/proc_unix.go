@@ -15,6 +15,10 @@ func ownProcessGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr.Setpgid = true
 }
 
+// killGroup kills what is left of the process group of the browser whose
+// process id is pid (it leads its own group: see ownProcessGroup).
+func killGroup(pid int) { _ = syscall.Kill(-pid, syscall.SIGKILL) }
+
 // shmDir returns /dev/shm when it is a writable memory file system of at
 // least 1 GiB, else "". Browser profiles and shared memory are faster
 // there than in a temporary directory on disk.

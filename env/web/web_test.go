@@ -16,9 +16,24 @@ import (
 	"github.com/pilotkit/pilot/env/web/webtest"
 )
 
-// TestMain fails the run when a test leaks a browser profile directory:
-// pilot must close the browser whatever happens to the episode.
+// TestMain fails the run when a test leaks a browser profile directory
+// or process: pilot must close the browser whatever happens to the
+// episode. It stops the browser that the tests share.
 func TestMain(m *testing.M) { webtest.Main(m) }
+
+// sharedBrowser returns the address of the package's one browser
+// (webtest.Browser), which most tests attach to: each gets its own browser
+// contexts, so they run in parallel.
+func sharedBrowser(t testing.TB) string {
+	t.Helper()
+	u, err := webtest.Browser(func(ctx context.Context) (string, func() error, error) {
+		return Launch(ctx, Options{})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
 
 // site serves testdata plus a few dynamic pages.
 func site(t testing.TB) *httptest.Server {
@@ -52,7 +67,20 @@ func bigPage(n string) string {
 	return b.String()
 }
 
+// newEnv returns an Env on the shared browser (or on o.BrowserURL),
+// closed with the test.
 func newEnv(t testing.TB, o Options) *Env {
+	t.Helper()
+	if o.BrowserURL == "" {
+		o.BrowserURL = sharedBrowser(t)
+	}
+	return newOwnEnv(t, o)
+}
+
+// newOwnEnv returns an Env that launches its own browser (unless
+// o.BrowserURL is set), closed with the test: for the tests about the
+// browser's life.
+func newOwnEnv(t testing.TB, o Options) *Env {
 	t.Helper()
 	e, err := New(o)
 	if err != nil {
@@ -101,12 +129,14 @@ func step(t testing.TB, e *Env, text string) env.Step {
 }
 
 func TestConformance(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{})
 	envtest.Check(t, e, env.Task{Instruction: "look at the form", StartURL: srv.URL + "/form.html"})
 }
 
 func TestObservation(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{})
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"})
@@ -135,6 +165,7 @@ func TestObservation(t *testing.T) {
 }
 
 func TestActions(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{})
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"})
@@ -211,6 +242,7 @@ func TestActions(t *testing.T) {
 }
 
 func TestBadActionsAreObservations(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{})
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"})
@@ -249,6 +281,7 @@ func TestBadActionsAreObservations(t *testing.T) {
 }
 
 func TestHiddenElement(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{})
 	if _, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"}); err != nil {
@@ -267,6 +300,7 @@ func TestHiddenElement(t *testing.T) {
 }
 
 func TestAllowlist(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{AllowDomains: []string{"127.0.0.1"}})
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"})
@@ -298,6 +332,7 @@ func TestAllowlist(t *testing.T) {
 }
 
 func TestIsolationBetweenEpisodes(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{})
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/cookie.html"})
@@ -318,6 +353,7 @@ func TestIsolationBetweenEpisodes(t *testing.T) {
 }
 
 func TestSettle(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{})
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/hang.html"})
@@ -335,6 +371,7 @@ func TestSettle(t *testing.T) {
 }
 
 func TestCancelMidStep(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{NetworkIdleTimeout: time.Minute, SettleTimeout: time.Minute})
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/hang.html"})
@@ -359,8 +396,9 @@ func TestCancelMidStep(t *testing.T) {
 }
 
 func TestKilledBrowser(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
-	e := newEnv(t, Options{})
+	e := newOwnEnv(t, Options{})
 	if _, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"}); err != nil {
 		t.Fatal(err)
 	}
@@ -400,6 +438,7 @@ func TestChromeMissing(t *testing.T) {
 }
 
 func TestScreenshot(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{Screenshot: "jpeg", Viewport: Size{800, 600}})
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"})
@@ -416,6 +455,7 @@ func TestScreenshot(t *testing.T) {
 }
 
 func TestStopAnswer(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{})
 	task := env.Task{StartURL: srv.URL + "/form.html", Answer: "Blue Mug"}
@@ -436,6 +476,7 @@ func TestStopAnswer(t *testing.T) {
 // TestFrameNavigation: a link in a frame loads its page in the frame; the
 // page around it stays.
 func TestFrameNavigation(t *testing.T) {
+	t.Parallel()
 	srv := site(t)
 	e := newEnv(t, Options{})
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/frames.html"})

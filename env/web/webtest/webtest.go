@@ -1,12 +1,19 @@
 // Package webtest holds test helpers for code that drives the web
-// environment.
+// environment: a check that no browser outlives the tests, and one browser
+// that a package's tests share.
+//
+// It does not import env/web (whose own tests use it); a package passes
+// web.Launch to Browser.
 package webtest
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
+	"time"
 )
 
 // ProfilePattern matches the browser profile directories that env/web
@@ -14,8 +21,9 @@ import (
 // directory) and removes on Close.
 const ProfilePattern = "pilot-chrome-*"
 
-// Main runs the tests and fails the run when they leave a browser profile
-// directory behind: an Env that was not closed, or a Close that did not
+// Main runs the tests, stops the shared browser (see Browser), and fails
+// the run when the tests leave a browser profile directory or a browser
+// process behind: an Env that was not closed, or a Close that did not
 // clean up. Call it from TestMain: func TestMain(m *testing.M) { webtest.Main(m) }.
 //
 // It points PILOT_PROFILE_DIR at a directory of this test binary's own, so
@@ -29,13 +37,80 @@ func Main(m *testing.M) {
 	}
 	os.Setenv("PILOT_PROFILE_DIR", dir)
 	code := m.Run()
-	left, _ := filepath.Glob(filepath.Join(dir, ProfilePattern))
+	if err := stopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, "webtest: stop the shared browser:", err)
+		code = 1
+	}
 	if code == 0 {
+		left, _ := filepath.Glob(filepath.Join(dir, ProfilePattern))
 		for _, d := range left {
 			fmt.Fprintf(os.Stderr, "leaked browser profile directory %s: close every web.Env\n", d)
 			code = 1
 		}
+		// A browser's helpers can take a moment to follow it out.
+		var procs []process
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if procs = processesUnder(dir); len(procs) == 0 || time.Now().After(deadline) {
+				break
+			}
+		}
+		for _, p := range procs {
+			fmt.Fprintf(os.Stderr, "leaked browser process %s: close every web.Env\n", p)
+			code = 1
+		}
+	}
+	for _, p := range processesUnder(dir) {
+		p.kill() // they are this binary's own: their profiles are in dir
 	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// A Launcher starts a browser and returns its DevTools address and a func
+// that stops it, as web.Launch does:
+//
+//	func(ctx context.Context) (string, func() error, error) { return web.Launch(ctx, web.Options{}) }
+type Launcher func(ctx context.Context) (url string, stop func() error, err error)
+
+// LaunchTimeout bounds the start of the shared browser.
+const LaunchTimeout = time.Minute
+
+var shared struct {
+	mu   sync.Mutex
+	url  string
+	stop func() error
+	err  error
+	done bool // launched, or failed to
+}
+
+// Browser returns the DevTools address of the test binary's shared
+// browser, for web.Options.BrowserURL: the first call starts it with
+// launch, later calls return the same address (or the same error), and Main
+// stops it when the tests end. Each Env attached to it runs its episodes in
+// browser contexts of their own, so tests that share it may run in
+// parallel.
+//
+// Tests about the browser's own life (a crash, a profile removed on Close,
+// a missing Chromium) launch their own instead.
+func Browser(launch Launcher) (string, error) {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if !shared.done {
+		ctx, cancel := context.WithTimeout(context.Background(), LaunchTimeout)
+		shared.url, shared.stop, shared.err = launch(ctx)
+		cancel()
+		shared.done = true
+	}
+	return shared.url, shared.err
+}
+
+func stopShared() error {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.stop == nil {
+		return nil
+	}
+	err := shared.stop()
+	shared.stop = nil
+	return err
 }
