@@ -83,9 +83,17 @@ func SimCalibration() arm.Calibration {
 	return c
 }
 
-// SimBusTimeout is the bus's reply timeout toward a simulator on a
-// pseudo-terminal: it runs on the same, possibly busy, machine.
-const SimBusTimeout = 200 * time.Millisecond
+// SimBusTimeout and SimBusRetries are the bus's reply timeout and retries
+// toward a simulator on a pseudo-terminal. It runs on the same, possibly
+// busy, machine, where the scheduler and the kernel's tty layer can hold
+// its replies up for a second and more (0.9 s measured with two cores
+// busy), while a reply it drops on purpose (--drop-rate) should cost
+// little: short attempts, many of them, 4 s in all before the bus gives
+// up.
+const (
+	SimBusTimeout = 250 * time.Millisecond
+	SimBusRetries = 15
+)
 
 // RigOptions configure a rig.
 type RigOptions struct {
@@ -171,7 +179,7 @@ func DialWith(ctx context.Context, open serial.Opener, path string, opts RigOpti
 	if isSim {
 		// The simulator shares the machine's CPUs with us: give it more
 		// than a servo's reply latency before retrying.
-		bo.Timeout = SimBusTimeout
+		bo.Timeout, bo.Retries = SimBusTimeout, SimBusRetries
 	}
 	bus := feetech.NewBus(port, bo)
 	r := &Rig{Bus: bus, closers: []func() error{bus.Close}}

@@ -57,7 +57,9 @@ func openPTYClient(tb testing.TB, s *Sim) *client {
 		tb.Fatalf("serial.Open(%s): %v", p.Path(), err)
 	}
 	tb.Cleanup(func() { port.Close() })
-	return &client{tb: tb, port: port, realTime: true, start: time.Now(), patience: 3 * time.Second}
+	// A busy machine can hold the simulator's answers up for a second and
+	// more: a generous patience.
+	return &client{tb: tb, port: port, realTime: true, start: time.Now(), patience: 10 * time.Second}
 }
 
 func openPortClient(tb testing.TB, s *Sim) *client {

@@ -434,19 +434,24 @@ func TestFaultOverheat(t *testing.T) {
 			l := c.get(6, feetech.PresentLoad)
 			return l < -600
 		})
-		var bits byte
-		c.eventually(60*time.Second, "the overheat bit", func() bool {
-			_, bits = c.read(6, regTemperature)
-			return bits&feetech.BitOverheat != 0
+		// The cut is for good; the overheat bit lasts only while the
+		// servo is at 33 °C or more, which, cooling from just over 33, is
+		// a fraction of a second: a busy machine's polls can miss it.
+		c.eventually(60*time.Second, "the overheat cut", func() bool {
+			return c.get(6, feetech.TorqueEnable) == 0
 		})
+		if got := c.get(6, feetech.PresentTemperature); got < 32 {
+			t.Errorf("Present_Temperature after the overheat cut = %d, want about 33 (the limit)", got)
+		}
+		// Now well over a lowered limit: the bit shows, in every status
+		// packet and in the Status register, for minutes.
+		c.set(6, feetech.MaxTemperature, 31)
+		_, bits := c.read(6, regTemperature)
+		if bits&feetech.BitOverheat == 0 {
+			t.Errorf("status bits 0x%02X above Max_Temperature, want the overheat bit", bits)
+		}
 		if bits&feetech.BitOverload != 0 {
 			t.Errorf("status bits 0x%02X include overload; the load stayed under Overload_Torque", bits)
-		}
-		if got := c.get(6, feetech.TorqueEnable); got != 0 {
-			t.Errorf("Torque_Enable after overheat = %d, want 0 (torque cut)", got)
-		}
-		if got := c.get(6, feetech.PresentTemperature); got < 33 {
-			t.Errorf("Present_Temperature with the overheat bit = %d, want ≥ 33", got)
 		}
 		if st := c.get(6, feetech.Status); byte(st)&feetech.BitOverheat == 0 {
 			t.Errorf("Status register = 0x%02X, want the overheat bit", st)
