@@ -411,8 +411,10 @@ func (e *Env) moveJoints(ctx context.Context, goal []float64, d time.Duration, s
 	var sp []float64 // the setpoint, moving toward goal at the joint speed
 	var prev []int
 	still := 0
+	last := start
 	for i := 0; ; i++ {
-		if clk.Now() >= end {
+		now := clk.Now()
+		if now >= end {
 			return clamps, nil
 		}
 		if sp == nil {
@@ -421,7 +423,13 @@ func (e *Env) moveJoints(ctx context.Context, goal []float64, d time.Duration, s
 				return clamps, err
 			}
 			sp = append([]float64(nil), st.Pos...)
+		} else {
+			// The setpoint moves at the joint speed in clock time: a
+			// cycle that came late (a busy machine) moves it further,
+			// up to 4 periods' worth (the arm caps each command anyway).
+			dt = min(now-last, 4*period).Seconds()
 		}
+		last = now
 		for j := range sp {
 			v := e.opts.JointSpeed
 			if j == len(sp)-1 {
