@@ -18,24 +18,28 @@ import (
 )
 
 // TestMain fails the run when the Chromium comparison leaks a browser
-// profile directory.
+// profile directory or process, and stops the shared browser.
 func TestMain(m *testing.M) { webtest.Main(m) }
 
 // scrollLine is env/web's Scroll line, which lite (without layout) does
 // not have.
 var scrollLine = regexp.MustCompile(`(?m)^Scroll: [0-9]+ of [0-9]+ px\n`)
 
-// TestMatchesChromium runs every scenario of the site (see site_test.go)
-// in Chromium (env/web with pilot.js) and in lite, and checks that each
-// observation is the same: text, URL, title, error, choices.
-func TestMatchesChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("the comparison with Chromium takes half a minute")
-	}
-	w, err := web.New(web.Options{})
+// newWeb returns an env/web Env on the test binary's shared browser
+// (webtest.Browser), closed with the test; it skips the test without
+// Chromium.
+func newWeb(t *testing.T) *web.Env {
+	t.Helper()
+	u, err := webtest.Browser(func(ctx context.Context) (string, func() error, error) {
+		return web.Launch(ctx, web.Options{})
+	})
 	if errors.Is(err, web.ErrChromeNotFound) {
 		t.Skipf("no Chromium: %v", err)
 	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := web.New(web.Options{BrowserURL: u})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,11 +48,25 @@ func TestMatchesChromium(t *testing.T) {
 			t.Errorf("close web: %v", err)
 		}
 	})
+	return w
+}
+
+// TestMatchesChromium runs every scenario of the site (see site_test.go)
+// in Chromium (env/web with pilot.js) and in lite, and checks that each
+// observation is the same: text, URL, title, error, choices. The
+// scenarios run in parallel, each on an Env of its own.
+func TestMatchesChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the comparison with Chromium takes half a minute")
+	}
+	t.Parallel()
 	srv := httptest.NewServer(site())
 	t.Cleanup(srv.Close)
-	l := lite.New(site(), lite.Options{})
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWeb(t)
+			l := lite.New(site(), lite.Options{})
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()
 			task := env.Task{StartURL: srv.URL + sc.start}

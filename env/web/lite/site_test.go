@@ -229,7 +229,7 @@ var pages = map[string]string{
 	"/frames": `<!doctype html><title>Frames</title><p>before</p>
 <iframe srcdoc="<p>inner <b>doc</b></p><a href='/echo'>frame link</a>" title="Srcdoc frame"></iframe>
 <iframe src="/echo?frame=1" title="Same origin"></iframe>
-<iframe title="Blank"></iframe><iframe src="http://example.invalid/" title="Elsewhere"></iframe>
+<iframe title="Blank"></iframe><iframe src="http://127.0.0.1:1/" title="Elsewhere"></iframe>
 <p>after</p>`,
 
 	"/long": `<!doctype html><title>Long</title><p>` + strings.Repeat("word ", 150) + `</p>
