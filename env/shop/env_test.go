@@ -13,8 +13,33 @@ import (
 	"github.com/pilotkit/pilot/env/web/webtest"
 )
 
-// TestMain fails the run when a test leaks a browser profile directory.
+// TestMain fails the run when a test leaks a browser profile directory
+// or process, and stops the browser that the tests share.
 func TestMain(m *testing.M) { webtest.Main(m) }
+
+// newWeb returns a web.Env on the test binary's one browser
+// (webtest.Browser), so that the tests that drive Chromium can run in
+// parallel; it skips the test without Chromium. The caller closes it.
+func newWeb(t *testing.T) *web.Env {
+	t.Helper()
+	u, err := webtest.Browser(func(ctx context.Context) (string, func() error, error) {
+		return web.Launch(ctx, web.Options{})
+	})
+	if errors.Is(err, web.ErrChromeNotFound) {
+		t.Skipf("no Chromium: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := web.New(web.Options{BrowserURL: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// NewWebForTest is newWeb for the package's external tests (shop_test).
+func NewWebForTest(t *testing.T) *web.Env { t.Helper(); return newWeb(t) }
 
 // newShopEnv serves the shared store on 127.0.0.1 and returns a shop Env
 // over a real web.Env, closed with the test.
@@ -33,11 +58,7 @@ func newShopEnv(t *testing.T) (*Env, *Store) {
 			t.Errorf("stop: %v", err)
 		}
 	})
-	w, err := web.New(web.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := NewEnv(w, st, base)
+	e := NewEnv(newWeb(t), st, base)
 	t.Cleanup(func() {
 		if err := e.Close(); err != nil {
 			t.Errorf("Close: %v", err)
@@ -47,6 +68,7 @@ func newShopEnv(t *testing.T) (*Env, *Store) {
 }
 
 func TestEnvConformance(t *testing.T) {
+	t.Parallel()
 	e, st := newShopEnv(t)
 	tasks, _ := st.Tasks().Split("test")
 	envtest.Check(t, e, st.EnvTask(tasks[0]))
@@ -154,6 +176,7 @@ func shopByHand(t *testing.T, e *Env, st *Store, task Task, opts map[string]stri
 // Buy Now and checkout: the goal's options earn reward 1, a wrong option
 // one constraint less.
 func TestEnvEndToEnd(t *testing.T) {
+	t.Parallel()
 	e, st := newShopEnv(t)
 	tasks, _ := st.Tasks().Split("test")
 	var task Task
@@ -201,6 +224,7 @@ func TestEnvEndToEnd(t *testing.T) {
 }
 
 func TestEnvStopAndErrors(t *testing.T) {
+	t.Parallel()
 	e, st := newShopEnv(t)
 	ctx := t.Context()
 	if _, err := e.Reset(ctx, env.Task{ID: "nope", Instruction: "buy a thing"}); err == nil || !strings.Contains(err.Error(), "pilot shop tasks") {

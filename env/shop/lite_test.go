@@ -2,18 +2,17 @@ package shop_test
 
 import (
 	"context"
-	"errors"
 	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/shop"
-	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/env/web/lite"
 )
 
@@ -43,9 +42,13 @@ type twin struct {
 	steps      int
 }
 
+// twinStore is the store of every twin: a Store is safe for concurrent
+// use, and each twin plays its own store episodes.
+var twinStore = sync.OnceValues(func() (*shop.Store, error) { return shop.NewStore(shop.StoreOptions{Seed: 1}) })
+
 func newTwin(t *testing.T) *twin {
 	t.Helper()
-	store, err := shop.NewStore(shop.StoreOptions{Seed: 1})
+	store, err := twinStore()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,17 +61,10 @@ func newTwin(t *testing.T) *twin {
 			t.Errorf("stop: %v", err)
 		}
 	})
-	w, err := web.New(web.Options{})
-	if errors.Is(err, web.ErrChromeNotFound) {
-		t.Skipf("no Chromium: %v", err)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
 	tw := &twin{
 		t:     t,
 		store: store,
-		web:   shop.NewEnv(w, store, base),
+		web:   shop.NewEnv(shop.NewWebForTest(t), store, base),
 		lite:  shop.NewEnv(lite.New(store, lite.Options{Origin: base}), store, base),
 	}
 	t.Cleanup(func() {
@@ -242,8 +238,12 @@ func searchWord(t *testing.T, task shop.Task) string {
 // word of the instruction, open the first result, choose an option, read
 // the description and come back, buy, fill the address, place the order.
 func TestLiteMatchesChromium(t *testing.T) {
-	tw := newTwin(t)
-	tasks, err := tw.store.Tasks().Split("test")
+	t.Parallel()
+	store, err := twinStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks, err := store.Tasks().Split("test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,8 @@ func TestLiteMatchesChromium(t *testing.T) {
 	}
 	for _, task := range picked {
 		t.Run(task.ID, func(t *testing.T) {
-			tw.t = t
+			t.Parallel()
+			tw := newTwin(t)
 			tw.reset(task)
 			tw.fill(`searchbox "Search"`, searchWord(t, task))
 			tw.click(`button "Search"`)
@@ -307,6 +308,7 @@ func firstResult(t *testing.T, tw *twin) string {
 // results, Enter in the search box, the checkout's error page, an error
 // page, the agent's errors and Tab.
 func TestLiteMatchesChromiumPages(t *testing.T) {
+	t.Parallel()
 	tw := newTwin(t)
 	tasks, err := tw.store.Tasks().Split("dev")
 	if err != nil {
