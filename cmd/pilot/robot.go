@@ -497,7 +497,7 @@ func openBus(path string) (*feetech.Bus, error) {
 	}
 	var o feetech.Options
 	if _, isSim := sim.Lookup(path); isSim {
-		o.Timeout = robotenv.SimBusTimeout
+		o.Timeout, o.Retries = robotenv.SimBusTimeout, robotenv.SimBusRetries
 	}
 	return feetech.NewBus(port, o), nil
 }

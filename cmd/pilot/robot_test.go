@@ -183,6 +183,16 @@ func TestRobotCalibrate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close()
+	// Announced as pilot robot sim does, so calibrate waits for it as for
+	// a simulator sharing the machine's CPUs, not as for a real arm.
+	ctl := httptest.NewServer(sim.ControlHandler(s))
+	defer ctl.Close()
+	t.Setenv("XDG_RUNTIME_DIR", t.TempDir())
+	unannounce, err := sim.Announce(p.Path(), ctl.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unannounce()
 	inR, inW := io.Pipe()
 	defer inW.Close()
 	out := &lockedBuffer{}
@@ -210,8 +220,6 @@ func TestRobotCalibrate(t *testing.T) {
 	// calibration would (curl -X POST $CONTROL/encoders), and holds each
 	// pose until calibrate has read it a few times over: instructions
 	// counted, not wall time, so a busy machine only makes it slower.
-	ctl := httptest.NewServer(sim.ControlHandler(s))
-	defer ctl.Close()
 	for _, e := range [][6]int{{1500, 1100, 1000, 1200, 10, 2050}, {2800, 3000, 3000, 3100, 4000, 3300}} {
 		body, _ := json.Marshal(map[string][]int{"encoders": e[:]})
 		resp, err := http.Post(ctl.URL+"/encoders", "application/json", bytes.NewReader(body))
