@@ -246,7 +246,9 @@ func newRobotScanCmd() *cobra.Command {
 			last := 0
 			latency := feetech.ScanLatency
 			if _, isSim := sim.Lookup(f.port); isSim {
-				latency = robotenv.SimBusTimeout // the simulator shares our CPUs: it may answer late
+				// The simulator shares our CPUs: with two cores busy its
+				// replies were held up 0.9 s, and a scan pings only once.
+				latency = time.Second
 			}
 			found, err := feetech.ScanWithLatency(cmd.Context(), serial.Open, f.port, bauds, ids, func(baud int, id byte) {
 				if baud != last {
