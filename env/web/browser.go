@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
 )
@@ -200,9 +202,13 @@ func attachBrowser(ctx, parent context.Context, wsURL string) (*browser, error) 
 }
 
 // start runs the browser (or connects), bounded by ctx without tying the
-// browser's life to ctx.
+// browser's life to ctx. It opens no tab: the episodes open theirs (an
+// attached browser would otherwise get a tab per Env that nothing uses).
 func (b *browser) start(ctx context.Context) error {
-	return startBounded(ctx, b.ctx, b.cancel)
+	return startBounded(ctx, b.ctx, b.cancel, func(c context.Context) error {
+		_, err := chromedp.CallBrowser(c, cdpbrowser.GetVersion, cdp.Empty{})
+		return err
+	})
 }
 
 // alive reports whether the browser still answers.

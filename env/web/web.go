@@ -352,7 +352,7 @@ func (e *Env) newEpisode(ctx context.Context, b *browser) (*episode, error) {
 	ep := &episode{ctx: tctx, cancel: cancel, state: state}
 	// The first run on the tab's own context creates the tab and binds its
 	// life to that context (not to ctx, which only bounds the wait).
-	if err := startBounded(ctx, tctx, cancel); err != nil {
+	if err := startBounded(ctx, tctx, cancel, func(c context.Context) error { return chromedp.Do(c) }); err != nil {
 		ep.close()
 		return nil, fmt.Errorf("open a tab: %w", err)
 	}
@@ -549,12 +549,12 @@ func (e *Env) fail(ctx context.Context, what string, err error) error {
 	return fmt.Errorf("web: %s: %w", what, err)
 }
 
-// startBounded runs the first action on a chromedp context c, which
+// startBounded runs first, the first call on a chromedp context c, which
 // starts its browser or tab for the life of c, and gives up (cancelling c)
 // when ctx ends first.
-func startBounded(ctx, c context.Context, cancel context.CancelFunc) error {
+func startBounded(ctx, c context.Context, cancel context.CancelFunc, first func(context.Context) error) error {
 	done := make(chan error, 1)
-	go func() { done <- chromedp.Do(c) }()
+	go func() { done <- first(c) }()
 	select {
 	case err := <-done:
 		return err
