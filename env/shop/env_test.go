@@ -17,33 +17,48 @@ import (
 // or process, and stops the browser that the tests share.
 func TestMain(m *testing.M) { webtest.Main(m) }
 
-// newWeb returns a web.Env on the test binary's one browser
-// (webtest.Browser), so that the tests that drive Chromium can run in
-// parallel; it skips the test without Chromium. The caller closes it.
-func newWeb(t *testing.T) *web.Env {
+// launch starts the test binary's one browser (webtest.Browser), which
+// the tests that drive Chromium share, so that they can run in parallel.
+func launch(ctx context.Context) (string, func() error, error) {
+	return web.Launch(ctx, web.Options{})
+}
+
+// webEnvs are web.Envs on the shared browser, lent to one test after
+// another.
+var webEnvs = webtest.NewPool(func() (*web.Env, error) {
+	u, err := webtest.Browser(launch)
+	if err != nil {
+		return nil, err
+	}
+	return web.New(web.Options{BrowserURL: u})
+})
+
+// pooledWeb returns a web.Env of webEnvs for t; it skips t without
+// Chromium. It goes back to the pool when t ends: do not close it, nor a
+// shop Env over it.
+func pooledWeb(t *testing.T) *web.Env {
 	t.Helper()
-	u, err := webtest.Browser(func(ctx context.Context) (string, func() error, error) {
-		return web.Launch(ctx, web.Options{})
-	})
+	w, err := webEnvs.Get(t)
+	skipWithoutChromium(t, err)
+	return w
+}
+
+// PooledWebForTest is pooledWeb for the package's external tests
+// (shop_test).
+func PooledWebForTest(t *testing.T) *web.Env { t.Helper(); return pooledWeb(t) }
+
+func skipWithoutChromium(t *testing.T, err error) {
+	t.Helper()
 	if errors.Is(err, web.ErrChromeNotFound) {
 		t.Skipf("no Chromium: %v", err)
 	}
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := web.New(web.Options{BrowserURL: u})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
 }
 
-// NewWebForTest is newWeb for the package's external tests (shop_test).
-func NewWebForTest(t *testing.T) *web.Env { t.Helper(); return newWeb(t) }
-
-// newShopEnv serves the shared store on 127.0.0.1 and returns a shop Env
-// over a real web.Env, closed with the test.
-func newShopEnv(t *testing.T) (*Env, *Store) {
+// serveStore serves the shared store on 127.0.0.1 until t ends.
+func serveStore(t *testing.T) (*Store, string) {
 	t.Helper()
 	st, err := testStore()
 	if err != nil {
@@ -58,18 +73,28 @@ func newShopEnv(t *testing.T) (*Env, *Store) {
 			t.Errorf("stop: %v", err)
 		}
 	})
-	e := NewEnv(newWeb(t), st, base)
-	t.Cleanup(func() {
-		if err := e.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return e, st
+	return st, base
+}
+
+// newShopEnv returns a shop Env over a pooled web.Env, on the shared
+// store served on 127.0.0.1.
+func newShopEnv(t *testing.T) (*Env, *Store) {
+	t.Helper()
+	st, base := serveStore(t)
+	return NewEnv(pooledWeb(t), st, base), st
 }
 
 func TestEnvConformance(t *testing.T) {
 	t.Parallel()
-	e, st := newShopEnv(t)
+	st, base := serveStore(t)
+	// An Env of its own, not a pooled one: envtest.Check closes it.
+	u, err := webtest.Browser(launch)
+	skipWithoutChromium(t, err)
+	w, err := web.New(web.Options{BrowserURL: u})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := NewEnv(w, st, base)
 	tasks, _ := st.Tasks().Split("test")
 	envtest.Check(t, e, st.EnvTask(tasks[0]))
 }

@@ -64,13 +64,10 @@ func newTwin(t *testing.T) *twin {
 	tw := &twin{
 		t:     t,
 		store: store,
-		web:   shop.NewEnv(shop.NewWebForTest(t), store, base),
+		web:   shop.NewEnv(shop.PooledWebForTest(t), store, base), // not closed: it goes back to the pool
 		lite:  shop.NewEnv(lite.New(store, lite.Options{Origin: base}), store, base),
 	}
 	t.Cleanup(func() {
-		if err := tw.web.Close(); err != nil {
-			t.Errorf("close web: %v", err)
-		}
 		if err := tw.lite.Close(); err != nil {
 			t.Errorf("close lite: %v", err)
 		}

@@ -21,14 +21,15 @@ import (
 // episode. It stops the browser that the tests share.
 func TestMain(m *testing.M) { webtest.Main(m) }
 
+// launch starts the shared browser.
+func launch(ctx context.Context) (string, func() error, error) { return Launch(ctx, Options{}) }
+
 // sharedBrowser returns the address of the package's one browser
 // (webtest.Browser), which most tests attach to: each gets its own browser
 // contexts, so they run in parallel.
 func sharedBrowser(t testing.TB) string {
 	t.Helper()
-	u, err := webtest.Browser(func(ctx context.Context) (string, func() error, error) {
-		return Launch(ctx, Options{})
-	})
+	u, err := webtest.Browser(launch)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,6 +66,27 @@ func bigPage(n string) string {
 	}
 	b.WriteString(`</ul></body></html>`)
 	return b.String()
+}
+
+// envs are the Envs with the default options on the shared browser, lent
+// to one test after another.
+var envs = webtest.NewPool(func() (*Env, error) {
+	u, err := webtest.Browser(launch)
+	if err != nil {
+		return nil, err
+	}
+	return New(Options{BrowserURL: u})
+})
+
+// pooledEnv returns an Env with the default options, on the shared
+// browser, for t (which starts with Reset).
+func pooledEnv(t testing.TB) *Env {
+	t.Helper()
+	e, err := envs.Get(t)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
 }
 
 // newEnv returns an Env on the shared browser (or on o.BrowserURL),
@@ -131,14 +153,14 @@ func step(t testing.TB, e *Env, text string) env.Step {
 func TestConformance(t *testing.T) {
 	t.Parallel()
 	srv := site(t)
-	e := newEnv(t, Options{})
+	e := newEnv(t, Options{}) // not pooledEnv: envtest.Check closes it
 	envtest.Check(t, e, env.Task{Instruction: "look at the form", StartURL: srv.URL + "/form.html"})
 }
 
 func TestObservation(t *testing.T) {
 	t.Parallel()
 	srv := site(t)
-	e := newEnv(t, Options{})
+	e := pooledEnv(t)
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"})
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +189,7 @@ func TestObservation(t *testing.T) {
 func TestActions(t *testing.T) {
 	t.Parallel()
 	srv := site(t)
-	e := newEnv(t, Options{})
+	e := pooledEnv(t)
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"})
 	if err != nil {
 		t.Fatal(err)
@@ -244,7 +266,7 @@ func TestActions(t *testing.T) {
 func TestBadActionsAreObservations(t *testing.T) {
 	t.Parallel()
 	srv := site(t)
-	e := newEnv(t, Options{})
+	e := pooledEnv(t)
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"})
 	if err != nil {
 		t.Fatal(err)
@@ -283,7 +305,7 @@ func TestBadActionsAreObservations(t *testing.T) {
 func TestHiddenElement(t *testing.T) {
 	t.Parallel()
 	srv := site(t)
-	e := newEnv(t, Options{})
+	e := pooledEnv(t)
 	if _, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/form.html"}); err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +356,7 @@ func TestAllowlist(t *testing.T) {
 func TestIsolationBetweenEpisodes(t *testing.T) {
 	t.Parallel()
 	srv := site(t)
-	e := newEnv(t, Options{})
+	e := pooledEnv(t)
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/cookie.html"})
 	if err != nil {
 		t.Fatal(err)
@@ -355,7 +377,7 @@ func TestIsolationBetweenEpisodes(t *testing.T) {
 func TestSettle(t *testing.T) {
 	t.Parallel()
 	srv := site(t)
-	e := newEnv(t, Options{})
+	e := pooledEnv(t)
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/hang.html"})
 	if err != nil {
 		t.Fatal(err)
@@ -457,7 +479,7 @@ func TestScreenshot(t *testing.T) {
 func TestStopAnswer(t *testing.T) {
 	t.Parallel()
 	srv := site(t)
-	e := newEnv(t, Options{})
+	e := pooledEnv(t)
 	task := env.Task{StartURL: srv.URL + "/form.html", Answer: "Blue Mug"}
 	for _, c := range []struct {
 		answer string
@@ -478,7 +500,7 @@ func TestStopAnswer(t *testing.T) {
 func TestFrameNavigation(t *testing.T) {
 	t.Parallel()
 	srv := site(t)
-	e := newEnv(t, Options{})
+	e := pooledEnv(t)
 	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/frames.html"})
 	if err != nil {
 		t.Fatal(err)

@@ -25,54 +25,35 @@ func TestMain(m *testing.M) { webtest.Main(m) }
 // not have.
 var scrollLine = regexp.MustCompile(`(?m)^Scroll: [0-9]+ of [0-9]+ px\n`)
 
-// webPool lends env/web Envs on the test binary's shared browser
-// (webtest.Browser) to parallel tests: a test takes an idle Env, or
-// attaches a new one, and gives it back when it ends, so that the tab an
-// Env opens in the background for its next episode serves the next test.
-type webPool struct{ idle chan *web.Env }
-
-// newWebPool returns a pool of up to n Envs, closed when t ends.
-func newWebPool(t *testing.T, n int) *webPool {
-	p := &webPool{idle: make(chan *web.Env, n)}
-	t.Cleanup(func() {
-		close(p.idle)
-		for w := range p.idle {
-			if err := w.Close(); err != nil {
-				t.Errorf("close web: %v", err)
-			}
-		}
+// webEnvs are env/web Envs on the test binary's shared browser
+// (webtest.Browser), lent to one scenario after another.
+var webEnvs = webtest.NewPool(func() (*web.Env, error) {
+	u, err := webtest.Browser(func(ctx context.Context) (string, func() error, error) {
+		return web.Launch(ctx, web.Options{})
 	})
-	return p
-}
-
-// get returns an Env for t; it skips t without Chromium.
-func (p *webPool) get(t *testing.T) *web.Env {
-	t.Helper()
-	var w *web.Env
-	select {
-	case w = <-p.idle:
-	default:
-		u, err := webtest.Browser(func(ctx context.Context) (string, func() error, error) {
-			return web.Launch(ctx, web.Options{})
-		})
-		if errors.Is(err, web.ErrChromeNotFound) {
-			t.Skipf("no Chromium: %v", err)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		if w, err = web.New(web.Options{BrowserURL: u}); err != nil {
-			t.Fatal(err)
-		}
+	if err != nil {
+		return nil, err
 	}
-	t.Cleanup(func() { p.idle <- w })
+	return web.New(web.Options{BrowserURL: u})
+})
+
+// newWeb returns an Env of webEnvs for t; it skips t without Chromium.
+func newWeb(t *testing.T) *web.Env {
+	t.Helper()
+	w, err := webEnvs.Get(t)
+	if errors.Is(err, web.ErrChromeNotFound) {
+		t.Skipf("no Chromium: %v", err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
 	return w
 }
 
 // TestMatchesChromium runs every scenario of the site (see site_test.go)
 // in Chromium (env/web with pilot.js) and in lite, and checks that each
 // observation is the same: text, URL, title, error, choices. The
-// scenarios run in parallel, on a pool of Envs.
+// scenarios run in parallel, on pooled Envs.
 func TestMatchesChromium(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the comparison with Chromium takes half a minute")
@@ -80,11 +61,10 @@ func TestMatchesChromium(t *testing.T) {
 	t.Parallel()
 	srv := httptest.NewServer(site())
 	t.Cleanup(srv.Close)
-	pool := newWebPool(t, len(scenarios))
 	for _, sc := range scenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			t.Parallel()
-			w := pool.get(t)
+			w := newWeb(t)
 			l := lite.New(site(), lite.Options{})
 			ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 			defer cancel()

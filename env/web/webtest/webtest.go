@@ -1,6 +1,6 @@
 // Package webtest holds test helpers for code that drives the web
-// environment: a check that no browser outlives the tests, and one browser
-// that a package's tests share.
+// environment: a check that no browser outlives the tests, one browser
+// that a package's tests share, and a pool of Envs on it.
 //
 // It does not import env/web (whose own tests use it); a package passes
 // web.Launch to Browser.
@@ -8,6 +8,7 @@ package webtest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -37,6 +38,10 @@ func Main(m *testing.M) {
 	}
 	os.Setenv("PILOT_PROFILE_DIR", dir)
 	code := m.Run()
+	if err := closePools(); err != nil {
+		fmt.Fprintln(os.Stderr, "webtest:", err)
+		code = 1
+	}
 	if err := stopShared(); err != nil {
 		fmt.Fprintln(os.Stderr, "webtest: stop the shared browser:", err)
 		code = 1
@@ -113,4 +118,92 @@ func stopShared() error {
 	err := shared.stop()
 	shared.stop = nil
 	return err
+}
+
+// A Pool lends values, such as web.Envs on the shared browser, to tests
+// that run in parallel: Get returns an idle one or makes a new one, and
+// takes it back when the test ends; Main closes them all when the tests
+// end. An Env that serves one test after another uses the tab it opens in
+// the background for its next episode, and the tests cost the browser no
+// more than one Env per test running at a time.
+//
+// The values must be alike: a Pool is for the tests that need an Env with
+// the same options, and each test starts with Reset.
+type Pool[E interface{ Close() error }] struct {
+	create func() (E, error)
+
+	mu   sync.Mutex
+	idle []E
+	all  []E
+}
+
+// NewPool returns a pool whose new values create returns.
+func NewPool[E interface{ Close() error }](create func() (E, error)) *Pool[E] {
+	return &Pool[E]{create: create}
+}
+
+// Get returns a value for t, given back to the pool when t ends, or the
+// error of making one.
+func (p *Pool[E]) Get(t testing.TB) (E, error) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		e := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		t.Cleanup(func() { p.put(e) })
+		return e, nil
+	}
+	p.mu.Unlock()
+	e, err := p.create()
+	if err != nil {
+		return e, err
+	}
+	p.mu.Lock()
+	if len(p.all) == 0 {
+		pools.Lock()
+		pools.close = append(pools.close, p.close)
+		pools.Unlock()
+	}
+	p.all = append(p.all, e)
+	p.mu.Unlock()
+	t.Cleanup(func() { p.put(e) })
+	return e, nil
+}
+
+func (p *Pool[E]) put(e E) {
+	p.mu.Lock()
+	p.idle = append(p.idle, e)
+	p.mu.Unlock()
+}
+
+// close closes every value the pool made.
+func (p *Pool[E]) close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var errs []error
+	for _, e := range p.all {
+		errs = append(errs, e.Close())
+	}
+	p.all, p.idle = nil, nil
+	return errors.Join(errs...)
+}
+
+// pools are the Pools that made values: Main closes them.
+var pools struct {
+	sync.Mutex
+	close []func() error
+}
+
+func closePools() error {
+	pools.Lock()
+	defer pools.Unlock()
+	var errs []error
+	for _, c := range pools.close {
+		errs = append(errs, c())
+	}
+	pools.close = nil
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close the pooled envs: %w", err)
+	}
+	return nil
 }
