@@ -139,6 +139,15 @@ type Server struct {
 // when the test ends. A nil h answers every request with an empty "stop".
 func NewServer(t testing.TB, h Handler) *Server {
 	t.Helper()
+	s := Start(h)
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server on 127.0.0.1 that answers with h, outside a test
+// (an Example, a demo): the caller closes it. A nil h answers every request
+// with an empty "stop".
+func Start(h Handler) *Server {
 	if h == nil {
 		h = func(ChatRequest) Reply { return Reply{} }
 	}
@@ -148,7 +157,6 @@ func NewServer(t testing.TB, h Handler) *Server {
 	mux.HandleFunc("GET /v1/models", s.listModels)
 	s.srv = httptest.NewServer(mux)
 	s.URL = s.srv.URL + "/v1"
-	t.Cleanup(s.Close)
 	return s
 }
 
