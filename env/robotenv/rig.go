@@ -1,18 +1,11 @@
 package robotenv
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"image"
-	"image/jpeg"
-	"io"
 	"log/slog"
 	"math"
-	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/pilotkit/pilot/robot/arm"
@@ -192,9 +185,9 @@ func DialWith(ctx context.Context, open serial.Opener, path string, opts RigOpti
 	r.closers = append(r.closers, a.Close)
 	switch {
 	case isSim:
-		hs := &httpScene{base: control, client: &http.Client{Timeout: 10 * time.Second}}
-		r.Scene = hs
-		r.Camera = camera.FromFunc(hs.frame)
+		rs := remoteScene{sim.Remote{URL: control}}
+		r.Scene = rs
+		r.Camera = camera.FromFunc(rs.frame)
 	case opts.Camera != "":
 		cam, err := camera.Open(ctx, opts.Camera, camera.Options{Logger: opts.Logger})
 		if err != nil {
@@ -229,65 +222,20 @@ func lookOf(st sim.SceneState) Look {
 	return lk
 }
 
-// httpScene is a simulator in another process, through its control
+// remoteScene is a simulator in another process, through its control
 // address (see sim.ControlHandler).
-type httpScene struct {
-	base   string
-	client *http.Client
+type remoteScene struct{ r sim.Remote }
+
+func (s remoteScene) Arrange(ctx context.Context, kind string, l Layout) error {
+	return s.r.Arrange(ctx, sim.Arrangement{Cubes: l.Cubes, Zone: l.Zone, ZoneRadius: ZoneRadius})
 }
 
-func (h *httpScene) do(ctx context.Context, method, path string, body any, out any) error {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, h.base+path, rd)
+func (s remoteScene) Look(ctx context.Context) (Look, error) {
+	st, err := s.r.Scene(ctx)
 	if err != nil {
-		return err
-	}
-	resp, err := h.client.Do(req)
-	if err != nil {
-		return fmt.Errorf("simulator control at %s: %w (is `pilot robot sim` still running?)", h.base, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("simulator control %s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
-	}
-	if out == nil {
-		return nil
-	}
-	if img, ok := out.(*image.Image); ok {
-		m, err := jpeg.Decode(io.LimitReader(resp.Body, 16<<20))
-		if err != nil {
-			return fmt.Errorf("simulator frame: %w", err)
-		}
-		*img = m
-		return nil
-	}
-	return json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(out)
-}
-
-func (h *httpScene) Arrange(ctx context.Context, kind string, l Layout) error {
-	return h.do(ctx, http.MethodPost, "/arrange", sim.Arrangement{Cubes: l.Cubes, Zone: l.Zone, ZoneRadius: ZoneRadius}, nil)
-}
-
-func (h *httpScene) Look(ctx context.Context) (Look, error) {
-	var st sim.SceneState
-	if err := h.do(ctx, http.MethodGet, "/scene", nil, &st); err != nil {
 		return Look{}, err
 	}
 	return lookOf(st), nil
 }
 
-func (h *httpScene) frame(ctx context.Context) (image.Image, error) {
-	var img image.Image
-	if err := h.do(ctx, http.MethodGet, "/frame.jpg?"+url.Values{"q": {"90"}}.Encode(), nil, &img); err != nil {
-		return nil, err
-	}
-	return img, nil
-}
+func (s remoteScene) frame(ctx context.Context) (image.Image, error) { return s.r.Frame(ctx, 90) }

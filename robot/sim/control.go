@@ -10,6 +10,7 @@ import (
 	"image/jpeg"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -190,7 +191,9 @@ type Remote struct {
 	Client *http.Client
 }
 
-func (r Remote) do(ctx context.Context, method, path string, body, out any) error {
+// send makes one request and returns the response of a 200; the caller
+// closes its body.
+func (r Remote) send(ctx context.Context, method, path string, body any) (*http.Response, error) {
 	c := r.Client
 	if c == nil {
 		c = &http.Client{Timeout: 10 * time.Second}
@@ -199,26 +202,36 @@ func (r Remote) do(ctx context.Context, method, path string, body, out any) erro
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		rd = bytes.NewReader(b)
 	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(r.URL, "/")+path, rd)
 	if err != nil {
-		return fmt.Errorf("sim: control address %q: %w", r.URL, err)
+		return nil, fmt.Errorf("sim: control address %q: %w", r.URL, err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return fmt.Errorf("sim: %s %s: %w (is `pilot robot sim` still running?)", method, path, err)
+		return nil, fmt.Errorf("sim: %s %s: %w (is `pilot robot sim` still running?)", method, path, err)
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return fmt.Errorf("sim: %s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
+		resp.Body.Close()
+		return nil, fmt.Errorf("sim: %s %s: %s: %s", method, path, resp.Status, bytes.TrimSpace(msg))
 	}
+	return resp, nil
+}
+
+// do makes one request and decodes its JSON answer into out (nil: none).
+func (r Remote) do(ctx context.Context, method, path string, body, out any) error {
+	resp, err := r.send(ctx, method, path, body)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
 	if out == nil {
 		return nil
 	}
@@ -226,6 +239,35 @@ func (r Remote) do(ctx context.Context, method, path string, body, out any) erro
 		return fmt.Errorf("sim: %s %s: %w", method, path, err)
 	}
 	return nil
+}
+
+// Scene returns the remote simulator's world: its cubes and the zone (GET
+// /scene).
+func (r Remote) Scene(ctx context.Context) (SceneState, error) {
+	var st SceneState
+	err := r.do(ctx, http.MethodGet, "/scene", nil, &st)
+	return st, err
+}
+
+// Arrange lays out the remote simulator's cubes and zone (POST /arrange;
+// see Sim.Arrange).
+func (r Remote) Arrange(ctx context.Context, a Arrangement) error {
+	return r.do(ctx, http.MethodPost, "/arrange", a, nil)
+}
+
+// Frame returns the remote simulator's camera frame (GET /frame.jpg), as
+// a JPEG of quality q (1..100) decoded.
+func (r Remote) Frame(ctx context.Context, q int) (image.Image, error) {
+	resp, err := r.send(ctx, http.MethodGet, "/frame.jpg?"+url.Values{"q": {strconv.Itoa(q)}}.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	m, err := jpeg.Decode(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("sim: GET /frame.jpg: %w", err)
+	}
+	return m, nil
 }
 
 // Encoders returns the remote simulator's encoder positions (GET

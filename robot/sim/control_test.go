@@ -165,6 +165,33 @@ func TestRemote(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "400") || !strings.Contains(err.Error(), "outside 0..4095") {
 		t.Errorf("SetEncoders out of range = %v, want the server's 400 and its reason", err)
 	}
+	a := sim.Arrangement{Cubes: map[string]kin.Vec3{"red": {0.2, 0.05, 0}}, Zone: kin.Vec3{0.15, -0.1, 0}, ZoneRadius: 0.04}
+	if err := r.Arrange(ctx, a); err != nil {
+		t.Fatalf("Arrange: %v", err)
+	}
+	st, err := r.Scene(ctx)
+	if err != nil {
+		t.Fatalf("Scene: %v", err)
+	}
+	red := -1
+	for i, c := range st.Cubes {
+		if c.Name == "red" && c.Pos[0] == 0.2 && c.Pos[1] == 0.05 {
+			red = i
+		}
+	}
+	if red < 0 || st.Zone != a.Zone || st.ZoneRadius != a.ZoneRadius {
+		t.Errorf("Scene after Arrange(%+v) = %+v", a, st)
+	}
+	img, err := r.Frame(ctx, 80)
+	if err != nil {
+		t.Fatalf("Frame: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != s.Frame().Bounds().Dx() || b.Dy() != s.Frame().Bounds().Dy() {
+		t.Errorf("Frame is %v, want the simulator's %v", b, s.Frame().Bounds())
+	}
+	if _, err := r.Frame(ctx, 0); err == nil || !strings.Contains(err.Error(), "JPEG quality") {
+		t.Errorf("Frame(q 0) = %v, want the server's refusal", err)
+	}
 	srv.Close()
 	if _, err := r.Encoders(ctx); err == nil || !strings.Contains(err.Error(), "pilot robot sim") {
 		t.Errorf("Encoders with no simulator = %v, want an error asking whether pilot robot sim runs", err)
