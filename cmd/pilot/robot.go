@@ -106,6 +106,7 @@ type simFlags struct {
 	overheat, silent int
 	control          string
 	asJSON           bool
+	keepTorque, jam  string
 }
 
 func newRobotSimCmd() *cobra.Command {
@@ -122,7 +123,8 @@ The scene (cube positions) and the camera are served on a control address on
 127.0.0.1; commands given the port find it on their own (the simulator
 announces it in a file under the runtime directory).`,
 		Example: `  pilot robot sim
-  pilot robot sim --wire-timing --drop-rate 0.01`,
+  pilot robot sim --wire-timing --drop-rate 0.01
+  pilot robot sim --keep-torque 2,5`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
@@ -136,6 +138,8 @@ announces it in a file under the runtime directory).`,
 	fs.Float64Var(&f.corrupt, "corrupt-rate", 0, "corrupt a byte in this fraction of replies (0..1)")
 	fs.IntVar(&f.overheat, "overheat", 0, "servo `ID` that heats up fast under load (0: none)")
 	fs.IntVar(&f.silent, "silent", 0, "servo `ID` that never answers (0: none)")
+	fs.StringVar(&f.keepTorque, "keep-torque", "", "servo `IDS` (1,2 or 1-3) that ignore torque-off, as a servo whose write is lost: a rehearsal of the \"torque may still be ON\" refusal")
+	fs.StringVar(&f.jam, "jam", "", "servo `IDS` whose joint is blocked where it stands, as by something in its way")
 	fs.StringVar(&f.control, "control", "127.0.0.1:0", "`ADDR` of the scene and camera server (loopback)")
 	fs.BoolVar(&f.asJSON, "json", false, "print {\"port\",\"control\"} as one JSON line once ready")
 	return cmd
@@ -144,6 +148,20 @@ announces it in a file under the runtime directory).`,
 func (f *simFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if f.overheat < 0 || f.overheat > int(feetech.MaxID) || f.silent < 0 || f.silent > int(feetech.MaxID) {
 		return usagef("--overheat and --silent take a servo ID 1..%d", feetech.MaxID)
+	}
+	var keep, jam []byte
+	for _, fl := range []struct {
+		name, val string
+		ids       *[]byte
+	}{{"keep-torque", f.keepTorque, &keep}, {"jam", f.jam, &jam}} {
+		if fl.val == "" {
+			continue
+		}
+		ids, err := parseIDs(fl.val)
+		if err != nil {
+			return usagef("--%s: %v", fl.name, err)
+		}
+		*fl.ids = ids
 	}
 	host, _, err := net.SplitHostPort(f.control)
 	if err != nil {
@@ -155,7 +173,8 @@ func (f *simFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	s, err := sim.New(sim.Options{
 		Seed: f.seed, WireTiming: f.wire, Baud: f.baud, Logger: log,
-		Faults: sim.Faults{DropRate: f.drop, CorruptRate: f.corrupt, Overheat: byte(f.overheat), Silent: byte(f.silent)},
+		Faults: sim.Faults{DropRate: f.drop, CorruptRate: f.corrupt, Overheat: byte(f.overheat), Silent: byte(f.silent),
+			KeepTorque: keep, Jammed: jam},
 	})
 	if err != nil {
 		return usagef("%v", err)

@@ -102,6 +102,25 @@ func TestRobotSimAndRunPick(t *testing.T) {
 	}
 }
 
+// A servo whose torque-off is lost (pilot robot sim --keep-torque): the
+// episode succeeds, but pilot run says plainly which servos may still be
+// energised and exits 1.
+func TestRunRobotTorqueNotConfirmed(t *testing.T) {
+	port := startSimCmd(t, "--keep-torque", "2,5")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code, out, errs := pilot(ctx, "run", "--env", "robot:reach", "--port", port, "--policy", "expert")
+	if code != 1 {
+		t.Fatalf("pilot run with torque kept on servos 2, 5 = exit %d, want 1\nstdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "torque may still be ON on servos 2 (shoulder_lift), 5 (wrist_roll)") || !strings.Contains(errs, "unplug") {
+		t.Errorf("pilot run stderr:\n%s\nwant which servos may be energised and what to do", errs)
+	}
+	if strings.Contains(out+errs, "torque turned off") || strings.Contains(out+errs, "torque is off") {
+		t.Errorf("pilot run claims torque is off:\n%s\n%s", out, errs)
+	}
+}
+
 func TestRunRobotReachInProcess(t *testing.T) {
 	code, out, errs := pilot(context.Background(), "run", "--env", "robot:reach", "--policy", "expert", "--seed", "4", "--json")
 	if code != 0 {
@@ -130,6 +149,8 @@ func TestRobotUsageErrors(t *testing.T) {
 		{[]string{"run", "--policy", "expert", "--url", "https://example.com"}, "--policy expert plays a suite's task: give --suite NAME"},
 		{[]string{"robot", "scan"}, "--port is required"},
 		{[]string{"robot", "scan", "--port", "/dev/null", "--ids", "5-2"}, "want a range low-high"},
+		{[]string{"robot", "sim", "--keep-torque", "2,x"}, `--keep-torque: "x": want an ID`},
+		{[]string{"robot", "sim", "--jam", "9"}, "Faults.Jammed has ID 9: no servo has that ID"},
 		{[]string{"robot", "scan", "--port", "/dev/null", "--bauds", "fast"}, "not a baud rate"},
 		{[]string{"robot", "read", "--port", "/dev/null", "--hz", "0"}, "--hz 0"},
 		{[]string{"robot", "sim", "--control", "0.0.0.0:0"}, "loopback only"},
