@@ -199,13 +199,15 @@ func TestRunErrors(t *testing.T) {
 		msg     string
 		steps   int
 		resetOK bool
+		phase   agent.Phase
+		at      int // the step of the agent.Error
 	}{
-		{"policy error", newCounter, failing, errPolicy, "agent: step 2: the policy: the model is down", 2, true},
+		{"policy error", newCounter, failing, errPolicy, "agent: step 2: the policy: the model is down", 2, true, agent.PhasePolicy, 2},
 		{"env error", func() *counter { c := newCounter(); c.failAt = 1; return c }, always(env.A("inc"), policy.Usage{}), errBroken,
-			`agent: step 1: env step inc(): the test env broke`, 1, true},
-		{"no action", newCounter, always(env.Action{}, policy.Usage{}), nil, "agent: step 0: the policy returned no action", 0, true},
+			`agent: step 1: env step inc(): the test env broke`, 1, true, agent.PhaseEnv, 1},
+		{"no action", newCounter, always(env.Action{}, policy.Usage{}), nil, "agent: step 0: the policy returned no action", 0, true, agent.PhasePolicy, 0},
 		{"reset error", func() *counter { c := newCounter(); c.closed = true; return c }, always(env.A("inc"), policy.Usage{}), env.ErrClosed,
-			"agent: reset counter for task \"t1\": environment is closed", 0, false},
+			"agent: reset counter for task \"t1\": environment is closed", 0, false, agent.PhaseReset, -1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,6 +216,10 @@ func TestRunErrors(t *testing.T) {
 			traj, err := agent.Run(context.Background(), tt.env(), task, tt.p, agent.Options{Observers: []agent.Observer{obs}})
 			if err == nil || (tt.target != nil && !errors.Is(err, tt.target)) || !strings.HasPrefix(err.Error(), tt.msg) {
 				t.Fatalf("Run() error = %v; want one wrapping %v starting %q", err, tt.target, tt.msg)
+			}
+			var ae *agent.Error
+			if !errors.As(err, &ae) || ae.Phase != tt.phase || ae.Step != tt.at {
+				t.Errorf("Run() error = %#v; want an *agent.Error of phase %s at step %d", err, tt.phase, tt.at)
 			}
 			if traj == nil || len(traj.Steps) != tt.steps || traj.Error != err.Error() {
 				t.Fatalf("Run() trajectory = %+v; want %d steps and Error %q", traj, tt.steps, err)

@@ -25,6 +25,32 @@ import (
 // DefaultMaxSteps is the step limit when Options.MaxSteps is 0.
 const DefaultMaxSteps = 50
 
+// Phase is the part of an episode an Error comes from.
+type Phase string
+
+// The phases of an episode.
+const (
+	PhaseReset    Phase = "reset"    // the env's Reset
+	PhasePolicy   Phase = "policy"   // the policy's Act
+	PhaseEnv      Phase = "env"      // the env's Step
+	PhaseObserver Phase = "observer" // an observer (a recorder that cannot write)
+)
+
+// An Error is what Run returns when the episode could not run to its end
+// for a reason other than a cancelled context: the phase that failed, at
+// which step (-1 for the reset), and why. Harnesses tell faults of the
+// infrastructure from the policy's with it (errors.As), and the cause
+// underneath with errors.Is (env.ErrBackendLost, ErrStepTimeout, a model
+// API's error).
+type Error struct {
+	Phase Phase
+	Step  int
+	Err   error // its message names the phase and the step
+}
+
+func (e *Error) Error() string { return e.Err.Error() }
+func (e *Error) Unwrap() error { return e.Err }
+
 // ErrStepTimeout is wrapped by the error Run returns when the policy or the
 // environment takes longer than Options.StepTimeout on one step.
 var ErrStepTimeout = errors.New("step timeout")
@@ -103,7 +129,7 @@ func Run(ctx context.Context, e env.Env, task env.Task, p policy.Policy, opts Op
 	r.traj.Reset = recordObs(&obs, !opts.DropObsText)
 	err = r.notify(ctx, Event{Kind: EventReset, Traj: r.traj, Obs: &obs})
 	if err != nil {
-		err = fmt.Errorf("agent: after reset: %w", err)
+		err = &Error{Phase: PhaseObserver, Step: -1, Err: fmt.Errorf("agent: after reset: %w", err)}
 	} else {
 		err = r.loop(ctx, task, spec, obs)
 	}
@@ -134,9 +160,9 @@ func (r *runner) reset(ctx context.Context, task env.Task) (env.Observation, err
 	case ctx.Err() != nil:
 		return obs, fmt.Errorf("agent: cancelled during reset: %w", ctx.Err())
 	case cctx.Err() != nil:
-		return obs, fmt.Errorf("agent: reset did not finish within the time limit %s (raise Options.MaxTime): %w", r.opts.MaxTime, err)
+		return obs, &Error{Phase: PhaseReset, Step: -1, Err: fmt.Errorf("agent: reset did not finish within the time limit %s (raise Options.MaxTime): %w", r.opts.MaxTime, err)}
 	}
-	return obs, fmt.Errorf("agent: reset %s for task %q: %w", r.traj.Env, task.ID, err)
+	return obs, &Error{Phase: PhaseReset, Step: -1, Err: fmt.Errorf("agent: reset %s for task %q: %w", r.traj.Env, task.ID, err)}
 }
 
 func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env.Observation) error {
@@ -166,10 +192,10 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 			return nil
 		}
 		if err != nil {
-			return r.callError(ctx, cctx, i, "the policy", err)
+			return r.callError(ctx, cctx, i, PhasePolicy, "the policy", err)
 		}
 		if d.Action.Name == "" {
-			return fmt.Errorf("agent: step %d: the policy returned no action (Decision.Action.Name is empty)", i)
+			return &Error{Phase: PhasePolicy, Step: i, Err: fmt.Errorf("agent: step %d: the policy returned no action (Decision.Action.Name is empty)", i)}
 		}
 
 		// The environment.
@@ -178,7 +204,7 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 		cancel()
 		t2 := time.Now()
 		if err != nil {
-			return r.callError(ctx, cctx, i, "env step "+d.Action.String(), err)
+			return r.callError(ctx, cctx, i, PhaseEnv, "env step "+d.Action.String(), err)
 		}
 
 		// Record.
@@ -216,7 +242,7 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 		obs = st.Obs
 
 		if err := r.notify(ctx, Event{Kind: EventStep, Traj: t, Step: rec, Obs: &obs}); err != nil {
-			return fmt.Errorf("agent: step %d: %w", i, err)
+			return &Error{Phase: PhaseObserver, Step: i, Err: fmt.Errorf("agent: step %d: %w", i, err)}
 		}
 		if st.Done() {
 			return nil
@@ -270,7 +296,7 @@ func (r *runner) callCtx(ctx context.Context) (context.Context, context.CancelFu
 // callError turns the error of a policy call or env step into what Run
 // returns: nil when the time limit cut the call short (the episode is then
 // truncated), an error naming the step otherwise.
-func (r *runner) callError(ctx, cctx context.Context, i int, what string, err error) error {
+func (r *runner) callError(ctx, cctx context.Context, i int, phase Phase, what string, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("agent: step %d: cancelled during %s: %w", i, what, ctx.Err())
 	}
@@ -281,11 +307,11 @@ func (r *runner) callError(ctx, cctx context.Context, i int, what string, err er
 			r.traj.Reason = fmt.Sprintf("time limit %s reached during step %d (%s cut short)", r.opts.MaxTime, i, what)
 			return nil
 		case ErrStepTimeout:
-			return fmt.Errorf("agent: step %d: %w: %s took longer than %s (raise Options.StepTimeout, or find what hangs): %w",
-				i, ErrStepTimeout, what, r.opts.StepTimeout, err)
+			return &Error{Phase: phase, Step: i, Err: fmt.Errorf("agent: step %d: %w: %s took longer than %s (raise Options.StepTimeout, or find what hangs): %w",
+				i, ErrStepTimeout, what, r.opts.StepTimeout, err)}
 		}
 	}
-	return fmt.Errorf("agent: step %d: %s: %w", i, what, err)
+	return &Error{Phase: phase, Step: i, Err: fmt.Errorf("agent: step %d: %s: %w", i, what, err)}
 }
 
 // notify tells every observer of ev and returns their errors, joined.
@@ -316,7 +342,7 @@ func (r *runner) finish(ctx context.Context, err error) error {
 		t.Error = err.Error()
 	}
 	if oerr := r.notify(ctx, Event{Kind: EventEnd, Traj: t, Err: err}); oerr != nil {
-		oerr = fmt.Errorf("agent: at the end: %w", oerr)
+		oerr = &Error{Phase: PhaseObserver, Step: len(t.Steps), Err: fmt.Errorf("agent: at the end: %w", oerr)}
 		if err == nil {
 			t.Error = oerr.Error()
 		}

@@ -38,6 +38,23 @@ var (
 	ErrClosed      = errors.New("environment is closed")
 )
 
+// ErrBackendLost is wrapped by the error of an environment whose backend
+// went away under it: the browser died, the serial port was unplugged. It
+// is an infrastructure fault, not the policy's: a harness reruns the
+// episode (evals' retries) on the next Reset, which starts a new backend
+// where the environment can.
+var ErrBackendLost = errors.New("the environment's backend is gone")
+
+// BackendLost returns an error whose text is msg and which errors.Is
+// ErrBackendLost: an environment's own sentinel for a lost backend, such
+// as web.ErrBrowserGone.
+func BackendLost(msg string) error { return &lostError{msg} }
+
+type lostError struct{ msg string }
+
+func (e *lostError) Error() string        { return e.msg }
+func (e *lostError) Is(target error) bool { return target == ErrBackendLost }
+
 // Spec describes an environment.
 type Spec struct {
 	Name       string       // e.g. "web", "shop", "robot:reach"

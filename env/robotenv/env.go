@@ -25,6 +25,7 @@ import (
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/robot/arm"
 	"github.com/pilotkit/pilot/robot/camera"
+	"github.com/pilotkit/pilot/robot/feetech"
 	"github.com/pilotkit/pilot/robot/kin"
 )
 
@@ -178,9 +179,25 @@ func (e *Env) Rig() *Rig { return e.rig }
 // Layout returns the current episode's layout.
 func (e *Env) Layout() Layout { return e.layout }
 
+// backendLost marks an error of a lost serial port (feetech.ErrPortGone)
+// as env.ErrBackendLost, for harnesses that tell infrastructure faults
+// from failures.
+func backendLost(err error) error {
+	if err == nil || !errors.Is(err, feetech.ErrPortGone) {
+		return err
+	}
+	return lostPort{err}
+}
+
+type lostPort struct{ error }
+
+func (l lostPort) Unwrap() error        { return l.error }
+func (l lostPort) Is(target error) bool { return target == env.ErrBackendLost }
+
 // Reset arranges the task's scene from t.Seed and returns the first
 // observation. The arm goes home first.
-func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
+func (e *Env) Reset(ctx context.Context, t env.Task) (_ env.Observation, err error) {
+	defer func() { err = backendLost(err) }()
 	if e.closed {
 		return env.Observation{}, env.ErrClosed
 	}
@@ -220,7 +237,8 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 }
 
 // Step applies a through the arm's safety layer and returns what followed.
-func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
+func (e *Env) Step(ctx context.Context, a env.Action) (_ env.Step, err error) {
+	defer func() { err = backendLost(err) }()
 	switch {
 	case e.closed:
 		return env.Step{}, env.ErrClosed

@@ -15,6 +15,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/remote"
+
+	"github.com/pilotkit/pilot/env"
 )
 
 // ErrChromeNotFound is returned when no Chromium binary can be found.
@@ -22,8 +24,8 @@ var ErrChromeNotFound = errors.New("chromium not found: install it with `apt-get
 
 // ErrBrowserGone is wrapped by Step's error when the browser died or the
 // connection to it was lost. The next Reset starts (or reconnects to) a new
-// browser.
-var ErrBrowserGone = errors.New("the browser is gone")
+// browser. It wraps env.ErrBackendLost.
+var ErrBrowserGone = env.BackendLost("the browser is gone")
 
 // chromeCandidates are looked up on PATH, in order, when PILOT_CHROME is not set.
 var chromeCandidates = []string{"/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "headless_shell"}

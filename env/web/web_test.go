@@ -436,8 +436,8 @@ func TestKilledBrowser(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 		_, err = e.Step(ctxT(t), env.A("noop"))
 	}
-	if !errors.Is(err, ErrBrowserGone) || !strings.Contains(err.Error(), "the next Reset starts a new browser") {
-		t.Fatalf("Step after the browser was killed = %v, want ErrBrowserGone", err)
+	if !errors.Is(err, ErrBrowserGone) || !errors.Is(err, env.ErrBackendLost) || !strings.Contains(err.Error(), "the next Reset starts a new browser") {
+		t.Fatalf("Step after the browser was killed = %v, want ErrBrowserGone (an env.ErrBackendLost)", err)
 	}
 	if _, err := e.Step(ctxT(t), env.A("noop")); !errors.Is(err, ErrBrowserGone) {
 		t.Errorf("second Step = %v, want ErrBrowserGone again", err)
