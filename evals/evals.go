@@ -39,6 +39,7 @@ const (
 	ResultsFile = "results.jsonl"
 	ReportFile  = "report.json"
 	EpisodesDir = "episodes"
+	AttemptsDir = "attempts"
 )
 
 // Suite is a named list of tasks, such as "shop/test".
@@ -76,6 +77,29 @@ type Config struct {
 	Store Store
 	// Progress, when set, gets a line per finished episode.
 	Progress io.Writer
+	// Retries is how many times an episode that ended in an error (Result
+	// Outcome "error": a dead browser, a model API down, a timeout) is
+	// played again from scratch before its error is final; 0 never.
+	// Every attempt goes to the Store (AttemptStore) and the trajectory of
+	// an attempt that was retried moves to RUNDIR/attempts/<task-id>-<n>.
+	Retries int
+	// Done are the final results of an earlier process of the same run
+	// (a resume): Run plays only the tasks that have none, replacing what
+	// an interrupted episode left in its directory, and reports the done
+	// episodes with the new ones. The Store must not hold them twice:
+	// Run does not Add them again.
+	Done []Result
+	// Manifest, when set, is how to reproduce the run; it goes into
+	// report.json.
+	Manifest *Manifest
+}
+
+// An AttemptStore is a Store that also keeps the attempts of an episode
+// that were retried (Config.Retries): Run calls AddAttempt for each, and
+// Add for the final result only.
+type AttemptStore interface {
+	Store
+	AddAttempt(r Result) error
 }
 
 // DefaultRunDir returns runs/<suite>-<YYYYmmdd-HHMMSS> for a run of
@@ -132,9 +156,29 @@ func Run(ctx context.Context, s Suite, cfg Config) (*Report, error) {
 			return nil, fmt.Errorf("eval: %w", err)
 		}
 	}
-	workers := min(cfg.Workers, len(tasks))
-
 	r := &runner{cfg: cfg, store: store, total: len(tasks), start: time.Now()}
+	done := make(map[string]bool, len(cfg.Done))
+	for _, d := range cfg.Done {
+		done[d.TaskID] = true
+	}
+	for i, t := range tasks {
+		if done[t.ID] {
+			continue
+		}
+		r.todo = append(r.todo, i)
+	}
+	for i, t := range tasks {
+		for _, d := range cfg.Done {
+			if d.TaskID == t.ID {
+				r.results = append(r.results, indexed{i, d})
+				if d.Success {
+					r.successes++
+				}
+			}
+		}
+	}
+	r.tasks = tasks
+	workers := min(cfg.Workers, len(r.todo))
 	if cfg.Progress != nil {
 		for _, t := range tasks {
 			r.idWidth = max(r.idWidth, len(t.ID))
@@ -142,12 +186,14 @@ func Run(ctx context.Context, s Suite, cfg Config) (*Report, error) {
 		if cfg.Episodes > len(s.Tasks) {
 			fmt.Fprintf(cfg.Progress, "suite %s has %d tasks: running %d episodes, not %d\n", s.Name, len(s.Tasks), len(tasks), cfg.Episodes)
 		}
-		fmt.Fprintf(cfg.Progress, "running %d episodes of %s on %d workers; results in %s\n", len(tasks), s.Name, workers, cfg.RunDir)
+		if len(cfg.Done) > 0 {
+			fmt.Fprintf(cfg.Progress, "resuming: %d of %d episodes are done; running the other %d on %d workers; results in %s\n", len(cfg.Done), len(tasks), len(r.todo), workers, cfg.RunDir)
+		} else {
+			fmt.Fprintf(cfg.Progress, "running %d episodes of %s on %d workers; results in %s\n", len(tasks), s.Name, workers, cfg.RunDir)
+		}
 	}
 
 	// Workers take the next task, in suite order, when they are free.
-	r.tasks = tasks
-
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -161,7 +207,7 @@ func Run(ctx context.Context, s Suite, cfg Config) (*Report, error) {
 	}
 	wg.Wait()
 
-	rep := r.report(s.Name, workers)
+	rep := r.report(s.Name, workers, r.fatal != nil || ctx.Err() != nil)
 	errs := []error{r.fatal}
 	if r.fatal == nil && ctx.Err() != nil {
 		errs = append(errs, fmt.Errorf("eval: stopped after %d of %d episodes: %w", rep.Episodes, len(tasks), ctx.Err()))
@@ -187,6 +233,8 @@ func prepare(s Suite, cfg *Config) ([]env.Task, error) {
 		return nil, errors.New("eval: Config.RunDir is empty: give a directory for the results (DefaultRunDir makes a name)")
 	case cfg.Workers < 0:
 		return nil, fmt.Errorf("eval: %d workers: want 1 or more (0 for 1)", cfg.Workers)
+	case cfg.Retries < 0:
+		return nil, fmt.Errorf("eval: %d retries: want 0 or more", cfg.Retries)
 	case cfg.Episodes < 0:
 		return nil, fmt.Errorf("eval: %d episodes: want 1 or more (0 for every task)", cfg.Episodes)
 	case len(s.Tasks) == 0:
@@ -209,7 +257,17 @@ func prepare(s Suite, cfg *Config) ([]env.Task, error) {
 	if cfg.Episodes > 0 && cfg.Episodes < n {
 		n = cfg.Episodes
 	}
-	return s.Tasks[:n], nil
+	planned := s.Tasks[:n]
+	index := make(map[string]int, len(planned))
+	for i, t := range planned {
+		index[t.ID] = i
+	}
+	for _, r := range cfg.Done {
+		if _, ok := index[r.TaskID]; !ok {
+			return nil, fmt.Errorf("eval: a done result names task %q, which is not among the %d planned: a resume must plan the same episodes", r.TaskID, len(planned))
+		}
+	}
+	return planned, nil
 }
 
 // checkTaskID accepts ids that can name a directory.
@@ -230,12 +288,14 @@ type runner struct {
 	total   int
 	start   time.Time
 	idWidth int          // of the longest task id, for aligned progress lines
-	tasks   []env.Task   // the episodes to play, in order
-	next    atomic.Int64 // the index of the next task to hand out
+	tasks   []env.Task   // the planned episodes, in order
+	todo    []int        // the indexes in tasks of those to play
+	next    atomic.Int64 // the index in todo of the next task to hand out
 
 	mu        sync.Mutex
 	results   []indexed
 	successes int
+	retries   int
 	fatal     error   // the first error that stopped the run
 	closeErrs []error // envs that failed to close
 }
@@ -275,32 +335,50 @@ func (r *runner) work(ctx context.Context, w int) (err error) {
 		}
 	}()
 	for {
-		i := int(r.next.Add(1) - 1)
-		if i >= len(r.tasks) || ctx.Err() != nil {
+		j := int(r.next.Add(1) - 1)
+		if j >= len(r.todo) || ctx.Err() != nil {
 			return nil
 		}
-		res, ok := r.episode(ctx, w, e, r.tasks[i])
-		if !ok {
-			return nil // cancelled: the episode did not finish
-		}
-		if err := r.record(i, res); err != nil {
-			return err
+		i := r.todo[j]
+		for attempt := 1; ; attempt++ {
+			res, ok := r.episode(ctx, w, e, r.tasks[i], attempt)
+			if !ok {
+				return nil // cancelled: the episode did not finish
+			}
+			if res.Outcome != OutcomeError || attempt > r.cfg.Retries {
+				if err := r.record(i, res); err != nil {
+					return err
+				}
+				break
+			}
+			if err := r.retry(res); err != nil {
+				return err
+			}
 		}
 	}
 }
 
 // episode plays one task on e. It reports false when ctx ended it.
-func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task) (Result, bool) {
+// The episode's directory is emptied first: an interrupted process, or an
+// attempt that was retried, may have left a partial trajectory there.
+func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task, attempt int) (Result, bool) {
 	t0 := time.Now()
-	res := Result{TaskID: task.ID, Worker: w}
+	res := Result{TaskID: task.ID, Worker: w, Attempt: attempt}
+	dir := filepath.Join(r.cfg.RunDir, EpisodesDir, task.ID)
+	if err := os.RemoveAll(dir); err != nil {
+		res.Error = fmt.Sprintf("clear the episode's directory: %v", err)
+		res.Outcome, res.ErrorKind = OutcomeError, KindRecorder
+		return res, true
+	}
 	p, err := r.cfg.NewPolicy(task)
 	if err != nil {
 		res.Error = fmt.Sprintf("make the policy: %v", err)
+		res.Outcome, res.ErrorKind = OutcomeError, KindPolicy
 		res.Duration = time.Since(t0)
 		return res, true
 	}
 	opts := r.cfg.Agent
-	opts.Observers = append(slices.Clip(opts.Observers), agent.NewRecorder(filepath.Join(r.cfg.RunDir, EpisodesDir, task.ID)))
+	opts.Observers = append(slices.Clip(opts.Observers), agent.NewRecorder(dir))
 	traj, err := runGuarded(ctx, e, task, p, opts)
 	if err != nil && ctx.Err() != nil {
 		return Result{}, false
@@ -316,8 +394,41 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task) (
 		res.Error = err.Error()
 		res.Success = false
 	}
+	res.Outcome, res.ErrorKind = Classify(err, res.Success)
 	res.Duration = time.Since(t0)
 	return res, true
+}
+
+// retry keeps an errored attempt that is played again: in the store when
+// it keeps attempts, its trajectory in RUNDIR/attempts/<task-id>-<n>, and a
+// progress line.
+func (r *runner) retry(res Result) error {
+	src := filepath.Join(r.cfg.RunDir, EpisodesDir, res.TaskID)
+	dst := filepath.Join(r.cfg.RunDir, AttemptsDir, fmt.Sprintf("%s-%d", res.TaskID, res.Attempt))
+	if _, err := os.Stat(src); err == nil {
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return fmt.Errorf("eval: keep the attempt of %s: %w", res.TaskID, err)
+		}
+		if err := os.RemoveAll(dst); err != nil {
+			return fmt.Errorf("eval: keep the attempt of %s: %w", res.TaskID, err)
+		}
+		if err := os.Rename(src, dst); err != nil {
+			return fmt.Errorf("eval: keep the attempt of %s: %w", res.TaskID, err)
+		}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.retries++
+	if as, ok := r.store.(AttemptStore); ok {
+		if err := as.AddAttempt(res); err != nil {
+			return fmt.Errorf("eval: store the attempt of %s: %w", res.TaskID, err)
+		}
+	}
+	if r.cfg.Progress != nil {
+		_, _ = fmt.Fprintf(r.cfg.Progress, "%*s %s  error, attempt %d of %d: playing it again\n    error (%s): %s\n",
+			2*len(fmt.Sprint(r.total))+2, "", res.TaskID, res.Attempt, r.cfg.Retries+1, res.ErrorKind, oneLine(res.Error))
+	}
+	return nil
 }
 
 // runGuarded is agent.Run that turns a panic of the policy or the env into
@@ -328,7 +439,7 @@ func runGuarded(ctx context.Context, e env.Env, task env.Task, p policy.Policy, 
 			if traj == nil {
 				traj = &agent.Trajectory{Task: task}
 			}
-			err = fmt.Errorf("panic in episode %s: %v\n%s", task.ID, v, debug.Stack())
+			err = fmt.Errorf("%w in episode %s: %v\n%s", errPanic, task.ID, v, debug.Stack())
 		}
 	}()
 	return agent.Run(ctx, e, task, p, opts)
@@ -365,14 +476,18 @@ func (r *runner) progressLine(res Result) string {
 		width, n, r.total, r.idWidth, res.TaskID, status, res.Reward, res.Steps, shortDuration(res.Duration), res.Worker,
 		r.successes, n, rate(perMin))
 	if res.Error != "" {
-		b.WriteString("\n    error: ")
+		b.WriteString("\n    error")
+		if res.ErrorKind != "" && res.Outcome == OutcomeError {
+			b.WriteString(" (" + res.ErrorKind + ")")
+		}
+		b.WriteString(": ")
 		b.WriteString(oneLine(res.Error))
 	}
 	b.WriteByte('\n')
 	return b.String()
 }
 
-func (r *runner) report(suite string, workers int) *Report {
+func (r *runner) report(suite string, workers int, interrupted bool) *Report {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	slices.SortFunc(r.results, func(a, b indexed) int { return a.index - b.index })
@@ -380,11 +495,23 @@ func (r *runner) report(suite string, workers int) *Report {
 	for i, x := range r.results {
 		results[i] = x.Result
 	}
-	rep := newReport(suite, results, time.Since(r.start))
+	wall := time.Since(r.start)
+	rep := newReport(suite, results, wall)
+	rep.Planned = len(r.tasks)
+	rep.Complete = rep.Episodes == rep.Planned
+	rep.Interrupted = interrupted && !rep.Complete
+	rep.Retries = r.retries
+	// The rate is of this process's episodes: a resume's done ones took
+	// their time in an earlier one.
+	rep.EpisodesPerMinute = 0
+	if m := wall.Minutes(); m > 0 {
+		rep.EpisodesPerMinute = float64(rep.Episodes-len(r.cfg.Done)) / m
+	}
 	rep.Policy = r.cfg.Agent.PolicyName
 	rep.Start = r.start.UTC()
 	rep.Workers = workers
 	rep.RunDir = r.cfg.RunDir
+	rep.Manifest = r.cfg.Manifest
 	return rep
 }
 

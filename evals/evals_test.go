@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,11 +28,12 @@ import (
 func fakeConfig(t *testing.T, workers int) (evals.Config, *atomic.Int32) {
 	t.Helper()
 	open := new(atomic.Int32)
+	plays := new(sync.Map)
 	return evals.Config{
 		Workers: workers,
 		NewEnv: func(context.Context, int) (env.Env, error) {
 			open.Add(1)
-			return &fakeEnv{open: open}, nil
+			return &fakeEnv{open: open, plays: plays}, nil
 		},
 		NewPolicy: noop,
 		Agent:     agent.Options{MaxSteps: 5, PolicyName: "noop"},
@@ -83,9 +85,12 @@ func TestRunMix(t *testing.T) {
 	}
 	// Steps: 2+4+1+3+1+5+1+0 = 17 (a crashing step is not recorded);
 	// rewards 1+1+0+0.5+0+0+1+0 = 3.5.
-	want := evals.Report{Suite: "fake/test", Policy: "noop", Episodes: 8, Successes: 3, Errors: 2,
-		SuccessRate: 3.0 / 8, MeanReward: 3.5 / 8, MeanSteps: 17.0 / 8, Workers: 3, RunDir: cfg.RunDir}
-	want.CI95Low, want.CI95High = evals.Wilson(3, 8, evals.Z95)
+	// The two errors are not scored: success 3 of 6, rewards 3.5 and
+	// steps 2+4+1+3+5+1 = 16 of the 6.
+	want := evals.Report{Suite: "fake/test", Policy: "noop", Planned: 8, Episodes: 8, Scored: 6, Complete: true, Successes: 3, Errors: 2,
+		ErrorKinds:  map[string]int{evals.KindBackend: 2},
+		SuccessRate: 3.0 / 6, MeanReward: 3.5 / 6, MeanSteps: 16.0 / 6, Workers: 3, RunDir: cfg.RunDir}
+	want.CI95Low, want.CI95High = evals.Wilson(3, 6, evals.Z95)
 	got := *rep
 	got.Results, got.Start, got.Duration, got.EpisodesPerMinute = nil, time.Time{}, 0, 0
 	if fmt.Sprint(got) != fmt.Sprint(want) {
@@ -101,8 +106,9 @@ func TestRunMix(t *testing.T) {
 	for _, r := range rep.Results {
 		byID[r.TaskID] = r
 	}
-	if r := byID["t4"]; r.Error == "" || !strings.Contains(r.Error, errCrash.Error()) || r.Success || r.Steps != 1 {
-		t.Errorf("crashed episode = %+v; want the error, 1 step, no success", r)
+	if r := byID["t4"]; r.Error == "" || !strings.Contains(r.Error, errCrash.Error()) || r.Success || r.Steps != 1 ||
+		r.Outcome != evals.OutcomeError || r.ErrorKind != evals.KindBackend || r.Attempt != 1 {
+		t.Errorf("crashed episode = %+v; want the error (backend), 1 step, no success, 1 attempt", r)
 	}
 	if r := byID["t5"]; !r.Truncated || r.Terminated || r.Reason != "step limit 5 reached" || r.Steps != 5 {
 		t.Errorf("long episode = %+v; want truncated at step limit 5", r)
@@ -142,7 +148,7 @@ func TestRunMix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{`"suite": "fake/test"`, `"episodes": 8`, `"successes": 3`, `"errors": 2`, `"success_rate": 0.375`, `"run_dir": `} {
+	for _, s := range []string{`"suite": "fake/test"`, `"episodes": 8`, `"successes": 3`, `"errors": 2`, `"success_rate": 0.5`, `"planned": 8`, `"complete": true`, `"backend": 2`, `"run_dir": `} {
 		if !bytes.Contains(b, []byte(s)) {
 			t.Errorf("%s lacks %s:\n%s", evals.ReportFile, s, b)
 		}
@@ -158,7 +164,7 @@ func TestRunMix(t *testing.T) {
 	out := progress.String()
 	lineRE := regexp.MustCompile(`(?m)^\[[1-8]/8\] t[0-7]  (success|fail|error|truncated) +reward \d\.\d\d  \d steps  \S+  \(w[0-2]\)  [0-3]/[1-8] ok  \S+/min$`)
 	if n := len(lineRE.FindAllString(out, -1)); n != 8 || !strings.HasPrefix(out, "running 8 episodes of fake/test on 3 workers; results in "+cfg.RunDir+"\n") ||
-		strings.Count(out, "    error: ") != 2 || !strings.Contains(out, "[8/8]") {
+		strings.Count(out, "    error (backend): ") != 2 || !strings.Contains(out, "[8/8]") {
 		t.Errorf("progress has %d episode lines matching %s; want 8, a header, 2 error lines:\n%s", n, lineRE, out)
 	}
 }
@@ -429,5 +435,146 @@ func TestPolicyPanics(t *testing.T) {
 	}
 	if rep.Episodes != 3 || rep.Successes != 2 || rep.Errors != 1 || !strings.Contains(rep.Results[1].Error, "panic in episode b: index out of range") {
 		t.Errorf("report = %+v; want 3 episodes, 2 successes, b an error naming the panic", rep)
+	}
+}
+
+// An episode whose browser dies is played again, up to Config.Retries
+// times: one that crashes once succeeds on its second attempt, one that
+// crashes three times ends in an error after its three attempts; every
+// attempt is stored and the errored ones keep their trajectories.
+func TestRunRetries(t *testing.T) {
+	suite := evals.Suite{Name: "fake/test", Tasks: []env.Task{flaky("once", 1), task("ok", "win", 1), flaky("always", 3)}}
+	cfg, _ := fakeConfig(t, 2)
+	cfg.Retries = 2
+	st := &attemptStore{}
+	cfg.Store = st
+	var progress bytes.Buffer
+	cfg.Progress = &progress
+	rep, err := evals.Run(t.Context(), suite, cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if rep.Episodes != 3 || rep.Scored != 2 || rep.Successes != 2 || rep.Errors != 1 || rep.Retries != 3 || rep.ErrorKinds[evals.KindBackend] != 1 || !rep.Complete {
+		t.Errorf("report = %+v; want 2 of 2 scored successes, 1 error (backend), 3 retries", rep)
+	}
+	byID := map[string]evals.Result{}
+	for _, r := range rep.Results {
+		byID[r.TaskID] = r
+	}
+	if r := byID["once"]; !r.Success || r.Attempt != 2 || r.Outcome != evals.OutcomeSuccess {
+		t.Errorf("once = %+v; want a success on attempt 2", r)
+	}
+	if r := byID["always"]; r.Success || r.Attempt != 3 || r.Outcome != evals.OutcomeError || r.ErrorKind != evals.KindBackend {
+		t.Errorf("always = %+v; want an error (backend) after attempt 3", r)
+	}
+	if got := attemptsOf(st.attempts); got != "always-1 always-2 once-1" {
+		t.Errorf("stored attempts %s; want always-1 always-2 once-1", got)
+	}
+	if len(st.final) != 3 {
+		t.Errorf("stored %d final results, want 3", len(st.final))
+	}
+	for _, a := range []string{"once-1", "always-1", "always-2"} {
+		if _, err := os.Stat(filepath.Join(cfg.RunDir, evals.AttemptsDir, a, agent.TrajectoryFile)); err != nil {
+			t.Errorf("the trajectory of attempt %s: %v", a, err)
+		}
+	}
+	if n := strings.Count(progress.String(), ": playing it again"); n != 3 {
+		t.Errorf("progress has %d retry lines, want 3:\n%s", n, progress.String())
+	}
+}
+
+// attemptStore keeps what Run stores, in memory.
+type attemptStore struct {
+	mu              sync.Mutex
+	final, attempts []evals.Result
+}
+
+func (s *attemptStore) Add(r evals.Result) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.final = append(s.final, r)
+	return nil
+}
+
+func (s *attemptStore) AddAttempt(r evals.Result) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.attempts = append(s.attempts, r)
+	return nil
+}
+
+func (s *attemptStore) Close() error { return nil }
+
+func attemptsOf(rs []evals.Result) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%s-%d", r.TaskID, r.Attempt))
+	}
+	slices.Sort(out)
+	return strings.Join(out, " ")
+}
+
+// A resume (Config.Done) plays only the episodes without a final result,
+// replaces what an interrupted one left in its directory, and reports the
+// done ones with the new ones.
+func TestRunResume(t *testing.T) {
+	suite := evals.Suite{Name: "fake/test", Tasks: []env.Task{task("a", "win", 1), task("b", "lose", 1), task("c", "win", 2)}}
+	cfg, _ := fakeConfig(t, 1)
+	st := &attemptStore{}
+	cfg.Store = st
+	cfg.Done = []evals.Result{{TaskID: "a", Outcome: evals.OutcomeSuccess, Success: true, Reward: 1, Steps: 1, Attempt: 1}}
+	// What a killed process left of c: a partial trajectory.
+	partial := filepath.Join(cfg.RunDir, evals.EpisodesDir, "c")
+	if err := os.MkdirAll(partial, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(partial, "stale"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := evals.Run(t.Context(), suite, cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := ids(rep.Results); got != "a b c" || rep.Successes != 2 || rep.Planned != 3 || !rep.Complete {
+		t.Errorf("report %s, %d successes, %d planned; want a b c, 2, 3", got, rep.Successes, rep.Planned)
+	}
+	if got := ids(st.final); got != "b c" {
+		t.Errorf("stored %s; want b c only (a was done)", got)
+	}
+	if _, err := os.Stat(filepath.Join(partial, "stale")); !os.IsNotExist(err) {
+		t.Errorf("the partial trajectory of c is still there: %v", err)
+	}
+	cfg.Done = []evals.Result{{TaskID: "zz"}}
+	if _, err := evals.Run(t.Context(), suite, cfg); err == nil || !strings.Contains(err.Error(), `task "zz", which is not among the 3 planned`) {
+		t.Errorf("Run with a done result of another task = %v; want it refused", err)
+	}
+}
+
+func TestClassify(t *testing.T) {
+	api := &policy.APIError{Status: 503, Err: errors.New("overloaded")}
+	tests := []struct {
+		name          string
+		err           error
+		success       bool
+		outcome, kind string
+	}{
+		{"success", nil, true, evals.OutcomeSuccess, ""},
+		{"failure", nil, false, evals.OutcomeFailure, ""},
+		{"no valid action", &agent.Error{Phase: agent.PhasePolicy, Step: 3, Err: fmt.Errorf("x: %w", policy.ErrNoAction)}, false, evals.OutcomeFailure, ""},
+		{"browser gone", &agent.Error{Phase: agent.PhaseEnv, Step: 2, Err: fmt.Errorf("x: %w", errCrash)}, false, evals.OutcomeError, evals.KindBackend},
+		{"browser gone at reset", &agent.Error{Phase: agent.PhaseReset, Step: -1, Err: errCrash}, false, evals.OutcomeError, evals.KindBackend},
+		{"step timeout", &agent.Error{Phase: agent.PhasePolicy, Err: fmt.Errorf("%w: x", agent.ErrStepTimeout)}, false, evals.OutcomeError, evals.KindTimeout},
+		{"model API", &agent.Error{Phase: agent.PhasePolicy, Err: fmt.Errorf("x: %w", api)}, false, evals.OutcomeError, evals.KindModelAPI},
+		{"bad response", fmt.Errorf("x: %w", policy.ErrBadResponse), false, evals.OutcomeError, evals.KindModelAPI},
+		{"reset", &agent.Error{Phase: agent.PhaseReset, Step: -1, Err: errors.New("no such page")}, false, evals.OutcomeError, evals.KindEnvSetup},
+		{"step", &agent.Error{Phase: agent.PhaseEnv, Err: errors.New("odd")}, false, evals.OutcomeError, evals.KindEnv},
+		{"recorder", &agent.Error{Phase: agent.PhaseObserver, Err: errors.New("disk full")}, false, evals.OutcomeError, evals.KindRecorder},
+		{"policy", errors.New("make the policy: no plan"), false, evals.OutcomeError, evals.KindPolicy},
+	}
+	for _, tt := range tests {
+		o, k := evals.Classify(tt.err, tt.success)
+		if o != tt.outcome || k != tt.kind {
+			t.Errorf("%s: Classify(%v) = %s, %s; want %s, %s", tt.name, tt.err, o, k, tt.outcome, tt.kind)
+		}
 	}
 }

@@ -2,9 +2,9 @@ package evals_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/pilotkit/pilot/env"
@@ -20,6 +20,8 @@ import (
 //	crash  Step fails, as when the browser dies
 //	block  Step blocks until its context is done
 //	long   never ends: the agent's step limit truncates it
+//	flaky  crashes as crash in its first Hidden["crashes"] plays (counted
+//	       in plays, shared by the workers), then wins
 type fakeEnv struct {
 	task   env.Task
 	steps  int
@@ -32,9 +34,11 @@ type fakeEnv struct {
 	blocked chan<- string
 	// open counts the envs made and not yet closed, across workers.
 	open *atomic.Int32
+	// plays counts the plays of each flaky task, across workers.
+	plays *sync.Map
 }
 
-var errCrash = errors.New("the fake browser died")
+var errCrash = env.BackendLost("the fake browser died")
 
 func (e *fakeEnv) Spec() env.Spec {
 	return env.Spec{Name: "fake", Modalities: []string{"text"}, Actions: []env.ActionSpec{{Name: "noop"}}}
@@ -88,6 +92,14 @@ func (e *fakeEnv) Step(ctx context.Context, a env.Action) (env.Step, error) {
 		return env.Step{}, ctx.Err()
 	case "long":
 		return env.Step{Obs: obs}, nil
+	case "flaky":
+		v, _ := e.plays.LoadOrStore(e.task.ID, new(atomic.Int32))
+		crashes, _ := strconv.Atoi(e.task.Hidden["crashes"])
+		if int(v.(*atomic.Int32).Add(1)) <= crashes {
+			e.live = false
+			return env.Step{}, errCrash
+		}
+		st.Reward = 1
 	default:
 		return env.Step{}, fmt.Errorf("fake env: task %s: unknown do %q", e.task.ID, e.task.Hidden["do"])
 	}
@@ -108,6 +120,14 @@ func (e *fakeEnv) Close() error {
 // task makes a fake task.
 func task(id, do string, steps int) env.Task {
 	return env.Task{ID: id, Suite: "fake", Instruction: do, Hidden: map[string]string{"do": do, "steps": strconv.Itoa(steps)}}
+}
+
+// flaky makes a task whose first crashes plays crash, as when its browser
+// dies, and whose next ones win.
+func flaky(id string, crashes int) env.Task {
+	t := task(id, "flaky", 1)
+	t.Hidden["crashes"] = strconv.Itoa(crashes)
+	return t
 }
 
 // noop is the policy of every fake episode.

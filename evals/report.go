@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -14,6 +17,14 @@ import (
 // Result is the outcome of one episode: one line of results.jsonl.
 type Result struct {
 	TaskID string `json:"task_id"`
+	// Outcome is success, failure or error (OutcomeSuccess …): an error
+	// is an episode that did not run to its end, and is not scored.
+	Outcome string `json:"outcome"`
+	// ErrorKind says what failed when Outcome is error (KindBackend …).
+	ErrorKind string `json:"error_kind,omitempty"`
+	// Attempt counts the plays of the episode, from 1: more when an
+	// error was retried (Config.Retries).
+	Attempt int `json:"attempt"`
 	// Success is the trajectory's: the env ended the task with full
 	// marks (agent.Trajectory.Success). An episode with an Error is
 	// never a success.
@@ -43,6 +54,10 @@ type Result struct {
 // status is the word the progress line gives the episode.
 func (r Result) status() string {
 	switch {
+	case r.Outcome == OutcomeFailure && r.Truncated:
+		return "truncated"
+	case r.Outcome == OutcomeFailure:
+		return "fail"
 	case r.Error != "":
 		return "error"
 	case r.Success:
@@ -56,17 +71,31 @@ func (r Result) status() string {
 // Z95 is the standard normal quantile of a two-sided 95% interval.
 const Z95 = 1.959963984540054
 
-// Report sums up a run. Rates and means are over every episode that
-// finished, errors included (an error is a failure with the reward and
-// steps it had).
+// Report sums up a run. Rates and means are over the scored episodes:
+// those that ran to their end, a success or a failure. Episodes that
+// ended in an error (after their retries) are counted apart, by kind, and
+// never as failures.
 type Report struct {
-	Suite     string    `json:"suite"`
-	Policy    string    `json:"policy,omitempty"`
-	Start     time.Time `json:"start"`
-	Episodes  int       `json:"episodes"`
-	Successes int       `json:"successes"`
-	Errors    int       `json:"errors"`
-	// SuccessRate is Successes/Episodes; CI95Low and CI95High bound it
+	Suite  string    `json:"suite"`
+	Policy string    `json:"policy,omitempty"`
+	Start  time.Time `json:"start"`
+	// Planned is how many episodes the run plans; Episodes how many have
+	// a final result, Scored those of them that are not errors.
+	Planned  int `json:"planned"`
+	Episodes int `json:"episodes"`
+	Scored   int `json:"scored"`
+	// Complete says whether every planned episode has its final result;
+	// Interrupted whether the process was stopped before (Ctrl-C, a
+	// fatal error): then the numbers are of a part of the run.
+	Complete    bool `json:"complete"`
+	Interrupted bool `json:"interrupted,omitempty"`
+	Successes   int  `json:"successes"`
+	Errors      int  `json:"errors"`
+	// ErrorKinds counts the errors by kind; Retries the attempts that
+	// ended in an error and were played again.
+	ErrorKinds map[string]int `json:"error_kinds,omitempty"`
+	Retries    int            `json:"retries"`
+	// SuccessRate is Successes/Scored; CI95Low and CI95High bound it
 	// with the Wilson score interval at 95%.
 	SuccessRate float64 `json:"success_rate"`
 	CI95Low     float64 `json:"ci95_low"`
@@ -81,6 +110,8 @@ type Report struct {
 	Duration          time.Duration `json:"duration_ns"`
 	Workers           int           `json:"workers"`
 	RunDir            string        `json:"run_dir"`
+	// Manifest is how to reproduce the run, when the caller gave it.
+	Manifest *Manifest `json:"manifest,omitempty"`
 	// Results are the episodes in suite order. They are in
 	// RUNDIR/results.jsonl, not in report.json.
 	Results []Result `json:"-"`
@@ -88,29 +119,40 @@ type Report struct {
 
 // newReport computes the numbers of a report from results.
 func newReport(suite string, results []Result, wall time.Duration) *Report {
-	rep := &Report{Suite: suite, Episodes: len(results), Duration: wall, Results: results}
+	rep := &Report{Suite: suite, Episodes: len(results), Planned: len(results), Duration: wall, Results: results}
 	var reward, steps float64
 	for _, r := range results {
+		rep.Tokens += r.Tokens
+		rep.CostUSD += r.CostUSD
+		if r.Error != "" && r.Outcome != OutcomeFailure {
+			rep.Errors++
+			if rep.ErrorKinds == nil {
+				rep.ErrorKinds = map[string]int{}
+			}
+			kind := r.ErrorKind
+			if kind == "" {
+				kind = "unknown"
+			}
+			rep.ErrorKinds[kind]++
+			continue
+		}
+		rep.Scored++
 		if r.Success {
 			rep.Successes++
 		}
-		if r.Error != "" {
-			rep.Errors++
-		}
 		reward += r.Reward
 		steps += float64(r.Steps)
-		rep.Tokens += r.Tokens
-		rep.CostUSD += r.CostUSD
 	}
-	rep.CI95Low, rep.CI95High = Wilson(rep.Successes, rep.Episodes, Z95)
-	if n := float64(rep.Episodes); n > 0 {
+	rep.CI95Low, rep.CI95High = Wilson(rep.Successes, rep.Scored, Z95)
+	if n := float64(rep.Scored); n > 0 {
 		rep.SuccessRate = float64(rep.Successes) / n
 		rep.MeanReward = reward / n
 		rep.MeanSteps = steps / n
-		if m := wall.Minutes(); m > 0 {
-			rep.EpisodesPerMinute = n / m
-		}
 	}
+	if m := wall.Minutes(); m > 0 {
+		rep.EpisodesPerMinute = float64(rep.Episodes) / m
+	}
+	rep.Complete = rep.Episodes == rep.Planned
 	return rep
 }
 
@@ -143,14 +185,16 @@ func Wilson(successes, n int, z float64) (lo, hi float64) {
 //	suite      episodes  success  95% CI          mean reward  mean steps  episodes/min
 //	shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        312
 //
-// with tokens and cost columns when a model was used (the totals, and the
-// mean tokens per episode), and an errors column when some episodes
-// failed to run.
+// where episodes are the scored ones; with tokens and cost columns when a
+// model was used (the totals, and the mean tokens per episode), an errors
+// column with their kinds when some episodes ended in an error, a retries
+// column when some were played again, and a last line when the run is
+// incomplete.
 func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := "suite\tepisodes\tsuccess\t95% CI\tmean reward\tmean steps\tepisodes/min"
 	row := fmt.Sprintf("%s\t%d\t%s\t[%s, %s]\t%.3f\t%.1f\t%s",
-		r.Suite, r.Episodes, percent(r.SuccessRate), percent(r.CI95Low), percent(r.CI95High),
+		r.Suite, r.Scored, percent(r.SuccessRate), percent(r.CI95Low), percent(r.CI95High),
 		r.MeanReward, r.MeanSteps, rate(r.EpisodesPerMinute))
 	if r.Tokens > 0 || r.CostUSD > 0 {
 		head += "\ttokens\ttokens/episode\tcost"
@@ -158,11 +202,44 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if r.Errors > 0 {
 		head += "\terrors"
-		row += "\t" + strconv.Itoa(r.Errors)
+		row += "\t" + strconv.Itoa(r.Errors) + " (" + r.kinds() + ")"
+	}
+	if r.Retries > 0 {
+		head += "\tretries"
+		row += "\t" + strconv.Itoa(r.Retries)
 	}
 	fmt.Fprintln(tw, head)
 	fmt.Fprintln(tw, row)
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if !r.Complete {
+		why := "incomplete"
+		if r.Interrupted {
+			why = "interrupted"
+		}
+		_, err := fmt.Fprintf(w, "%s: %d of %d planned episodes have a result; the numbers above are of those only\n", why, r.Episodes, r.Planned)
+		return err
+	}
+	return nil
+}
+
+// kinds lists the error kinds with their counts: "backend 2, timeout 1".
+func (r *Report) kinds() string {
+	var parts []string
+	seen := map[string]bool{}
+	for _, k := range Kinds {
+		if n := r.ErrorKinds[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+			seen[k] = true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(r.ErrorKinds)) {
+		if !seen[k] {
+			parts = append(parts, fmt.Sprintf("%s %d", k, r.ErrorKinds[k]))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 func percent(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }

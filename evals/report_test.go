@@ -40,7 +40,7 @@ func TestWilson(t *testing.T) {
 }
 
 func TestWriteTable(t *testing.T) {
-	rep := evals.Report{Suite: "shop/test", Episodes: 200, Successes: 185, SuccessRate: 0.925,
+	rep := evals.Report{Suite: "shop/test", Planned: 200, Episodes: 200, Scored: 200, Complete: true, Successes: 185, SuccessRate: 0.925,
 		CI95Low: 0.879956, CI95High: 0.954025, MeanReward: 0.9612, MeanSteps: 11.24, EpisodesPerMinute: 312.4, Duration: time.Minute}
 	tests := []struct {
 		name   string
@@ -56,7 +56,7 @@ shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        312
 `},
 		{"errors", 3, 41.25, 0, 0, `
 suite      episodes  success  95% CI          mean reward  mean steps  episodes/min  errors
-shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        41.2          3
+shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        41.2          3 (backend 2, timeout 1)
 `},
 		{"a model", 0, 41.25, 1234567, 3.456789, `
 suite      episodes  success  95% CI          mean reward  mean steps  episodes/min  tokens   tokens/episode  cost
@@ -66,6 +66,9 @@ shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        41.2     
 	for _, tt := range tests {
 		r := rep
 		r.Errors, r.EpisodesPerMinute, r.Tokens, r.CostUSD = tt.errors, tt.perMin, tt.tokens, tt.cost
+		if tt.errors > 0 {
+			r.ErrorKinds = map[string]int{evals.KindTimeout: 1, evals.KindBackend: 2}
+		}
 		var b strings.Builder
 		if err := r.WriteTable(&b); err != nil {
 			t.Fatal(err)
@@ -73,5 +76,22 @@ shop/test  200       92.5%    [88.0%, 95.4%]  0.961        11.2        41.2     
 		if got := b.String(); got != tt.want[1:] {
 			t.Errorf("%s: WriteTable =\n%s\nwant\n%s", tt.name, got, tt.want[1:])
 		}
+	}
+}
+
+// An interrupted run says so under the table: its numbers are of a part.
+func TestWriteTableInterrupted(t *testing.T) {
+	rep := evals.Report{Suite: "shop/test", Planned: 60, Episodes: 6, Scored: 6, Successes: 6, SuccessRate: 1,
+		CI95Low: 0.609666, CI95High: 1, MeanReward: 1, MeanSteps: 9, EpisodesPerMinute: 80, Interrupted: true, Retries: 2}
+	var b strings.Builder
+	if err := rep.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := `suite      episodes  success  95% CI           mean reward  mean steps  episodes/min  retries
+shop/test  6         100.0%   [61.0%, 100.0%]  1.000        9.0         80.0          2
+interrupted: 6 of 60 planned episodes have a result; the numbers above are of those only
+`
+	if got := b.String(); got != want {
+		t.Errorf("WriteTable =\n%s\nwant\n%s", got, want)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -40,6 +41,9 @@ type evalFlags struct {
 	policySeed           int64
 	json, verbose        bool
 	model                modelFlags
+	retries              int
+	// given are the flags given, name → value, for the run's manifest.
+	given map[string]string
 	// policySet and screenshotSet say whether the flags were given.
 	policySet, screenshotSet bool
 	maxStepsSet              bool
@@ -84,6 +88,7 @@ is interrupted exits 1 (after printing what finished), bad usage 2.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.policySet, f.screenshotSet = cmd.Flags().Changed("policy"), cmd.Flags().Changed("screenshot")
 			f.maxStepsSet = cmd.Flags().Changed("max-steps")
+			f.given = givenFlags(cmd.Flags())
 			if !cmd.Flags().Changed("policy-seed") {
 				f.policySeed = f.seed
 			}
@@ -119,6 +124,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.engine, "engine", "", "what runs the envs (default the suite's first): chromium or lite for the shop (lite: pilot's browser without JavaScript, the same text observations, no screenshots, some 250 times the episodes per minute); fast or serial for the robot suites")
 	fs.StringVar(&f.browser, "browser", "", "attach each worker to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
+	fs.IntVar(&f.retries, "retries", 2, "play an episode that ended in an error (a dead browser, a model API down, a timeout) again from scratch up to `N` times; its errors are never counted as failures")
 	f.model.register(fs, true)
 }
 
@@ -152,6 +158,8 @@ func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) 
 		return none, nil, usagef("--step-timeout %s: want 0 (no limit) or more", f.stepTimeout)
 	case f.browser != "" && !hasAnyPrefix(f.browser, "ws://", "wss://", "http://"):
 		return none, nil, usagef("--browser %q: want ws://host:port/devtools/browser/… or http://host:port", f.browser)
+	case f.retries < 0:
+		return none, nil, usagef("--retries %d: want 0 (never) or more", f.retries)
 	case f.episodes > 0 && len(f.tasks) > 0:
 		return none, nil, usagef("--episodes and --task are exclusive: --task names the episodes")
 	}
@@ -278,6 +286,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		w := &lockedWriter{w: stderr}
 		opts.Observers = append(opts.Observers, agent.Progress(w), observationPrinter(w))
 	}
+	man := f.manifest(o, name, suite)
 	rep, err := evals.Run(ctx, suite, evals.Config{
 		Workers:   f.workers,
 		Episodes:  f.episodes,
@@ -286,6 +295,8 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		Agent:     opts,
 		RunDir:    runDir,
 		Progress:  stderr,
+		Retries:   f.retries,
+		Manifest:  &man,
 	})
 	return f.output(stdout, rep, err)
 }
@@ -317,4 +328,51 @@ func (f *evalFlags) output(stdout io.Writer, rep *evals.Report, err error) error
 		err = errors.Join(err, fmt.Errorf("write the report: %w", werr))
 	}
 	return err
+}
+
+// manifest is how to reproduce the run: the binary, the suite as loaded
+// (o after Def.Check, so with its default engine), the policy, the model
+// and the flags given.
+func (f *evalFlags) manifest(o evals.LoadOptions, policyName string, s evals.Suite) evals.Manifest {
+	m := evals.NewManifest(versionString())
+	m.Suite, m.Split, m.Engine = s.Name, f.split, o.Engine
+	m.Seed, m.PolicySeed = f.seed, f.policySeed
+	m.Policy = policyName
+	if f.model.spec != "" {
+		m.Model, m.BaseURL = f.model.spec, redactURL(f.model.baseURL)
+	}
+	m.Flags = f.given
+	n := len(s.Tasks)
+	if f.episodes > 0 && f.episodes < n {
+		n = f.episodes
+	}
+	for _, t := range s.Tasks[:n] {
+		m.Planned = append(m.Planned, t.ID)
+	}
+	m.Retries = f.retries
+	return m
+}
+
+// givenFlags returns the flags given on the command line, name → value,
+// with any password in a URL's user info left out.
+func givenFlags(fs *pflag.FlagSet) map[string]string {
+	out := map[string]string{}
+	fs.Visit(func(fl *pflag.Flag) {
+		out[fl.Name] = redactURL(fl.Value.String())
+	})
+	return out
+}
+
+// redactURL drops the password of a URL's user info
+// ("http://me:secret@host" → "http://me:xxxxx@host"); other strings come
+// back as they are.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil || u.Host == "" {
+		return s
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }

@@ -75,8 +75,8 @@ func TestEvalDemoJSON(t *testing.T) {
 			}
 		}
 	})
-	wantKeys := []string{"ci95_high", "ci95_low", "cost_usd", "duration_ns", "episodes", "episodes_per_minute", "errors", "mean_reward",
-		"mean_steps", "policy", "run_dir", "start", "success_rate", "successes", "suite", "tokens", "workers"}
+	wantKeys := []string{"ci95_high", "ci95_low", "complete", "cost_usd", "duration_ns", "episodes", "episodes_per_minute", "errors", "manifest", "mean_reward",
+		"mean_steps", "planned", "policy", "retries", "run_dir", "scored", "start", "success_rate", "successes", "suite", "tokens", "workers"}
 	if !slices.Equal(keys, wantKeys) {
 		t.Errorf("JSON keys = %v, want %v", keys, wantKeys)
 	}

@@ -112,3 +112,16 @@ func TestOptFloat(t *testing.T) {
 		t.Fatalf("Set(0.7): err %v, v %v, String %q", err, v, o.String())
 	}
 }
+
+func TestRedactURL(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://me:secret@127.0.0.1:11434/v1": "http://me:xxxxx@127.0.0.1:11434/v1",
+		"http://127.0.0.1:11434/v1":           "http://127.0.0.1:11434/v1",
+		"shop":                                "shop",
+		"http://me@host/v1":                   "http://me@host/v1",
+	} {
+		if got := redactURL(in); got != want {
+			t.Errorf("redactURL(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -37,7 +37,7 @@ func (m *modelFlags) register(fs *pflag.FlagSet, perRun bool) {
 	fs.Var(newOptFloat(&m.temperature), "temperature", "the model's sampling temperature, 0..2 (default: the provider's)")
 	fs.IntVar(&m.answerTokens, "answer-tokens", 1024, "the most tokens one answer may have")
 	fs.DurationVar(&m.callTimeout, "call-timeout", time.Minute, "give up one model call after this long (it is retried)")
-	fs.IntVar(&m.retries, "retries", 3, "retries of a model call after a rate limit, a server error or a timeout, with exponential backoff")
+	fs.IntVar(&m.retries, "call-retries", 3, "retries of a model call after a rate limit, a server error or a timeout, with exponential backoff")
 	fs.StringVar(&m.prices, "prices", "", "price table `FILE` (JSON: {\"openai:gpt-4o\": {\"input_per_mtok\": 2.5, \"output_per_mtok\": 10}}) over pilot's defaults")
 	what := "episode"
 	if perRun {
@@ -77,7 +77,7 @@ func (m *modelFlags) validate() error {
 	case m.callTimeout <= 0:
 		return usagef("--call-timeout %s: want more than 0", m.callTimeout)
 	case m.retries < 0:
-		return usagef("--retries %d: want 0 or more", m.retries)
+		return usagef("--call-retries %d: want 0 or more", m.retries)
 	case m.maxTokens < 0 || m.maxCost < 0 || math.IsNaN(m.maxCost):
 		return usagef("--max-tokens and --max-cost: want 0 (no limit) or more")
 	}
