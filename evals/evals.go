@@ -94,6 +94,14 @@ type Config struct {
 	Manifest *Manifest
 }
 
+// A FinishStore is a Store that records the end of a process's run: Run
+// calls Finish with the report (Interrupted when it stopped early) before
+// Close.
+type FinishStore interface {
+	Store
+	Finish(rep *Report) error
+}
+
 // An AttemptStore is a Store that also keeps the attempts of an episode
 // that were retried (Config.Retries): Run calls AddAttempt for each, and
 // Add for the final result only.
@@ -213,6 +221,11 @@ func Run(ctx context.Context, s Suite, cfg Config) (*Report, error) {
 		errs = append(errs, fmt.Errorf("eval: stopped after %d of %d episodes: %w", rep.Episodes, len(tasks), ctx.Err()))
 	}
 	errs = append(errs, r.closeErrs...)
+	if fs, ok := store.(FinishStore); ok {
+		if err := fs.Finish(rep); err != nil {
+			errs = append(errs, fmt.Errorf("eval: record the end of the run: %w", err))
+		}
+	}
 	if err := store.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("eval: close the results store: %w", err))
 	}
@@ -385,6 +398,7 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task, a
 	}
 	res.Success, res.Reward, res.Return = traj.Success, traj.Reward, traj.Return
 	res.Steps = len(traj.Steps)
+	res.Trajectory = traj
 	res.Tokens, res.CostUSD = traj.Usage.Tokens(), traj.Usage.CostUSD
 	res.Terminated, res.Truncated, res.Reason = traj.Terminated, traj.Truncated, traj.Reason
 	if n := len(traj.Steps); n > 0 {
@@ -452,6 +466,7 @@ func (r *runner) record(index int, res Result) error {
 	if err := r.store.Add(res); err != nil {
 		return fmt.Errorf("eval: store the result of %s: %w", res.TaskID, err)
 	}
+	res.Trajectory = nil // the report keeps results, not whole episodes
 	r.results = append(r.results, indexed{index, res})
 	if res.Success {
 		r.successes++

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/pilotkit/pilot/agent"
 )
 
 // Result is the outcome of one episode: one line of results.jsonl.
@@ -49,6 +51,9 @@ type Result struct {
 	// Info is the final step's env.Step.Info, e.g. the shop's reward
 	// breakdown ("breakdown": which constraint failed).
 	Info map[string]any `json:"info,omitempty"`
+	// Trajectory is the episode as played, for a Store that keeps its
+	// steps; it is not part of the JSON form (the trajectory file is).
+	Trajectory *agent.Trajectory `json:"-"`
 }
 
 // status is the word the progress line gives the episode.
