@@ -34,6 +34,8 @@ type Manifest struct {
 	// Flags are the command's flags as given (name → value), secrets
 	// excluded.
 	Flags map[string]string `json:"flags,omitempty"`
+	// Args give the flags again, for a resume: ["--suite=shop", …].
+	Args []string `json:"args,omitempty"`
 	// Planned are the planned episodes' task ids, in order.
 	Planned []string  `json:"planned"`
 	Retries int       `json:"retries"`
@@ -70,6 +72,16 @@ var resumeFree = map[string]bool{
 	"workers": true, "verbose": true, "json": true, "resume": true, "run-dir": true, "browser": true,
 }
 
+// fieldFlags are the flags that a Manifest field holds the effect of.
+var fieldFlags = map[string]bool{
+	"suite": true, "split": true, "engine": true, "seed": true, "policy": true, "policy-seed": true,
+	"model": true, "base-url": true, "retries": true,
+}
+
+// ResumeFree says whether a resume may give the flag name anew: it
+// changes how the run is carried out, not what it measures.
+func ResumeFree(name string) bool { return resumeFree[name] }
+
 // Diff lists how o differs from m in what a run measures, one line each
 // ("--seed: 1 in the run, 2 now"); nil when a run with o may resume a run
 // with m. The workers, the output and the browser's address may change;
@@ -98,8 +110,8 @@ func (m Manifest) Diff(o Manifest) []string {
 	}
 	slices.Sort(names)
 	for _, n := range slices.Compact(names) {
-		if resumeFree[n] {
-			continue
+		if resumeFree[n] || fieldFlags[n] {
+			continue // a field above says it, when it differs
 		}
 		a, inA := m.Flags[n]
 		b, inB := o.Flags[n]

@@ -122,6 +122,16 @@ type Report struct {
 	Results []Result `json:"-"`
 }
 
+// Summarize computes the report of a run from its final results, out of
+// planned episodes (what `pilot runs show` prints from a run store). The
+// wall time is unknown, so there is no rate.
+func Summarize(suite string, planned int, results []Result) *Report {
+	rep := newReport(suite, results, 0)
+	rep.Planned = planned
+	rep.Complete = rep.Episodes == planned
+	return rep
+}
+
 // newReport computes the numbers of a report from results.
 func newReport(suite string, results []Result, wall time.Duration) *Report {
 	rep := &Report{Suite: suite, Episodes: len(results), Planned: len(results), Duration: wall, Results: results}
@@ -200,7 +210,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	head := "suite\tepisodes\tsuccess\t95% CI\tmean reward\tmean steps\tepisodes/min"
 	row := fmt.Sprintf("%s\t%d\t%s\t[%s, %s]\t%.3f\t%.1f\t%s",
 		r.Suite, r.Scored, percent(r.SuccessRate), percent(r.CI95Low), percent(r.CI95High),
-		r.MeanReward, r.MeanSteps, rate(r.EpisodesPerMinute))
+		r.MeanReward, r.MeanSteps, perMinute(r))
 	if r.Tokens > 0 || r.CostUSD > 0 {
 		head += "\ttokens\ttokens/episode\tcost"
 		row += fmt.Sprintf("\t%d\t%.0f\t$%.4f", r.Tokens, float64(r.Tokens)/float64(max(1, r.Episodes)), r.CostUSD)
@@ -245,6 +255,15 @@ func (r *Report) kinds() string {
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// perMinute is the rate column: "-" for a report without a wall time
+// (Summarize).
+func perMinute(r *Report) string {
+	if r.EpisodesPerMinute == 0 && r.Duration == 0 {
+		return "-"
+	}
+	return rate(r.EpisodesPerMinute)
 }
 
 func percent(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }

@@ -9,7 +9,11 @@ import (
 	"log/slog"
 	"maps"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -19,6 +23,7 @@ import (
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/evals/runstore"
 	"github.com/pilotkit/pilot/evals/suites"
 	"github.com/pilotkit/pilot/policy"
 )
@@ -42,8 +47,11 @@ type evalFlags struct {
 	json, verbose        bool
 	model                modelFlags
 	retries              int
-	// given are the flags given, name → value, for the run's manifest.
+	resume               string
+	// given are the flags given, name → value, and as arguments, for the
+	// run's manifest.
 	given map[string]string
+	args  []string
 	// policySet and screenshotSet say whether the flags were given.
 	policySet, screenshotSet bool
 	maxStepsSet              bool
@@ -59,11 +67,26 @@ browser context per episode), print a line per finished episode on stderr,
 and print a table on stdout: success rate with its 95% Wilson interval, mean
 reward, mean steps and episodes per minute.
 
-Every episode's trajectory and result is saved in the run directory, as
+Every episode's result and trajectory is saved in the run directory, as
 each episode ends (default runs/<suite>-<split>-<time>):
-  results.jsonl                        one result a line
+  run.db                               the run in SQLite: how to reproduce it
+                                       (versions, suite, engine, seeds, policy,
+                                       model, flags), every attempt and result,
+                                       the steps
   episodes/<task-id>/trajectory.jsonl  the episode, step by step (+ images/)
+  attempts/<task-id>-<n>/              attempts that ended in an error and
+                                       were played again (--retries)
   report.json                          the summary
+pilot runs ls, show and export read it (export writes JSON lines).
+
+A run that was stopped (Ctrl-C, kill -9, a crash) resumes: pilot eval
+--resume RUNDIR, or the same command with the same --run-dir, plays exactly
+the episodes without a result. A resume with other flags is refused, with
+what differs.
+
+An episode that ends in an error (a dead browser, a model API down, a
+timeout) is not a failure: it is played again (--retries), and if it still
+fails the table counts it apart, by kind, and scores the other episodes.
 
 With --json, stdout gets the summary as one JSON object, as in report.json,
 with "error" added when the run failed.
@@ -83,24 +106,72 @@ is interrupted exits 1 (after printing what finished), bad usage 2.`,
   pilot eval --suite demo --workers 2
   pilot eval --suite demo --policy random --seed 7 --max-steps 10 --json
   pilot eval --suite demo --run-dir runs/try --screenshot jpeg
-  pilot eval --suite shop --engine lite --task shop-test-0003 --task shop-test-0007 -v`,
+  pilot eval --suite shop --engine lite --task shop-test-0003 --task shop-test-0007 -v
+  pilot eval --resume runs/shop-test-20261203-120000`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f.policySet, f.screenshotSet = cmd.Flags().Changed("policy"), cmd.Flags().Changed("screenshot")
-			f.maxStepsSet = cmd.Flags().Changed("max-steps")
-			f.given = givenFlags(cmd.Flags())
-			if !cmd.Flags().Changed("policy-seed") {
-				f.policySeed = f.seed
+			if f.resume != "" {
+				return resumeEval(cmd.Context(), f.resume, cmd.Flags(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
-			s, p, err := f.validate(suites.Builtin())
-			if err != nil {
-				return err
-			}
-			return f.run(cmd.Context(), s, p, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return f.start(cmd.Context(), cmd.Flags(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f.register(cmd.Flags())
 	return cmd
+}
+
+// start runs the eval that the flags in fs (parsed into f) describe.
+func (f *evalFlags) start(ctx context.Context, fs *pflag.FlagSet, stdout, stderr io.Writer) error {
+	f.policySet, f.screenshotSet = fs.Changed("policy"), fs.Changed("screenshot")
+	f.maxStepsSet = fs.Changed("max-steps")
+	f.given, f.args = givenFlags(fs)
+	if !fs.Changed("policy-seed") {
+		f.policySeed = f.seed
+	}
+	s, p, err := f.validate(suites.Builtin())
+	if err != nil {
+		return err
+	}
+	return f.run(ctx, s, p, stdout, stderr)
+}
+
+// resumeEval resumes the run in dir with the flags it was started with
+// (its manifest's Args), and those of fs that a resume may change
+// (workers, output).
+func resumeEval(ctx context.Context, dir string, fs *pflag.FlagSet, stdout, stderr io.Writer) error {
+	var other []string
+	fs.Visit(func(fl *pflag.Flag) {
+		if fl.Name != "resume" && !evals.ResumeFree(fl.Name) {
+			other = append(other, "--"+fl.Name)
+		}
+	})
+	if len(other) > 0 {
+		return usagef("--resume takes the run's own flags from %s: give only --workers, -v, --json or --browser with it, not %s", dir, strings.Join(other, ", "))
+	}
+	db, err := runstore.Open(dir)
+	if err != nil {
+		return usagef("--resume %s: %v", dir, err)
+	}
+	man := db.Manifest()
+	db.Close()
+	args := slices.Clone(man.Args)
+	if man.Flags["run-dir"] == "" {
+		args = append(args, "--run-dir", dir)
+	}
+	fs.Visit(func(fl *pflag.Flag) {
+		if fl.Name != "resume" {
+			args = append(args, "--"+fl.Name+"="+fl.Value.String())
+		}
+	})
+	f := &evalFlags{screenshot: newChoice("none", "none", "png", "jpeg")}
+	nfs := pflag.NewFlagSet("eval", pflag.ContinueOnError)
+	nfs.SetOutput(io.Discard)
+	f.register(nfs)
+	if err := nfs.Parse(args); err != nil {
+		return fmt.Errorf("--resume %s: the stored flags %q do not parse: %w", dir, args, err)
+	}
+	f.runDir = dir
+	return f.start(ctx, nfs, stdout, stderr)
 }
 
 func (f *evalFlags) register(fs *pflag.FlagSet) {
@@ -119,11 +190,12 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.maxSteps, "max-steps", agent.DefaultMaxSteps, "end an episode, truncated, after this many steps (0 for no limit; cartpole's default: none)")
 	fs.DurationVar(&f.maxTime, "max-time", 0, "end an episode, truncated, after this much wall time (0 for no limit)")
 	fs.DurationVar(&f.stepTimeout, "step-timeout", time.Minute, "fail an episode when one policy call or step takes longer (0 for no limit)")
-	fs.StringVar(&f.runDir, "run-dir", "", "write the results to `DIR` (default runs/<suite>-<split>-<YYYYmmdd-HHMMSS>); it must not hold a run")
+	fs.StringVar(&f.runDir, "run-dir", "", "write the results to `DIR` (default runs/<suite>-<split>-<YYYYmmdd-HHMMSS>); a DIR that holds the same run resumes it")
 	fs.Var(f.screenshot, "screenshot", "add a screenshot to each observation (and save it): none, png or jpeg")
 	fs.StringVar(&f.engine, "engine", "", "what runs the envs (default the suite's first): chromium or lite for the shop (lite: pilot's browser without JavaScript, the same text observations, no screenshots, some 250 times the episodes per minute); fast or serial for the robot suites")
 	fs.StringVar(&f.browser, "browser", "", "attach each worker to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
+	fs.StringVar(&f.resume, "resume", "", "resume the run in `DIR` with the flags it was started with: play the episodes that have no result yet")
 	fs.IntVar(&f.retries, "retries", 2, "play an episode that ended in an error (a dead browser, a model API down, a timeout) again from scratch up to `N` times; its errors are never counted as failures")
 	f.model.register(fs, true)
 }
@@ -287,7 +359,13 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		opts.Observers = append(opts.Observers, agent.Progress(w), observationPrinter(w))
 	}
 	man := f.manifest(o, name, suite)
+	db, done, err := openRun(runDir, &man)
+	if err != nil {
+		return f.output(stdout, nil, err)
+	}
 	rep, err := evals.Run(ctx, suite, evals.Config{
+		Store:     db,
+		Done:      done,
 		Workers:   f.workers,
 		Episodes:  f.episodes,
 		NewEnv:    l.NewEnv,
@@ -341,7 +419,7 @@ func (f *evalFlags) manifest(o evals.LoadOptions, policyName string, s evals.Sui
 	if f.model.spec != "" {
 		m.Model, m.BaseURL = f.model.spec, redactURL(f.model.baseURL)
 	}
-	m.Flags = f.given
+	m.Flags, m.Args = f.given, f.args
 	n := len(s.Tasks)
 	if f.episodes > 0 && f.episodes < n {
 		n = f.episodes
@@ -354,13 +432,28 @@ func (f *evalFlags) manifest(o evals.LoadOptions, policyName string, s evals.Sui
 }
 
 // givenFlags returns the flags given on the command line, name → value,
-// with any password in a URL's user info left out.
-func givenFlags(fs *pflag.FlagSet) map[string]string {
+// and as the arguments that give them again, with any password in a URL's
+// user info left out.
+func givenFlags(fs *pflag.FlagSet) (map[string]string, []string) {
 	out := map[string]string{}
+	var args []string
 	fs.Visit(func(fl *pflag.Flag) {
-		out[fl.Name] = redactURL(fl.Value.String())
+		if fl.Name == "resume" {
+			return
+		}
+		if sv, ok := fl.Value.(interface{ GetSlice() []string }); ok {
+			vals := sv.GetSlice()
+			for _, v := range vals {
+				args = append(args, "--"+fl.Name+"="+redactURL(v))
+			}
+			out[fl.Name] = redactURL(strings.Join(vals, ","))
+			return
+		}
+		v := redactURL(fl.Value.String())
+		out[fl.Name] = v
+		args = append(args, "--"+fl.Name+"="+v)
 	})
-	return out
+	return out, args
 }
 
 // redactURL drops the password of a URL's user info
@@ -375,4 +468,36 @@ func redactURL(s string) string {
 		u.User = url.UserPassword(u.User.Username(), "xxxxx")
 	}
 	return u.String()
+}
+
+// openRun opens the run store of runDir: a new one for man, or, when the
+// directory holds a run, that run to resume, after checking that man
+// measures what it measures (a changed flag is refused with what
+// differs). It returns the final results the run already has, and sets
+// man to the stored manifest on a resume.
+func openRun(runDir string, man *evals.Manifest) (*runstore.DB, []evals.Result, error) {
+	if _, err := os.Stat(filepath.Join(runDir, runstore.File)); err != nil {
+		if _, jerr := os.Stat(filepath.Join(runDir, evals.ResultsFile)); jerr == nil {
+			return nil, nil, usagef("--run-dir %s holds a run of an older pilot (%s, no %s): it cannot be resumed; choose another --run-dir", runDir, evals.ResultsFile, runstore.File)
+		}
+		db, err := runstore.Create(runDir, *man)
+		return db, nil, err
+	}
+	db, err := runstore.Open(runDir)
+	if err != nil {
+		return nil, nil, usagef("--run-dir %s: %v", runDir, err)
+	}
+	stored := db.Manifest()
+	if diff := stored.Diff(*man); diff != nil {
+		db.Close()
+		return nil, nil, usagef("--run-dir %s holds a run with other settings; nothing was changed:\n  %s\nresume it as it was started with `pilot eval --resume %s`, or choose another --run-dir",
+			runDir, strings.Join(diff, "\n  "), runDir)
+	}
+	done, err := db.Resume()
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	*man = stored
+	return db, done, nil
 }

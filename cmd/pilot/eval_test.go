@@ -11,6 +11,7 @@ import (
 
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/evals/runstore"
 )
 
 func TestEvalUsage(t *testing.T) {
@@ -90,14 +91,14 @@ func TestEvalDemoJSON(t *testing.T) {
 	}
 
 	// The run directory holds every result and trajectory, and the report.
-	f, err := os.Open(filepath.Join(dir, evals.ResultsFile))
+	db, err := runstore.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	results, err := evals.ReadResults(f)
-	f.Close()
+	results, err := db.Results()
+	db.Close()
 	if err != nil || len(results) != 4 {
-		t.Fatalf("results file: %d results, %v; want 4", len(results), err)
+		t.Fatalf("run store: %d results, %v; want 4", len(results), err)
 	}
 	for _, r := range results {
 		if !r.Success || r.Error != "" {
@@ -144,10 +145,22 @@ func TestEvalDemoTable(t *testing.T) {
 		t.Errorf("%d screenshots saved in %s; want one per observation, at least 2", len(shots), dir)
 	}
 
-	// The run directory now holds a run: a second run there is refused.
+	// The run directory now holds a run: another run there is refused,
+	// with what differs; the same run resumes (it has nothing left to
+	// play) and says so.
 	code, _, stderr = pilot(t.Context(), "eval", "--suite", "demo", "--run-dir", dir)
-	if code != 1 || !strings.Contains(stderr, "choose another run directory") {
-		t.Errorf("pilot eval in a used run directory = exit %d, stderr %q; want exit 1 and what to do", code, stderr)
+	if code != 2 || !strings.Contains(stderr, "holds a run with other settings; nothing was changed") ||
+		!strings.Contains(stderr, `policy: "random" in the run, "plan" now`) || !strings.Contains(stderr, "--episodes 2: given in the run, not now") ||
+		strings.Contains(stderr, "--seed 3") || !strings.Contains(stderr, "pilot eval --resume "+dir) {
+		t.Errorf("pilot eval in a used run directory = exit %d, stderr %q; want exit 2, what differs (once each) and what to do", code, stderr)
+	}
+	code, _, stderr = pilot(t.Context(), "eval", "--resume", dir, "--workers", "2")
+	if code != 0 || !strings.Contains(stderr, "resuming: 2 of 2 episodes are done; running the other 0") {
+		t.Errorf("pilot eval --resume of a complete run = exit %d, stderr %q; want exit 0, nothing played", code, stderr)
+	}
+	code, _, stderr = pilot(t.Context(), "eval", "--resume", dir, "--seed", "4")
+	if code != 2 || !strings.Contains(stderr, "give only --workers, -v, --json or --browser with it, not --seed") {
+		t.Errorf("pilot eval --resume with --seed = exit %d, stderr %q; want exit 2", code, stderr)
 	}
 }
 

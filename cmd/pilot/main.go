@@ -1,6 +1,7 @@
 // Command pilot runs agents in environments: one episode, on a page or a
 // registered suite's task (pilot run); a suite's episodes in parallel with
-// the table of results (pilot eval); the registered suites (pilot suites);
+// the table of results (pilot eval, which stores and resumes runs); the
+// stored runs (pilot runs ls, show, export); the registered suites (pilot suites);
 // training of small policies (pilot train); the shop alone (pilot shop);
 // the arm and its simulator (pilot robot); a check of what the machine has
 // (pilot doctor) and the build's version (pilot version). The suites come
@@ -88,7 +89,7 @@ Exit codes: 0 success, 1 an error while running, 2 bad usage.`,
 	root.SetVersionTemplate("pilot {{.Version}}\n")
 	// --version without cobra's -v, which pilot run uses for --verbose.
 	root.Flags().Bool("version", false, "print pilot's version")
-	root.AddCommand(newRunCmd(), newEvalCmd(), newSuitesCmd(), newShopCmd(), newRobotCmd(), newTrainCmd(), newVersionCmd(), newDoctorCmd())
+	root.AddCommand(newRunCmd(), newEvalCmd(), newRunsCmd(), newSuitesCmd(), newShopCmd(), newRobotCmd(), newTrainCmd(), newVersionCmd(), newDoctorCmd())
 	root.InitDefaultCompletionCmd()
 	usageArgs(root)
 	return root

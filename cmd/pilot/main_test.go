@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,7 +23,43 @@ import (
 
 // TestMain fails the run when a test leaks a browser profile directory:
 // pilot must close the browser whatever happens to the episode.
-func TestMain(m *testing.M) { webtest.Main(m) }
+//
+// With PILOT_TEST_CLI set to a JSON array of arguments, the test binary is
+// pilot itself, run with them (main): tests start it as a process to kill.
+func TestMain(m *testing.M) {
+	if a := os.Getenv("PILOT_TEST_CLI"); a != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(a), &args); err != nil {
+			fmt.Fprintln(os.Stderr, "PILOT_TEST_CLI:", err)
+			os.Exit(3)
+		}
+		os.Args = append(os.Args[:1], args...)
+		main()
+	}
+	webtest.Main(m)
+}
+
+// startCLI starts pilot with args as a process of its own (this test
+// binary, see TestMain), its output into files of dir.
+func startCLI(t *testing.T, dir string, args ...string) *exec.Cmd {
+	t.Helper()
+	a, err := json.Marshal(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), "PILOT_TEST_CLI="+string(a))
+	out, err := os.Create(filepath.Join(dir, fmt.Sprintf("cli-%d.log", time.Now().UnixNano())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close() })
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd
+}
 
 // pilot runs the command line in-process.
 func pilot(ctx context.Context, args ...string) (code int, stdout, stderr string) {
@@ -76,7 +114,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "--policy", "random", "extra"}, 2, "", `takes no arguments, got "extra"`},
 		{[]string{"version", "extra"}, 2, "", "run 'pilot version --help' for usage"},
 		{[]string{"nope"}, 2, "", "pilot: unknown command \"nope\" for \"pilot\"\nrun 'pilot --help' for usage\n"},
-		{[]string{"rn"}, 2, "", "did you mean run?"},
+		{[]string{"rn"}, 2, "", "did you mean run or runs?"},
 		{[]string{"completion", "bash", "nope"}, 2, "", "run 'pilot completion bash --help' for usage"},
 		{[]string{"--version"}, 0, "pilot ", ""},
 		{[]string{"-v"}, 2, "", "unknown shorthand flag: 'v' in -v"},

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -55,12 +57,15 @@ func (r *robotRunFlags) params(into map[string]string) map[string]string {
 // paramFlag is --param NAME=VALUE, repeatable: a suite's own option.
 type paramFlag map[string]string
 
-func (p *paramFlag) String() string {
+func (p *paramFlag) String() string { return strings.Join(p.GetSlice(), ",") }
+
+// GetSlice returns the parameters as NAME=VALUE, sorted by name.
+func (p *paramFlag) GetSlice() []string {
 	var kv []string
-	for k, v := range *p {
-		kv = append(kv, k+"="+v)
+	for _, k := range slices.Sorted(maps.Keys(*p)) {
+		kv = append(kv, k+"="+(*p)[k])
 	}
-	return strings.Join(kv, ",")
+	return kv
 }
 
 func (p *paramFlag) Type() string { return "NAME=VALUE" }

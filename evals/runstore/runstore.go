@@ -102,6 +102,7 @@ type DB struct {
 	db       *sql.DB
 	dir      string
 	manifest evals.Manifest
+	lock     *os.File // held by a writer (Create, Resume); nil for a reader
 }
 
 var _ evals.AttemptStore = (*DB)(nil)
@@ -129,13 +130,20 @@ func Create(dir string, m evals.Manifest) (*DB, error) {
 		return nil, fmt.Errorf("run store: %w", err)
 	}
 	f.Close()
-	d, err := open(path, dir)
+	lk, err := lock(dir)
 	if err != nil {
 		os.Remove(path)
 		return nil, err
 	}
+	d, err := open(path, dir)
+	if err != nil {
+		os.Remove(path)
+		lk.Close()
+		return nil, err
+	}
+	d.lock = lk
 	if err := d.init(m); err != nil {
-		d.db.Close()
+		d.Close()
 		os.Remove(path)
 		return nil, err
 	}
@@ -341,7 +349,17 @@ func (d *DB) results(q string) ([]evals.Result, error) {
 // without a final result left (the attempts of an episode that was being
 // retried when the process stopped), so that they are played afresh, and
 // returns the final results for evals.Config.Done.
+//
+// Resume makes d the run's writer: it fails with ErrBusy while another
+// process writes the run, and holds the run until Close.
 func (d *DB) Resume() ([]evals.Result, error) {
+	if d.lock == nil {
+		lk, err := lock(d.dir)
+		if err != nil {
+			return nil, err
+		}
+		d.lock = lk
+	}
 	if _, err := d.db.Exec(`DELETE FROM episodes WHERE final = 0 AND task_id NOT IN (SELECT task_id FROM episodes WHERE final = 1)`); err != nil {
 		return nil, fmt.Errorf("run store: clear the unfinished episodes: %w", err)
 	}
@@ -415,7 +433,12 @@ func (d *DB) ExportJSONL(w io.Writer) error {
 
 // Close closes the database. evals.Run calls it at the end of a run.
 func (d *DB) Close() error {
-	if err := d.db.Close(); err != nil {
+	err := d.db.Close()
+	if d.lock != nil {
+		d.lock.Close() // releases the lock
+		d.lock = nil
+	}
+	if err != nil {
 		return fmt.Errorf("run store: close: %w", err)
 	}
 	return nil

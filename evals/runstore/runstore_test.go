@@ -209,6 +209,28 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("Create over a run = %v; want os.ErrExist", err)
 	}
 
+	// Two writers of one run: the second is refused while the first
+	// holds it, and gets it once the first is closed.
+	w1, err := runstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w1.Resume(); err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	w2, err := runstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w2.Resume(); !errors.Is(err, runstore.ErrBusy) || !strings.Contains(err.Error(), "process ") {
+		t.Errorf("a second writer's Resume = %v; want ErrBusy naming the process", err)
+	}
+	w1.Close()
+	if _, err := w2.Resume(); err != nil {
+		t.Errorf("Resume after the first writer closed = %v", err)
+	}
+	w2.Close()
+
 	empty := t.TempDir()
 	if _, err := runstore.Open(empty); !errors.Is(err, os.ErrNotExist) || !strings.Contains(err.Error(), "no run in") {
 		t.Errorf("Open of an empty directory = %v", err)

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/evals/runstore"
+)
+
+func newRunsCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "runs",
+		Short: "List, show and export the runs that pilot eval stored",
+		Long: `Every pilot eval keeps its run in a SQLite database in its run directory
+(RUNDIR/run.db): how to reproduce it, the planned episodes, every attempt and
+result, the steps. These commands read it; none of them changes a run.`,
+		Args: noArgs,
+	}
+	cmd.AddCommand(newRunsLsCmd(), newRunsShowCmd(), newRunsExportCmd())
+	return cmd
+}
+
+// runRow is a line of pilot runs ls (and an element of its --json).
+type runRow struct {
+	Dir         string    `json:"dir"`
+	Suite       string    `json:"suite"`
+	Policy      string    `json:"policy"`
+	Engine      string    `json:"engine"`
+	Planned     int       `json:"planned"`
+	Finished    int       `json:"finished"`
+	State       string    `json:"state"`
+	Started     time.Time `json:"started"`
+	Interrupted bool      `json:"interrupted"`
+}
+
+func newRunsLsCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "ls [DIR]",
+		Short: "List the runs under DIR (default runs), newest first",
+		Example: `  pilot runs ls
+  pilot runs ls runs --json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			root := "runs"
+			if len(args) == 1 {
+				root = args[0]
+			}
+			rows, err := listRuns(cmd, root)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(out).Encode(map[string]any{"runs": rows})
+			}
+			if len(rows) == 0 {
+				_, err := fmt.Fprintf(out, "no runs in %s: pilot eval --suite NAME makes one\n", root)
+				return err
+			}
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "run\tsuite\tpolicy\tengine\tepisodes\tstate\tstarted")
+			for _, r := range rows {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", r.Dir, r.Suite, r.Policy, r.Engine, r.Finished, r.Planned, r.State, r.Started.Local().Format("2006-01-02 15:04"))
+			}
+			return tw.Flush()
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"runs": [...]} as one JSON object`)
+	return cmd
+}
+
+// listRuns reads every run directory right under root; a directory that
+// holds no readable run is named on stderr and skipped.
+func listRuns(cmd *cobra.Command, root string) ([]runRow, error) {
+	entries, err := os.ReadDir(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil // no runs yet
+	}
+	if err != nil {
+		return nil, fmt.Errorf("runs: %w", err)
+	}
+	var rows []runRow
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		db, err := runstore.Open(dir)
+		if err != nil {
+			if !errors.Is(err, os.ErrNotExist) || fileExists(filepath.Join(dir, evals.ResultsFile)) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "skipping %s: %v\n", dir, err)
+			}
+			continue
+		}
+		st, err := db.Status(cmd.Context())
+		m := db.Manifest()
+		db.Close()
+		if err != nil {
+			fmt.Fprintf(cmd.ErrOrStderr(), "skipping %s: %v\n", dir, err)
+			continue
+		}
+		rows = append(rows, runRow{Dir: dir, Suite: m.Suite, Policy: m.Policy, Engine: m.Engine, Planned: st.Planned, Finished: st.Finished,
+			State: runState(st), Started: st.Started, Interrupted: st.Interrupted})
+	}
+	slices.SortStableFunc(rows, func(a, b runRow) int { return b.Started.Compare(a.Started) })
+	return rows, nil
+}
+
+// runState is complete, interrupted (resume it), or running (no process
+// ended it: it runs, or was killed).
+func runState(st runstore.Status) string {
+	switch {
+	case st.Finished == st.Planned:
+		return "complete"
+	case st.Ended:
+		return "interrupted"
+	}
+	return "running or killed"
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+func newRunsShowCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "show RUNDIR",
+		Short: "Print a run's table and how it was made",
+		Example: `  pilot runs show runs/shop-test-20261203-120000
+  pilot runs show runs/shop-test-20261203-120000 --json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			db, err := runstore.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			rs, err := db.Results()
+			if err != nil {
+				return err
+			}
+			st, err := db.Status(cmd.Context())
+			if err != nil {
+				return err
+			}
+			attempts, err := db.Attempts()
+			if err != nil {
+				return err
+			}
+			m := db.Manifest()
+			rep := evals.Summarize(m.Suite, st.Planned, rs)
+			rep.Policy, rep.RunDir, rep.Manifest, rep.Start = m.Policy, args[0], &m, st.Started
+			rep.Interrupted, rep.Retries = st.Ended && !rep.Complete, len(attempts)
+			out := cmd.OutOrStdout()
+			if asJSON {
+				enc := json.NewEncoder(out)
+				enc.SetEscapeHTML(false)
+				return enc.Encode(rep)
+			}
+			if err := rep.WriteTable(out); err != nil {
+				return err
+			}
+			model := ""
+			if m.Model != "" {
+				model = ", model " + m.Model
+			}
+			_, err = fmt.Fprintf(out, "state %s; policy %s%s, seed %d, policy seed %d, engine %s; pilot %s (%s), %s, %s\n",
+				runState(st), m.Policy, model, m.Seed, m.PolicySeed, m.Engine, m.Pilot, orDash(m.Commit), m.Go, m.OS)
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object")
+	return cmd
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func newRunsExportCmd() *cobra.Command {
+	var out string
+	cmd := &cobra.Command{
+		Use:   "export RUNDIR",
+		Short: "Write a run's final results as JSON lines (for pandas, jq)",
+		Long: `Write the final result of every episode of a run as one JSON object a
+line, in planned order, on stdout or into --out: the results.jsonl of earlier
+pilots. pandas reads it with pd.read_json(path, lines=True).`,
+		Example: `  pilot runs export runs/shop-test-20261203-120000 > results.jsonl
+  pilot runs export runs/shop-test-20261203-120000 --out results.jsonl`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) (err error) {
+			db, err := runstore.Open(args[0])
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			var w io.Writer = cmd.OutOrStdout()
+			if out != "" {
+				f, err := os.Create(out)
+				if err != nil {
+					return err
+				}
+				defer func() {
+					if cerr := f.Close(); err == nil && cerr != nil {
+						err = cerr
+					}
+				}()
+				w = f
+			}
+			return db.ExportJSONL(w)
+		},
+	}
+	cmd.Flags().StringVar(&out, "out", "", "write to `FILE` instead of stdout")
+	return cmd
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/evals/runstore"
+)
+
+// The documented runs commands, in order: an eval, then ls, show, export
+// and a resume of it.
+func TestRunsCommands(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "runs")
+	dir := filepath.Join(root, "lite-1")
+	code, _, errs := pilot(t.Context(), "eval", "--suite", "shop", "--engine", "lite", "--episodes", "6", "--workers", "2", "--run-dir", dir)
+	if code != 0 {
+		t.Fatalf("pilot eval = exit %d: %s", code, errs)
+	}
+	code, out, errs := pilot(t.Context(), "runs", "ls", root)
+	if code != 0 || !strings.Contains(out, dir) || !strings.Contains(out, "6/6") || !strings.Contains(out, "complete") {
+		t.Errorf("pilot runs ls = exit %d\n%s%s\nwant the run, 6/6, complete", code, out, errs)
+	}
+	code, out, _ = pilot(t.Context(), "runs", "ls", root, "--json")
+	var ls struct{ Runs []runRow }
+	if code != 0 || json.Unmarshal([]byte(out), &ls) != nil || len(ls.Runs) != 1 || ls.Runs[0].Finished != 6 || ls.Runs[0].Suite != "shop/test" {
+		t.Errorf("pilot runs ls --json = exit %d: %s", code, out)
+	}
+	code, out, errs = pilot(t.Context(), "runs", "show", dir)
+	if code != 0 || !strings.Contains(out, "shop/test  6 ") || !strings.Contains(out, "state complete; policy expert, seed 1") || !strings.Contains(out, "engine lite") {
+		t.Errorf("pilot runs show = exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = pilot(t.Context(), "runs", "export", dir)
+	rs, err := evals.ReadResults(strings.NewReader(out))
+	if code != 0 || err != nil || len(rs) != 6 || rs[0].TaskID != "shop-test-0000" || rs[5].TaskID != "shop-test-0005" {
+		t.Errorf("pilot runs export = exit %d, %d results, %v: %s", code, len(rs), err, errs)
+	}
+	code, _, errs = pilot(t.Context(), "eval", "--resume", dir)
+	if code != 0 || !strings.Contains(errs, "resuming: 6 of 6 episodes are done") {
+		t.Errorf("pilot eval --resume = exit %d: %s", code, errs)
+	}
+	code, out, _ = pilot(t.Context(), "runs", "ls", filepath.Join(root, "none"))
+	if code != 0 || !strings.Contains(out, "no runs in") {
+		t.Errorf("pilot runs ls of no directory = exit %d: %s", code, out)
+	}
+	code, _, errs = pilot(t.Context(), "runs", "show", root)
+	if code == 0 || !strings.Contains(errs, "no run in") {
+		t.Errorf("pilot runs show of a directory without a run = exit %d: %s", code, errs)
+	}
+}
+
+// pilot eval killed with SIGKILL at three moments, each time resumed:
+// every planned episode ends with exactly one final result, and the
+// results are those of a run that was never killed.
+func TestEvalKillResume(t *testing.T) {
+	const episodes = 60
+	args := []string{"eval", "--suite", "shop", "--engine", "lite", "--episodes", fmt.Sprint(episodes)}
+	ref := filepath.Join(t.TempDir(), "ref")
+	if code, _, errs := pilot(t.Context(), append(args, "--run-dir", ref)...); code != 0 {
+		t.Fatalf("the uninterrupted run = exit %d: %s", code, errs)
+	}
+	want := finalResults(t, ref)
+
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "run")
+	rng := rand.New(rand.NewPCG(12, 3))
+	killed := 0
+	for i := range 3 {
+		// Kill once the store holds somewhat more than before: a moment
+		// chosen by progress, not by the clock, so that it holds on a
+		// busy machine.
+		at := (i*episodes)/3 + 1 + rng.IntN(episodes/3-2)
+		runArgs := append(args, "--run-dir", dir)
+		if i > 0 {
+			runArgs = []string{"eval", "--resume", dir}
+		}
+		cmd := startCLI(t, tmp, runArgs...)
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		n := waitForResults(t, dir, at, exited)
+		if n >= 0 {
+			if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+				t.Fatal(err)
+			}
+			err := <-exited
+			var ee *exec.ExitError
+			if errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled() {
+				killed++
+			}
+		}
+		t.Logf("process %d killed with %d of %d results stored", i+1, n, episodes)
+	}
+	if killed == 0 {
+		t.Fatalf("no process was killed before it ended: the test tested nothing")
+	}
+	code, _, errs := pilot(t.Context(), "eval", "--resume", dir)
+	if code != 0 {
+		t.Fatalf("the last resume = exit %d: %s", code, errs)
+	}
+	got := finalResults(t, dir)
+	if len(got) != episodes {
+		t.Fatalf("%d final results after the kills and resumes, want %d", len(got), episodes)
+	}
+	for id, w := range want {
+		if g, ok := got[id]; !ok || g != w {
+			t.Errorf("%s: %q after kills, %q uninterrupted", id, g, w)
+		}
+	}
+	// Every episode is stored once as final, whatever was retried.
+	db, err := runstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := db.Status(context.Background())
+	if err != nil || st.Finished != episodes || st.Planned != episodes || !st.Ended || st.Interrupted {
+		t.Errorf("status %+v, %v; want %d of %d, ended", st, err, episodes, episodes)
+	}
+}
+
+// finalResults reads a run's final results: task → outcome, reward and
+// steps.
+func finalResults(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	db, err := runstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rs, err := db.Results()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, r := range rs {
+		if _, dup := out[r.TaskID]; dup {
+			t.Errorf("%s has two final results", r.TaskID)
+		}
+		out[r.TaskID] = fmt.Sprintf("%s reward %.3f steps %d", r.Outcome, r.Reward, r.Steps)
+	}
+	return out
+}
+
+// waitForResults waits until the run in dir holds at least n final
+// results and returns how many it holds, or -1 when the process ended
+// first (its error then has been taken from exited).
+func waitForResults(t *testing.T, dir string, n int, exited <-chan error) int {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		if db, err := runstore.Open(dir); err == nil {
+			st, err := db.Status(context.Background())
+			db.Close()
+			if err == nil && st.Finished >= n {
+				return st.Finished
+			}
+		}
+		select {
+		case <-exited:
+			return -1
+		case <-time.After(2 * time.Millisecond):
+		}
+	}
+	t.Fatalf("the run in %s did not reach %d results in 3 minutes", dir, n)
+	return 0
+}
