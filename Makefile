@@ -52,6 +52,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'FastStep' -benchtime 20000x ./env/robotenv/
 	$(GO) test -run '^$$' -bench . ./policy/nn/ ./env/classic/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./env/web/lite/
+	$(GO) test -run '^$$' -bench 'ShopLite|Add' -benchtime 1000x ./evals/runstore/
 
 # Fuzz every parser of outside input for FUZZTIME each (default 60s).
 FUZZTIME ?= 60s
