@@ -92,6 +92,9 @@ type Config struct {
 	// Manifest, when set, is how to reproduce the run; it goes into
 	// report.json.
 	Manifest *Manifest
+	// Missed, when set, names what a failed episode missed
+	// (Result.Missed), from its result (its Info): the suite's Def.Missed.
+	Missed func(Result) []string
 }
 
 // A FinishStore is a Store that records the end of a process's run: Run
@@ -309,6 +312,8 @@ type runner struct {
 	results   []indexed
 	successes int
 	retries   int
+	// envTimes and policyTimes are the step times of this process.
+	envTimes, policyTimes []time.Duration
 	fatal     error   // the first error that stopped the run
 	closeErrs []error // envs that failed to close
 }
@@ -409,6 +414,9 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task, a
 		res.Success = false
 	}
 	res.Outcome, res.ErrorKind = Classify(err, res.Success)
+	if res.Outcome == OutcomeFailure && r.cfg.Missed != nil {
+		res.Missed = r.cfg.Missed(res)
+	}
 	res.Duration = time.Since(t0)
 	return res, true
 }
@@ -465,6 +473,12 @@ func (r *runner) record(index int, res Result) error {
 	defer r.mu.Unlock()
 	if err := r.store.Add(res); err != nil {
 		return fmt.Errorf("eval: store the result of %s: %w", res.TaskID, err)
+	}
+	if t := res.Trajectory; t != nil {
+		for _, st := range t.Steps {
+			r.envTimes = append(r.envTimes, st.EnvTime)
+			r.policyTimes = append(r.policyTimes, st.PolicyTime)
+		}
 	}
 	res.Trajectory = nil // the report keeps results, not whole episodes
 	r.results = append(r.results, indexed{index, res})
@@ -527,6 +541,7 @@ func (r *runner) report(suite string, workers int, interrupted bool) *Report {
 	rep.Workers = workers
 	rep.RunDir = r.cfg.RunDir
 	rep.Manifest = r.cfg.Manifest
+	rep.SetLatencies(r.envTimes, r.policyTimes)
 	return rep
 }
 

@@ -93,6 +93,10 @@ func TestRunMix(t *testing.T) {
 	want.CI95Low, want.CI95High = evals.Wilson(3, 6, evals.Z95)
 	got := *rep
 	got.Results, got.Start, got.Duration, got.EpisodesPerMinute = nil, time.Time{}, 0, 0
+	if got.EnvP50 <= 0 || got.EnvP95 < got.EnvP50 || got.PolicyP50 <= 0 || got.PolicyP95 < got.PolicyP50 {
+		t.Errorf("step latencies env %s/%s, policy %s/%s; want p50 > 0 and p95 ≥ p50", got.EnvP50, got.EnvP95, got.PolicyP50, got.PolicyP95)
+	}
+	got.EnvP50, got.EnvP95, got.PolicyP50, got.PolicyP95 = 0, 0, 0, 0
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("report = %+v\nwant     %+v", got, want)
 	}

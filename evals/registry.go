@@ -64,6 +64,9 @@ type Def struct {
 	// Shipped names the trained networks pilot ships for this suite
 	// (nn:NAME).
 	Shipped []string
+	// Missed, when set, names what a failed episode missed, from its
+	// result (Config.Missed): the report's failure breakdown.
+	Missed func(Result) []string
 }
 
 // Learner is what pilot train needs to train on a suite.

@@ -51,6 +51,10 @@ type Result struct {
 	// Info is the final step's env.Step.Info, e.g. the shop's reward
 	// breakdown ("breakdown": which constraint failed).
 	Info map[string]any `json:"info,omitempty"`
+	// Missed names what a failed episode missed, in the suite's terms
+	// (the shop: category, attribute, option, price, rating, address, or
+	// no purchase); set by Config.Missed.
+	Missed []string `json:"missed,omitempty"`
 	// Trajectory is the episode as played, for a Store that keeps its
 	// steps; it is not part of the JSON form (the trajectory file is).
 	Trajectory *agent.Trajectory `json:"-"`
@@ -107,9 +111,20 @@ type Report struct {
 	CI95High    float64 `json:"ci95_high"`
 	MeanReward  float64 `json:"mean_reward"`
 	MeanSteps   float64 `json:"mean_steps"`
-	// Tokens and CostUSD sum the episodes' model usage.
-	Tokens  int     `json:"tokens"`
-	CostUSD float64 `json:"cost_usd"`
+	// Tokens and CostUSD sum the episodes' model usage; CostPerSuccess
+	// is CostUSD over Successes (0 without a success).
+	Tokens         int     `json:"tokens"`
+	CostUSD        float64 `json:"cost_usd"`
+	CostPerSuccess float64 `json:"cost_per_success"`
+	// Step latencies, the env's and the policy's apart: the median and
+	// the 95th percentile over every step of the process (SetLatencies).
+	EnvP50    time.Duration `json:"env_p50_ns"`
+	EnvP95    time.Duration `json:"env_p95_ns"`
+	PolicyP50 time.Duration `json:"policy_p50_ns"`
+	PolicyP95 time.Duration `json:"policy_p95_ns"`
+	// Missed counts, over the scored failures, what they missed
+	// (Result.Missed): which constraint a shop episode got wrong.
+	Missed map[string]int `json:"missed,omitempty"`
 	// EpisodesPerMinute is Episodes over the wall time of the whole run.
 	EpisodesPerMinute float64       `json:"episodes_per_minute"`
 	Duration          time.Duration `json:"duration_ns"`
@@ -155,10 +170,19 @@ func newReport(suite string, results []Result, wall time.Duration) *Report {
 		if r.Success {
 			rep.Successes++
 		}
+		for _, m := range r.Missed {
+			if rep.Missed == nil {
+				rep.Missed = map[string]int{}
+			}
+			rep.Missed[m]++
+		}
 		reward += r.Reward
 		steps += float64(r.Steps)
 	}
 	rep.CI95Low, rep.CI95High = Wilson(rep.Successes, rep.Scored, Z95)
+	if rep.Successes > 0 {
+		rep.CostPerSuccess = rep.CostUSD / float64(rep.Successes)
+	}
 	if n := float64(rep.Scored); n > 0 {
 		rep.SuccessRate = float64(rep.Successes) / n
 		rep.MeanReward = reward / n
@@ -169,6 +193,25 @@ func newReport(suite string, results []Result, wall time.Duration) *Report {
 	}
 	rep.Complete = rep.Episodes == rep.Planned
 	return rep
+}
+
+// SetLatencies sets the step latency percentiles from the env's and the
+// policy's time of every step.
+func (r *Report) SetLatencies(envTimes, policyTimes []time.Duration) {
+	r.EnvP50, r.EnvP95 = Quantile(envTimes, 0.5), Quantile(envTimes, 0.95)
+	r.PolicyP50, r.PolicyP95 = Quantile(policyTimes, 0.5), Quantile(policyTimes, 0.95)
+}
+
+// Quantile returns the q-quantile (0..1) of ds by the nearest rank, 0 for
+// none. It sorts a copy.
+func Quantile(ds []time.Duration, q float64) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[min(max(i, 0), len(s)-1)]
 }
 
 // Wilson returns the Wilson score interval of a success rate: successes
@@ -228,6 +271,22 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if r.Scored > r.Successes && len(r.Missed) > 0 {
+		if _, err := fmt.Fprintf(w, "failures: %d; missed %s\n", r.Scored-r.Successes, counts(r.Missed, nil)); err != nil {
+			return err
+		}
+	}
+	if r.EnvP50 > 0 || r.PolicyP50 > 0 {
+		if _, err := fmt.Fprintf(w, "step latency: env p50 %s p95 %s, policy p50 %s p95 %s\n",
+			latency(r.EnvP50), latency(r.EnvP95), latency(r.PolicyP50), latency(r.PolicyP95)); err != nil {
+			return err
+		}
+	}
+	if r.CostPerSuccess > 0 {
+		if _, err := fmt.Fprintf(w, "cost per success: $%.4f\n", r.CostPerSuccess); err != nil {
+			return err
+		}
+	}
 	if !r.Complete {
 		why := "incomplete"
 		if r.Interrupted {
@@ -240,21 +299,38 @@ func (r *Report) WriteTable(w io.Writer) error {
 }
 
 // kinds lists the error kinds with their counts: "backend 2, timeout 1".
-func (r *Report) kinds() string {
+func (r *Report) kinds() string { return counts(r.ErrorKinds, Kinds) }
+
+// counts lists n's keys with their counts: those of order first, in that
+// order, then the others by count and name: "price 5, option 4".
+func counts(n map[string]int, order []string) string {
 	var parts []string
 	seen := map[string]bool{}
-	for _, k := range Kinds {
-		if n := r.ErrorKinds[k]; n > 0 {
-			parts = append(parts, fmt.Sprintf("%s %d", k, n))
+	for _, k := range order {
+		if c := n[k]; c > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", k, c))
 			seen[k] = true
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(r.ErrorKinds)) {
+	rest := slices.Sorted(maps.Keys(n))
+	slices.SortStableFunc(rest, func(a, b string) int { return n[b] - n[a] })
+	for _, k := range rest {
 		if !seen[k] {
-			parts = append(parts, fmt.Sprintf("%s %d", k, r.ErrorKinds[k]))
+			parts = append(parts, fmt.Sprintf("%s %d", k, n[k]))
 		}
 	}
 	return strings.Join(parts, ", ")
+}
+
+// latency prints a step time: 270µs, 12.3ms, 0.9s.
+func latency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return d.Round(time.Microsecond).String()
+	case d < 100*time.Millisecond:
+		return d.Round(100 * time.Microsecond).String()
+	}
+	return shortDuration(d)
 }
 
 // perMinute is the rate column: "-" for a report without a wall time

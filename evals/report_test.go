@@ -95,3 +95,38 @@ interrupted: 6 of 60 planned episodes have a result; the numbers above are of th
 		t.Errorf("WriteTable =\n%s\nwant\n%s", got, want)
 	}
 }
+
+func TestQuantile(t *testing.T) {
+	ds := []time.Duration{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}
+	for q, want := range map[float64]time.Duration{0.5: 5, 0.95: 10, 0.1: 1, 0: 1, 1: 10} {
+		if got := evals.Quantile(ds, q); got != want {
+			t.Errorf("Quantile(1..10, %g) = %d, want %d", q, got, want)
+		}
+	}
+	if got := evals.Quantile(nil, 0.5); got != 0 {
+		t.Errorf("Quantile(none) = %d, want 0", got)
+	}
+}
+
+// The table says what failures missed, the step latencies and the cost
+// per success when there are any.
+func TestWriteTableDetails(t *testing.T) {
+	rep := evals.Report{Suite: "shop/test", Planned: 10, Episodes: 10, Scored: 10, Complete: true, Successes: 4, SuccessRate: 0.4,
+		CI95Low: 0.168180, CI95High: 0.687326, MeanReward: 0.7, MeanSteps: 12, EpisodesPerMinute: 20, Duration: time.Minute,
+		Missed:  map[string]int{"price": 3, "option": 4, "no purchase": 1},
+		EnvP50:  12 * time.Millisecond, EnvP95: 80 * time.Millisecond, PolicyP50: 900 * time.Millisecond, PolicyP95: 2100 * time.Millisecond,
+		Tokens:  40000, CostUSD: 0.2, CostPerSuccess: 0.05}
+	var b strings.Builder
+	if err := rep.WriteTable(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"failures: 6; missed option 4, price 3, no purchase 1\n",
+		"step latency: env p50 12ms p95 80ms, policy p50 0.9s p95 2.1s\n",
+		"cost per success: $0.0500\n",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("WriteTable =\n%s\nwant a line %q", b.String(), want)
+		}
+	}
+}

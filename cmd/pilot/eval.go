@@ -375,6 +375,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		Progress:  stderr,
 		Retries:   f.retries,
 		Manifest:  &man,
+		Missed:    d.Missed,
 	})
 	return f.output(stdout, rep, err)
 }

@@ -76,8 +76,9 @@ func TestEvalDemoJSON(t *testing.T) {
 			}
 		}
 	})
-	wantKeys := []string{"ci95_high", "ci95_low", "complete", "cost_usd", "duration_ns", "episodes", "episodes_per_minute", "errors", "manifest", "mean_reward",
-		"mean_steps", "planned", "policy", "retries", "run_dir", "scored", "start", "success_rate", "successes", "suite", "tokens", "workers"}
+	wantKeys := []string{"ci95_high", "ci95_low", "complete", "cost_per_success", "cost_usd", "duration_ns", "env_p50_ns", "env_p95_ns", "episodes", "episodes_per_minute",
+		"errors", "manifest", "mean_reward", "mean_steps", "planned", "policy", "policy_p50_ns", "policy_p95_ns", "retries", "run_dir", "scored", "start",
+		"success_rate", "successes", "suite", "tokens", "workers"}
 	if !slices.Equal(keys, wantKeys) {
 		t.Errorf("JSON keys = %v, want %v", keys, wantKeys)
 	}
@@ -136,6 +137,7 @@ func TestEvalDemoTable(t *testing.T) {
 	}
 	re := regexp.MustCompile(`^suite +episodes +success +95% CI +mean reward +mean steps +episodes/min\n` +
 		`demo/test +2 +\d+\.\d% +\[\d+\.\d%, \d+\.\d%\] +\d\.\d{3} +\d\.\d +[\d.]+\n` +
+		`step latency: env p50 \S+ p95 \S+, policy p50 \S+ p95 \S+\n` +
 		`results in ` + regexp.QuoteMeta(dir) + `\n$`)
 	if !re.MatchString(stdout) {
 		t.Errorf("stdout =\n%s\nwant it to match\n%s", stdout, re)

@@ -160,8 +160,13 @@ func newRunsShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			envTimes, policyTimes, err := db.StepTimes()
+			if err != nil {
+				return err
+			}
 			m := db.Manifest()
 			rep := evals.Summarize(m.Suite, st.Planned, rs)
+			rep.SetLatencies(envTimes, policyTimes)
 			rep.Policy, rep.RunDir, rep.Manifest, rep.Start = m.Policy, args[0], &m, st.Started
 			rep.Interrupted, rep.Retries = st.Ended && !rep.Complete, len(attempts)
 			out := cmd.OutOrStdout()

@@ -345,6 +345,24 @@ func (d *DB) results(q string) ([]evals.Result, error) {
 	return out, nil
 }
 
+// StepTimes returns the env's and the policy's time of every step of the
+// final results, for the report's latency percentiles.
+func (d *DB) StepTimes() (envTimes, policyTimes []time.Duration, err error) {
+	rows, err := d.db.Query(`SELECT s.env_ns, s.policy_ns FROM steps s JOIN episodes e ON e.task_id = s.task_id AND e.attempt = s.attempt WHERE e.final = 1`)
+	if err != nil {
+		return nil, nil, fmt.Errorf("run store: read the steps: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e, p int64
+		if err := rows.Scan(&e, &p); err != nil {
+			return nil, nil, fmt.Errorf("run store: read the steps: %w", err)
+		}
+		envTimes, policyTimes = append(envTimes, time.Duration(e)), append(policyTimes, time.Duration(p))
+	}
+	return envTimes, policyTimes, rows.Err()
+}
+
 // Resume prepares a run for another process: it drops what the episodes
 // without a final result left (the attempts of an episode that was being
 // retried when the process stopped), so that they are played afresh, and

@@ -147,6 +147,10 @@ func TestRunIntoTheStore(t *testing.T) {
 	if err := raw.QueryRow(`SELECT count(*), max(action) FROM steps`).Scan(&steps, &action); err != nil || steps != 4 || action != "go()" {
 		t.Errorf("steps table: %d rows, action %q, %v; want 4 final steps of go() (the crashed attempt recorded none)", steps, action, err)
 	}
+	envTimes, policyTimes, err := db.StepTimes()
+	if err != nil || len(envTimes) != 4 || len(policyTimes) != 4 || envTimes[0] <= 0 {
+		t.Errorf("StepTimes = %v, %v, %v; want the 4 final steps' times", envTimes, policyTimes, err)
+	}
 	var b bytes.Buffer
 	if err := db.ExportJSONL(&b); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package suites
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"io"
@@ -34,6 +35,7 @@ func Shop() evals.Def {
 		Expert:  func(env.Task) policy.Policy { return expert.Shop() },
 		Trained: shopTrained,
 		Shipped: []string{"shop"},
+		Missed:  shopMissed,
 		Learn: &evals.Learner{
 			Doc:   "the candidate scorer: clones the expert on the train split in the lite browser (bc), then fine-tunes it with PPO and a KL penalty to the clone (ppo)",
 			Algos: []string{"ppo", "bc"},
@@ -43,6 +45,48 @@ func Shop() evals.Def {
 			}),
 		},
 	}
+}
+
+// shopMissed names the constraints a failed shop episode missed, from
+// the reward's breakdown (Info["breakdown"]: a shop.Breakdown in the
+// process, its JSON form once stored): category (the product type),
+// attribute, option, price, rating, address; "no purchase" when the
+// episode bought nothing.
+func shopMissed(r evals.Result) []string {
+	v, ok := r.Info["breakdown"]
+	if !ok {
+		return []string{"no purchase"}
+	}
+	var b shop.Breakdown
+	raw, err := json.Marshal(v)
+	if err != nil || json.Unmarshal(raw, &b) != nil {
+		return []string{"unreadable breakdown"}
+	}
+	var out []string
+	if b.TypeFactor < 1 {
+		out = append(out, "category")
+	}
+	for _, ok := range b.Attributes {
+		if !ok {
+			out = append(out, "attribute")
+			break
+		}
+	}
+	for _, ok := range b.Options {
+		if !ok {
+			out = append(out, "option")
+			break
+		}
+	}
+	for _, c := range []struct {
+		ok   bool
+		name string
+	}{{b.PriceOK, "price"}, {b.RatingOK, "rating"}, {b.AddressOK, "address"}} {
+		if !c.ok {
+			out = append(out, c.name)
+		}
+	}
+	return out
 }
 
 func checkProducts(v string) error {

@@ -2,9 +2,11 @@ package suites_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/pilotkit/pilot/env/shop"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/evals/suites"
 )
@@ -87,5 +89,27 @@ func TestRegisterRejects(t *testing.T) {
 		if _, err := d.Open(context.Background(), tc.o); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Open(%+v) = %v, want an error with %q", tc.o, err, tc.want)
 		}
+	}
+}
+
+// The shop names what a failed episode missed, from its breakdown as the
+// env gives it and as the run store gives it back (JSON).
+func TestShopMissed(t *testing.T) {
+	d, err := suites.Builtin().Find("shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := shop.Breakdown{TypeFactor: 0.5, Attributes: map[string]bool{"wool": true, "red": false}, Options: map[string]bool{"size": true},
+		PriceOK: false, RatingOK: true, AddressOK: true}
+	raw, _ := json.Marshal(b)
+	var stored map[string]any
+	json.Unmarshal(raw, &stored)
+	for _, info := range []map[string]any{{"breakdown": b}, {"breakdown": stored}} {
+		if got := strings.Join(d.Missed(evals.Result{Info: info}), ","); got != "category,attribute,price" {
+			t.Errorf("Missed(%T) = %s, want category,attribute,price", info["breakdown"], got)
+		}
+	}
+	if got := d.Missed(evals.Result{}); len(got) != 1 || got[0] != "no purchase" {
+		t.Errorf("Missed of an episode without a purchase = %v", got)
 	}
 }
