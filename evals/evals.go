@@ -314,8 +314,8 @@ type runner struct {
 	retries   int
 	// envTimes and policyTimes are the step times of this process.
 	envTimes, policyTimes []time.Duration
-	fatal     error   // the first error that stopped the run
-	closeErrs []error // envs that failed to close
+	fatal                 error   // the first error that stopped the run
+	closeErrs             []error // envs that failed to close
 }
 
 type indexed struct {

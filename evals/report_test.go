@@ -113,9 +113,9 @@ func TestQuantile(t *testing.T) {
 func TestWriteTableDetails(t *testing.T) {
 	rep := evals.Report{Suite: "shop/test", Planned: 10, Episodes: 10, Scored: 10, Complete: true, Successes: 4, SuccessRate: 0.4,
 		CI95Low: 0.168180, CI95High: 0.687326, MeanReward: 0.7, MeanSteps: 12, EpisodesPerMinute: 20, Duration: time.Minute,
-		Missed:  map[string]int{"price": 3, "option": 4, "no purchase": 1},
-		EnvP50:  12 * time.Millisecond, EnvP95: 80 * time.Millisecond, PolicyP50: 900 * time.Millisecond, PolicyP95: 2100 * time.Millisecond,
-		Tokens:  40000, CostUSD: 0.2, CostPerSuccess: 0.05}
+		Missed: map[string]int{"price": 3, "option": 4, "no purchase": 1},
+		EnvP50: 12 * time.Millisecond, EnvP95: 80 * time.Millisecond, PolicyP50: 900 * time.Millisecond, PolicyP95: 2100 * time.Millisecond,
+		Tokens: 40000, CostUSD: 0.2, CostPerSuccess: 0.05}
 	var b strings.Builder
 	if err := rep.WriteTable(&b); err != nil {
 		t.Fatal(err)
