@@ -24,6 +24,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -92,6 +93,14 @@ type Config struct {
 	// Manifest, when set, is how to reproduce the run; it goes into
 	// report.json.
 	Manifest *Manifest
+	// Repeat plays every task this many times (0 means 1): the repeats
+	// of a task are episodes of their own (EpisodeKey), with the policy
+	// that NewPolicyRepeat makes for the repeat, and the report adds
+	// pass^k (Report.PassK).
+	Repeat int
+	// NewPolicyRepeat, when set, makes the policy of a task's repeat
+	// (1..Repeat) in place of NewPolicy: a policy seed per repeat.
+	NewPolicyRepeat func(task env.Task, repeat int) (policy.Policy, error)
 	// Missed, when set, names what a failed episode missed
 	// (Result.Missed), from its result (its Info): the suite's Def.Missed.
 	Missed func(Result) []string
@@ -168,34 +177,29 @@ func Run(ctx context.Context, s Suite, cfg Config) (*Report, error) {
 		}
 	}
 	r := &runner{cfg: cfg, store: store, total: len(tasks), start: time.Now()}
-	done := make(map[string]bool, len(cfg.Done))
+	done := make(map[string]Result, len(cfg.Done))
 	for _, d := range cfg.Done {
-		done[d.TaskID] = true
+		done[d.Key()] = d
 	}
-	for i, t := range tasks {
-		if done[t.ID] {
+	for i, ep := range tasks {
+		d, ok := done[ep.key]
+		if !ok {
+			r.todo = append(r.todo, i)
 			continue
 		}
-		r.todo = append(r.todo, i)
-	}
-	for i, t := range tasks {
-		for _, d := range cfg.Done {
-			if d.TaskID == t.ID {
-				r.results = append(r.results, indexed{i, d})
-				if d.Success {
-					r.successes++
-				}
-			}
+		r.results = append(r.results, indexed{i, d})
+		if d.Success {
+			r.successes++
 		}
 	}
 	r.tasks = tasks
 	workers := min(cfg.Workers, len(r.todo))
 	if cfg.Progress != nil {
-		for _, t := range tasks {
-			r.idWidth = max(r.idWidth, len(t.ID))
+		for _, ep := range tasks {
+			r.idWidth = max(r.idWidth, len(ep.key))
 		}
 		if cfg.Episodes > len(s.Tasks) {
-			fmt.Fprintf(cfg.Progress, "suite %s has %d tasks: running %d episodes, not %d\n", s.Name, len(s.Tasks), len(tasks), cfg.Episodes)
+			fmt.Fprintf(cfg.Progress, "suite %s has %d tasks: running %d episodes, not %d\n", s.Name, len(s.Tasks), len(s.Tasks), cfg.Episodes)
 		}
 		if len(cfg.Done) > 0 {
 			fmt.Fprintf(cfg.Progress, "resuming: %d of %d episodes are done; running the other %d on %d workers; results in %s\n", len(cfg.Done), len(tasks), len(r.todo), workers, cfg.RunDir)
@@ -239,7 +243,7 @@ func Run(ctx context.Context, s Suite, cfg Config) (*Report, error) {
 }
 
 // prepare checks cfg, fills in its defaults and returns the tasks to run.
-func prepare(s Suite, cfg *Config) ([]env.Task, error) {
+func prepare(s Suite, cfg *Config) ([]Episode, error) {
 	switch {
 	case cfg.NewEnv == nil:
 		return nil, errors.New("eval: Config.NewEnv is nil: give a function that makes a worker's env")
@@ -253,6 +257,8 @@ func prepare(s Suite, cfg *Config) ([]env.Task, error) {
 		return nil, fmt.Errorf("eval: %d retries: want 0 or more", cfg.Retries)
 	case cfg.Episodes < 0:
 		return nil, fmt.Errorf("eval: %d episodes: want 1 or more (0 for every task)", cfg.Episodes)
+	case cfg.Repeat < 0:
+		return nil, fmt.Errorf("eval: repeat %d: want 1 or more (0 for 1)", cfg.Repeat)
 	case len(s.Tasks) == 0:
 		return nil, fmt.Errorf("eval: suite %q has no tasks", s.Name)
 	}
@@ -273,17 +279,51 @@ func prepare(s Suite, cfg *Config) ([]env.Task, error) {
 	if cfg.Episodes > 0 && cfg.Episodes < n {
 		n = cfg.Episodes
 	}
-	planned := s.Tasks[:n]
-	index := make(map[string]int, len(planned))
-	for i, t := range planned {
-		index[t.ID] = i
+	planned := Plan(s.Tasks[:n], cfg.Repeat)
+	index := make(map[string]bool, len(planned))
+	for _, ep := range planned {
+		index[ep.key] = true
 	}
 	for _, r := range cfg.Done {
-		if _, ok := index[r.TaskID]; !ok {
-			return nil, fmt.Errorf("eval: a done result names task %q, which is not among the %d planned: a resume must plan the same episodes", r.TaskID, len(planned))
+		if !index[r.Key()] {
+			return nil, fmt.Errorf("eval: a done result names episode %q, which is not among the %d planned: a resume must plan the same episodes", r.Key(), len(planned))
 		}
 	}
 	return planned, nil
+}
+
+// An Episode is one planned play of a task: its repeat (from 1) and the
+// key that names its results and its directory.
+type Episode struct {
+	Task   env.Task
+	Repeat int
+	key    string
+}
+
+// Key is the episode's key (EpisodeKey).
+func (e Episode) Key() string { return e.key }
+
+// EpisodeKey names the repeat of a task: its id for the first, and
+// "<id>.r<repeat>" for the others ("shop-test-0003.r2").
+func EpisodeKey(taskID string, repeat int) string {
+	if repeat <= 1 {
+		return taskID
+	}
+	return taskID + ".r" + strconv.Itoa(repeat)
+}
+
+// Plan lists the episodes of tasks played repeat times (0 means 1):
+// every task's first repeat, then every task's second, and so on, so
+// that a run stopped early has the same coverage of the tasks.
+func Plan(tasks []env.Task, repeat int) []Episode {
+	repeat = max(repeat, 1)
+	out := make([]Episode, 0, len(tasks)*repeat)
+	for r := 1; r <= repeat; r++ {
+		for _, t := range tasks {
+			out = append(out, Episode{Task: t, Repeat: r, key: EpisodeKey(t.ID, r)})
+		}
+	}
+	return out
 }
 
 // checkTaskID accepts ids that can name a directory.
@@ -304,7 +344,7 @@ type runner struct {
 	total   int
 	start   time.Time
 	idWidth int          // of the longest task id, for aligned progress lines
-	tasks   []env.Task   // the planned episodes, in order
+	tasks   []Episode    // the planned episodes, in order
 	todo    []int        // the indexes in tasks of those to play
 	next    atomic.Int64 // the index in todo of the next task to hand out
 
@@ -379,16 +419,26 @@ func (r *runner) work(ctx context.Context, w int) (err error) {
 // episode plays one task on e. It reports false when ctx ended it.
 // The episode's directory is emptied first: an interrupted process, or an
 // attempt that was retried, may have left a partial trajectory there.
-func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task, attempt int) (Result, bool) {
+func (r *runner) episode(ctx context.Context, w int, e env.Env, ep Episode, attempt int) (Result, bool) {
 	t0 := time.Now()
+	task := ep.Task
 	res := Result{TaskID: task.ID, Worker: w, Attempt: attempt}
-	dir := filepath.Join(r.cfg.RunDir, EpisodesDir, task.ID)
+	if r.cfg.Repeat > 1 {
+		res.Episode, res.Repeat = ep.key, ep.Repeat
+	}
+	dir := filepath.Join(r.cfg.RunDir, EpisodesDir, ep.key)
 	if err := os.RemoveAll(dir); err != nil {
 		res.Error = fmt.Sprintf("clear the episode's directory: %v", err)
 		res.Outcome, res.ErrorKind = OutcomeError, KindRecorder
 		return res, true
 	}
-	p, err := r.cfg.NewPolicy(task)
+	var p policy.Policy
+	var err error
+	if r.cfg.NewPolicyRepeat != nil {
+		p, err = r.cfg.NewPolicyRepeat(task, ep.Repeat)
+	} else {
+		p, err = r.cfg.NewPolicy(task)
+	}
 	if err != nil {
 		res.Error = fmt.Sprintf("make the policy: %v", err)
 		res.Outcome, res.ErrorKind = OutcomeError, KindPolicy
@@ -425,8 +475,8 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, task env.Task, a
 // it keeps attempts, its trajectory in RUNDIR/attempts/<task-id>-<n>, and a
 // progress line.
 func (r *runner) retry(res Result) error {
-	src := filepath.Join(r.cfg.RunDir, EpisodesDir, res.TaskID)
-	dst := filepath.Join(r.cfg.RunDir, AttemptsDir, fmt.Sprintf("%s-%d", res.TaskID, res.Attempt))
+	src := filepath.Join(r.cfg.RunDir, EpisodesDir, res.Key())
+	dst := filepath.Join(r.cfg.RunDir, AttemptsDir, fmt.Sprintf("%s-%d", res.Key(), res.Attempt))
 	if _, err := os.Stat(src); err == nil {
 		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 			return fmt.Errorf("eval: keep the attempt of %s: %w", res.TaskID, err)
@@ -448,7 +498,7 @@ func (r *runner) retry(res Result) error {
 	}
 	if r.cfg.Progress != nil {
 		_, _ = fmt.Fprintf(r.cfg.Progress, "%*s %s  error, attempt %d of %d: playing it again\n    error (%s): %s\n",
-			2*len(fmt.Sprint(r.total))+2, "", res.TaskID, res.Attempt, r.cfg.Retries+1, res.ErrorKind, oneLine(res.Error))
+			2*len(fmt.Sprint(r.total))+2, "", res.Key(), res.Attempt, r.cfg.Retries+1, res.ErrorKind, oneLine(res.Error))
 	}
 	return nil
 }
@@ -502,7 +552,7 @@ func (r *runner) progressLine(res Result) string {
 	perMin := float64(n) / time.Since(r.start).Minutes()
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%*d/%d] %-*s  %-9s  reward %.2f  %d steps  %s  (w%d)  %d/%d ok  %s/min",
-		width, n, r.total, r.idWidth, res.TaskID, status, res.Reward, res.Steps, shortDuration(res.Duration), res.Worker,
+		width, n, r.total, r.idWidth, res.Key(), status, res.Reward, res.Steps, shortDuration(res.Duration), res.Worker,
 		r.successes, n, rate(perMin))
 	if res.Error != "" {
 		b.WriteString("\n    error")

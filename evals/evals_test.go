@@ -549,7 +549,7 @@ func TestRunResume(t *testing.T) {
 		t.Errorf("the partial trajectory of c is still there: %v", err)
 	}
 	cfg.Done = []evals.Result{{TaskID: "zz"}}
-	if _, err := evals.Run(t.Context(), suite, cfg); err == nil || !strings.Contains(err.Error(), `task "zz", which is not among the 3 planned`) {
+	if _, err := evals.Run(t.Context(), suite, cfg); err == nil || !strings.Contains(err.Error(), `episode "zz", which is not among the 3 planned`) {
 		t.Errorf("Run with a done result of another task = %v; want it refused", err)
 	}
 }
@@ -579,6 +579,76 @@ func TestClassify(t *testing.T) {
 		o, k := evals.Classify(tt.err, tt.success)
 		if o != tt.outcome || k != tt.kind {
 			t.Errorf("%s: Classify(%v) = %s, %s; want %s, %s", tt.name, tt.err, o, k, tt.outcome, tt.kind)
+		}
+	}
+}
+
+// Config.Repeat plays every task K times as episodes of their own, each
+// with the policy of its repeat, and the report has pass^k.
+func TestRunRepeat(t *testing.T) {
+	suite := evals.Suite{Name: "fake/test", Tasks: []env.Task{task("a", "win", 1), task("b", "lose", 1)}}
+	cfg, _ := fakeConfig(t, 2)
+	cfg.Repeat = 3
+	var mu sync.Mutex
+	made := map[string]bool{}
+	cfg.NewPolicyRepeat = func(tk env.Task, repeat int) (policy.Policy, error) {
+		mu.Lock()
+		made[fmt.Sprintf("%s/%d", tk.ID, repeat)] = true
+		mu.Unlock()
+		return noop(tk)
+	}
+	rep, err := evals.Run(t.Context(), suite, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Planned != 6 || rep.Episodes != 6 || rep.Successes != 3 || len(made) != 6 {
+		t.Errorf("report %+v, policies made %v; want 6 episodes, 3 successes, a policy per repeat", rep, made)
+	}
+	var keys []string
+	for _, r := range rep.Results {
+		keys = append(keys, r.Key())
+	}
+	if got := strings.Join(keys, " "); got != "a.r1 b.r1 a.r2 b.r2 a.r3 b.r3" && got != "a b a.r2 b.r2 a.r3 b.r3" {
+		t.Errorf("episodes %s; want each task's first repeat, then the second, then the third", got)
+	}
+	if r := rep.Results[2]; r.TaskID != "a" || r.Repeat != 2 || r.Episode != "a.r2" {
+		t.Errorf("third episode %+v; want task a, repeat 2", r)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.RunDir, evals.EpisodesDir, "b.r3", agent.TrajectoryFile)); err != nil {
+		t.Errorf("the trajectory of b's third repeat: %v", err)
+	}
+	if fmt.Sprint(rep.PassK) != "[0.5 0.5 0.5]" {
+		t.Errorf("pass^k = %v; want 0.5 for each k (a always, b never)", rep.PassK)
+	}
+}
+
+// τ-bench's estimator: a task with c successes of n repeats counts
+// C(c,k)/C(n,k) for pass^k; errors are not repeats.
+func TestPassK(t *testing.T) {
+	var rs []evals.Result
+	add := func(id string, repeat int, outcome string) {
+		rs = append(rs, evals.Result{TaskID: id, Repeat: repeat, Outcome: outcome, Success: outcome == evals.OutcomeSuccess})
+	}
+	for i, o := range []string{"success", "failure", "success", "failure"} { // 2 of 4
+		add("x", i+1, o)
+	}
+	for i := range 4 { // 4 of 4
+		add("y", i+1, evals.OutcomeSuccess)
+	}
+	add("z", 1, evals.OutcomeSuccess) // 2 of 2 scored: its other two were errors
+	add("z", 2, evals.OutcomeSuccess)
+	add("z", 3, evals.OutcomeError)
+	add("z", 4, evals.OutcomeError)
+	rep := evals.Summarize("s", len(rs), rs)
+	// k=1: (2/4 + 1 + 1)/3; k=2: (1/6 + 1 + 1)/3; k=3: (0 + 1)/2 (z has
+	// only 2 scored); k=4: (0 + 1)/2.
+	want := []float64{(0.5 + 2) / 3, (1.0/6 + 2) / 3, 0.5, 0.5}
+	if len(rep.PassK) != 4 {
+		t.Fatalf("pass^k = %v, want 4 values", rep.PassK)
+	}
+	for i := range want {
+		if math.Abs(rep.PassK[i]-want[i]) > 1e-12 {
+			t.Errorf("pass^%d = %g, want %g", i+1, rep.PassK[i], want[i])
 		}
 	}
 }

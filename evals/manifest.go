@@ -36,7 +36,8 @@ type Manifest struct {
 	Flags map[string]string `json:"flags,omitempty"`
 	// Args give the flags again, for a resume: ["--suite=shop", …].
 	Args []string `json:"args,omitempty"`
-	// Planned are the planned episodes' task ids, in order.
+	// Planned are the planned episodes' keys, in order: task ids, with
+	// ".r<n>" for the repeats of --repeat (evals.EpisodeKey).
 	Planned []string  `json:"planned"`
 	Retries int       `json:"retries"`
 	Started time.Time `json:"started"`

@@ -19,6 +19,11 @@ import (
 // Result is the outcome of one episode: one line of results.jsonl.
 type Result struct {
 	TaskID string `json:"task_id"`
+	// Episode and Repeat name the repeat of the task when a run plays
+	// each task more than once (Config.Repeat): "shop-test-0003.r2", 2.
+	// Both are empty for a run of one repeat (the key is then TaskID).
+	Episode string `json:"episode,omitempty"`
+	Repeat  int    `json:"repeat,omitempty"`
 	// Outcome is success, failure or error (OutcomeSuccess …): an error
 	// is an episode that did not run to its end, and is not scored.
 	Outcome string `json:"outcome"`
@@ -58,6 +63,14 @@ type Result struct {
 	// Trajectory is the episode as played, for a Store that keeps its
 	// steps; it is not part of the JSON form (the trajectory file is).
 	Trajectory *agent.Trajectory `json:"-"`
+}
+
+// Key is the episode's key: Episode, or TaskID for a run of one repeat.
+func (r Result) Key() string {
+	if r.Episode != "" {
+		return r.Episode
+	}
+	return r.TaskID
 }
 
 // status is the word the progress line gives the episode.
@@ -122,6 +135,12 @@ type Report struct {
 	EnvP95    time.Duration `json:"env_p95_ns"`
 	PolicyP50 time.Duration `json:"policy_p50_ns"`
 	PolicyP95 time.Duration `json:"policy_p95_ns"`
+	// PassK is τ-bench's pass^k for k = 1..K when the run played each
+	// task K > 1 times (Config.Repeat): PassK[k-1] is the chance that all
+	// of k attempts at a task succeed, estimated for each task from its c
+	// successes in n scored repeats as C(c,k)/C(n,k), and averaged over
+	// the tasks with n ≥ k.
+	PassK []float64 `json:"pass_k,omitempty"`
 	// Missed counts, over the scored failures, what they missed
 	// (Result.Missed): which constraint a shop episode got wrong.
 	Missed map[string]int `json:"missed,omitempty"`
@@ -183,6 +202,7 @@ func newReport(suite string, results []Result, wall time.Duration) *Report {
 	if rep.Successes > 0 {
 		rep.CostPerSuccess = rep.CostUSD / float64(rep.Successes)
 	}
+	rep.PassK = passK(results)
 	if n := float64(rep.Scored); n > 0 {
 		rep.SuccessRate = float64(rep.Successes) / n
 		rep.MeanReward = reward / n
@@ -193,6 +213,62 @@ func newReport(suite string, results []Result, wall time.Duration) *Report {
 	}
 	rep.Complete = rep.Episodes == rep.Planned
 	return rep
+}
+
+// passK is pass^k for k = 1..K over the scored results (see
+// Report.PassK); nil when no task was played more than once.
+func passK(results []Result) []float64 {
+	type count struct{ n, c int }
+	per := map[string]*count{}
+	var order []string
+	k := 1
+	for _, r := range results {
+		k = max(k, r.Repeat)
+		if r.Outcome == OutcomeError || (r.Outcome == "" && r.Error != "") {
+			continue
+		}
+		c := per[r.TaskID]
+		if c == nil {
+			c = &count{}
+			per[r.TaskID] = c
+			order = append(order, r.TaskID)
+		}
+		c.n++
+		if r.Success {
+			c.c++
+		}
+	}
+	if k < 2 {
+		return nil
+	}
+	out := make([]float64, k)
+	for j := 1; j <= k; j++ {
+		sum, tasks := 0.0, 0
+		for _, id := range order {
+			c := per[id]
+			if c.n < j {
+				continue
+			}
+			sum += binom(c.c, j) / binom(c.n, j)
+			tasks++
+		}
+		if tasks > 0 {
+			out[j-1] = sum / float64(tasks)
+		}
+	}
+	return out
+}
+
+// binom is C(n, k) as a float: 0 when k > n.
+func binom(n, k int) float64 {
+	if k < 0 || k > n {
+		return 0
+	}
+	r := 1.0
+	for i := 1; i <= k; i++ {
+		r = r * float64(n-k+i) / float64(i)
+	}
+	return r
 }
 
 // SetLatencies sets the step latency percentiles from the env's and the
@@ -279,6 +355,15 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if r.EnvP50 > 0 || r.PolicyP50 > 0 {
 		if _, err := fmt.Fprintf(w, "step latency: env p50 %s p95 %s, policy p50 %s p95 %s\n",
 			latency(r.EnvP50), latency(r.EnvP95), latency(r.PolicyP50), latency(r.PolicyP95)); err != nil {
+			return err
+		}
+	}
+	if len(r.PassK) > 1 {
+		parts := make([]string, len(r.PassK))
+		for i, p := range r.PassK {
+			parts[i] = fmt.Sprintf("k=%d %s", i+1, percent(p))
+		}
+		if _, err := fmt.Fprintf(w, "pass^k: %s\n", strings.Join(parts, ", ")); err != nil {
 			return err
 		}
 	}

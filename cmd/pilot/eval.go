@@ -46,8 +46,10 @@ type evalFlags struct {
 	policySeed           int64
 	json, verbose        bool
 	model                modelFlags
-	retries              int
+	retries, repeat      int
 	resume               string
+	// repeatPolicy makes the policy of a task's repeat (--repeat).
+	repeatPolicy func(env.Task, int) (policy.Policy, error)
 	// given are the flags given, name → value, and as arguments, for the
 	// run's manifest.
 	given map[string]string
@@ -196,6 +198,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.browser, "browser", "", "attach each worker to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.resume, "resume", "", "resume the run in `DIR` with the flags it was started with: play the episodes that have no result yet")
+	fs.IntVar(&f.repeat, "repeat", 1, "play every task `K` times, repeat r with the policy seed + r - 1 (the same catalogue), and add pass^k for k = 1..K to the table")
 	fs.IntVar(&f.retries, "retries", 2, "play an episode that ended in an error (a dead browser, a model API down, a timeout) again from scratch up to `N` times; its errors are never counted as failures")
 	f.model.register(fs, true)
 }
@@ -230,6 +233,8 @@ func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) 
 		return none, nil, usagef("--step-timeout %s: want 0 (no limit) or more", f.stepTimeout)
 	case f.browser != "" && !hasAnyPrefix(f.browser, "ws://", "wss://", "http://"):
 		return none, nil, usagef("--browser %q: want ws://host:port/devtools/browser/… or http://host:port", f.browser)
+	case f.repeat < 1:
+		return none, nil, usagef("--repeat %d: want 1 or more", f.repeat)
 	case f.retries < 0:
 		return none, nil, usagef("--retries %d: want 0 (never) or more", f.retries)
 	case f.episodes > 0 && len(f.tasks) > 0:
@@ -315,6 +320,9 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		}
 		name = f.model.name()
 		np = func(env.Task) (policy.Policy, error) { return f.model.policy(m, f.seed), nil }
+		f.repeatPolicy = func(_ env.Task, repeat int) (policy.Policy, error) {
+			return f.model.policy(m, f.seed+int64(repeat-1)), nil
+		}
 		budget = &agent.Budget{MaxTokens: f.model.maxTokens, MaxCostUSD: f.model.maxCost}
 		if f.model.wantsImages() && !f.screenshotSet && f.engine != evals.EngineLite {
 			f.screenshot.val = "jpeg" // the model sees the page or the camera
@@ -333,6 +341,18 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		if np, err = resolvePolicy(d, l, f.policy, f.policySeed); err != nil {
 			return err
 		}
+	}
+	if f.repeat > 1 && f.repeatPolicy == nil {
+		// Repeat r plays with the policy seed + r - 1: random policies
+		// differ from one repeat to the next, the catalogue does not.
+		perRepeat := make([]newPolicy, f.repeat)
+		perRepeat[0] = np
+		for r := 2; r <= f.repeat; r++ {
+			if perRepeat[r-1], err = resolvePolicy(d, l, f.policy, f.policySeed+int64(r-1)); err != nil {
+				return err
+			}
+		}
+		f.repeatPolicy = func(t env.Task, repeat int) (policy.Policy, error) { return perRepeat[repeat-1](t) }
 	}
 	suite, err := pickTasks(l, f.tasks)
 	if err != nil {
@@ -376,6 +396,9 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		Retries:   f.retries,
 		Manifest:  &man,
 		Missed:    d.Missed,
+		Repeat:    f.repeat,
+
+		NewPolicyRepeat: f.repeatPolicy,
 	})
 	return f.output(stdout, rep, err)
 }
@@ -425,8 +448,8 @@ func (f *evalFlags) manifest(o evals.LoadOptions, policyName string, s evals.Sui
 	if f.episodes > 0 && f.episodes < n {
 		n = f.episodes
 	}
-	for _, t := range s.Tasks[:n] {
-		m.Planned = append(m.Planned, t.ID)
+	for _, ep := range evals.Plan(s.Tasks[:n], f.repeat) {
+		m.Planned = append(m.Planned, ep.Key())
 	}
 	m.Retries = f.retries
 	return m

@@ -174,3 +174,30 @@ func waitForResults(t *testing.T, dir string, n int, exited <-chan error) int {
 	t.Fatalf("the run in %s did not reach %d results in 3 minutes", dir, n)
 	return 0
 }
+
+// --repeat plays every task K times, repeat r with its own policy seed,
+// and the report has pass^k; a resume plans the same episodes.
+func TestEvalRepeat(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	args := []string{"eval", "--suite", "shop", "--engine", "lite", "--episodes", "3", "--repeat", "2", "--policy", "random", "--max-steps", "5", "--run-dir", dir}
+	code, out, errs := pilot(t.Context(), append(args, "--json")...)
+	var rep evals.Report
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil {
+		t.Fatalf("pilot eval --repeat 2 = exit %d: %s %s", code, out, errs)
+	}
+	if rep.Planned != 6 || rep.Episodes != 6 || len(rep.PassK) != 2 || len(rep.Manifest.Planned) != 6 || rep.Manifest.Planned[3] != "shop-test-0000.r2" {
+		t.Errorf("report %+v; want 6 episodes (3 tasks × 2), pass^1 and pass^2, keys with .r2", rep)
+	}
+	db, err := runstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := db.Results()
+	db.Close()
+	if err != nil || len(rs) != 6 || rs[4].TaskID != "shop-test-0001" || rs[4].Repeat != 2 || rs[4].Key() != "shop-test-0001.r2" {
+		t.Errorf("stored %+v, %v; want 6 results, the fifth shop-test-0001's second repeat", rs, err)
+	}
+	if code, _, errs := pilot(t.Context(), append(args, "--repeat", "3")...); code != 2 || !strings.Contains(errs, "planned episodes: 6 in the run") {
+		t.Errorf("the same run dir with --repeat 3 = exit %d: %s; want it refused", code, errs)
+	}
+}

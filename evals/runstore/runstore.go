@@ -57,10 +57,10 @@ CREATE TABLE run (
 );
 CREATE TABLE planned (
 	idx     INTEGER PRIMARY KEY,
-	task_id TEXT NOT NULL UNIQUE
+	episode TEXT NOT NULL UNIQUE
 );
 CREATE TABLE episodes (
-	task_id     TEXT NOT NULL REFERENCES planned(task_id),
+	episode     TEXT NOT NULL REFERENCES planned(episode),
 	attempt     INTEGER NOT NULL,
 	final       INTEGER NOT NULL,
 	outcome     TEXT NOT NULL,
@@ -74,11 +74,11 @@ CREATE TABLE episodes (
 	result      TEXT NOT NULL,
 	trajectory  TEXT NOT NULL,
 	ended       TEXT NOT NULL,
-	PRIMARY KEY (task_id, attempt)
+	PRIMARY KEY (episode, attempt)
 );
-CREATE UNIQUE INDEX one_final ON episodes (task_id) WHERE final = 1;
+CREATE UNIQUE INDEX one_final ON episodes (episode) WHERE final = 1;
 CREATE TABLE steps (
-	task_id    TEXT NOT NULL,
+	episode    TEXT NOT NULL,
 	attempt    INTEGER NOT NULL,
 	idx        INTEGER NOT NULL,
 	action     TEXT NOT NULL,
@@ -91,8 +91,8 @@ CREATE TABLE steps (
 	tokens     INTEGER NOT NULL,
 	cost_usd   REAL NOT NULL,
 	unchanged  INTEGER NOT NULL,
-	PRIMARY KEY (task_id, attempt, idx),
-	FOREIGN KEY (task_id, attempt) REFERENCES episodes (task_id, attempt) ON DELETE CASCADE
+	PRIMARY KEY (episode, attempt, idx),
+	FOREIGN KEY (episode, attempt) REFERENCES episodes (episode, attempt) ON DELETE CASCADE
 );
 `
 
@@ -175,7 +175,7 @@ func (d *DB) init(m evals.Manifest) error {
 		return fmt.Errorf("run store: %w", err)
 	}
 	for i, id := range m.Planned {
-		if _, err := tx.Exec(`INSERT INTO planned (idx, task_id) VALUES (?, ?)`, i, id); err != nil {
+		if _, err := tx.Exec(`INSERT INTO planned (idx, episode) VALUES (?, ?)`, i, id); err != nil {
 			return fmt.Errorf("run store: plan episode %d (%s): %w", i, id, err)
 		}
 	}
@@ -268,37 +268,37 @@ func (d *DB) add(r evals.Result, final bool) error {
 	if err != nil {
 		return fmt.Errorf("run store: encode the result of %s: %w", r.TaskID, err)
 	}
-	traj := filepath.Join(evals.EpisodesDir, r.TaskID, agent.TrajectoryFile)
+	traj := filepath.Join(evals.EpisodesDir, r.Key(), agent.TrajectoryFile)
 	if !final {
-		traj = filepath.Join(evals.AttemptsDir, fmt.Sprintf("%s-%d", r.TaskID, r.Attempt), agent.TrajectoryFile)
+		traj = filepath.Join(evals.AttemptsDir, fmt.Sprintf("%s-%d", r.Key(), r.Attempt), agent.TrajectoryFile)
 	}
 	tx, err := d.db.Begin()
 	if err != nil {
 		return fmt.Errorf("run store: %w", err)
 	}
 	defer tx.Rollback()
-	_, err = tx.Exec(`INSERT INTO episodes (task_id, attempt, final, outcome, error_kind, success, reward, steps, tokens, cost_usd, duration_ns, result, trajectory, ended)
+	_, err = tx.Exec(`INSERT INTO episodes (episode, attempt, final, outcome, error_kind, success, reward, steps, tokens, cost_usd, duration_ns, result, trajectory, ended)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.TaskID, max(r.Attempt, 1), final, r.Outcome, r.ErrorKind, r.Success, r.Reward, r.Steps, r.Tokens, r.CostUSD, int64(r.Duration),
+		r.Key(), max(r.Attempt, 1), final, r.Outcome, r.ErrorKind, r.Success, r.Reward, r.Steps, r.Tokens, r.CostUSD, int64(r.Duration),
 		string(res), traj, time.Now().UTC().Format(time.RFC3339Nano))
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") || strings.Contains(err.Error(), "PRIMARY KEY") {
-			return fmt.Errorf("run store: episode %s (attempt %d) is already stored: %w", r.TaskID, r.Attempt, err)
+			return fmt.Errorf("run store: episode %s (attempt %d) is already stored: %w", r.Key(), r.Attempt, err)
 		}
 		if strings.Contains(err.Error(), "FOREIGN KEY") {
-			return fmt.Errorf("run store: episode %s is not among the run's planned episodes: %w", r.TaskID, err)
+			return fmt.Errorf("run store: episode %s is not among the run's planned episodes: %w", r.Key(), err)
 		}
 		return fmt.Errorf("run store: store %s: %w", r.TaskID, err)
 	}
 	if t := r.Trajectory; t != nil && len(t.Steps) > 0 {
-		st, err := tx.Prepare(`INSERT INTO steps (task_id, attempt, idx, action, reward, terminated, truncated, obs_error, env_ns, policy_ns, tokens, cost_usd, unchanged)
+		st, err := tx.Prepare(`INSERT INTO steps (episode, attempt, idx, action, reward, terminated, truncated, obs_error, env_ns, policy_ns, tokens, cost_usd, unchanged)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 		if err != nil {
 			return fmt.Errorf("run store: %w", err)
 		}
 		defer st.Close()
 		for _, s := range t.Steps {
-			if _, err := st.Exec(r.TaskID, max(r.Attempt, 1), s.Index, s.ActionText, s.Reward, s.Terminated, s.Truncated, s.Obs.Error,
+			if _, err := st.Exec(r.Key(), max(r.Attempt, 1), s.Index, s.ActionText, s.Reward, s.Terminated, s.Truncated, s.Obs.Error,
 				int64(s.EnvTime), int64(s.PolicyTime), s.Usage.Tokens(), s.Usage.CostUSD, s.Unchanged); err != nil {
 				return fmt.Errorf("run store: store step %d of %s: %w", s.Index, r.TaskID, err)
 			}
@@ -312,13 +312,13 @@ func (d *DB) add(r evals.Result, final bool) error {
 
 // Results returns the final results, in planned order.
 func (d *DB) Results() ([]evals.Result, error) {
-	return d.results(`SELECT e.result FROM episodes e JOIN planned p ON p.task_id = e.task_id WHERE e.final = 1 ORDER BY p.idx`)
+	return d.results(`SELECT e.result FROM episodes e JOIN planned p ON p.episode = e.episode WHERE e.final = 1 ORDER BY p.idx`)
 }
 
 // Attempts returns the attempts that were played again, by task in
 // planned order and then by attempt.
 func (d *DB) Attempts() ([]evals.Result, error) {
-	return d.results(`SELECT e.result FROM episodes e JOIN planned p ON p.task_id = e.task_id WHERE e.final = 0 ORDER BY p.idx, e.attempt`)
+	return d.results(`SELECT e.result FROM episodes e JOIN planned p ON p.episode = e.episode WHERE e.final = 0 ORDER BY p.idx, e.attempt`)
 }
 
 func (d *DB) results(q string) ([]evals.Result, error) {
@@ -348,7 +348,7 @@ func (d *DB) results(q string) ([]evals.Result, error) {
 // StepTimes returns the env's and the policy's time of every step of the
 // final results, for the report's latency percentiles.
 func (d *DB) StepTimes() (envTimes, policyTimes []time.Duration, err error) {
-	rows, err := d.db.Query(`SELECT s.env_ns, s.policy_ns FROM steps s JOIN episodes e ON e.task_id = s.task_id AND e.attempt = s.attempt WHERE e.final = 1`)
+	rows, err := d.db.Query(`SELECT s.env_ns, s.policy_ns FROM steps s JOIN episodes e ON e.episode = s.episode AND e.attempt = s.attempt WHERE e.final = 1`)
 	if err != nil {
 		return nil, nil, fmt.Errorf("run store: read the steps: %w", err)
 	}
@@ -378,7 +378,7 @@ func (d *DB) Resume() ([]evals.Result, error) {
 		}
 		d.lock = lk
 	}
-	if _, err := d.db.Exec(`DELETE FROM episodes WHERE final = 0 AND task_id NOT IN (SELECT task_id FROM episodes WHERE final = 1)`); err != nil {
+	if _, err := d.db.Exec(`DELETE FROM episodes WHERE final = 0 AND episode NOT IN (SELECT episode FROM episodes WHERE final = 1)`); err != nil {
 		return nil, fmt.Errorf("run store: clear the unfinished episodes: %w", err)
 	}
 	if _, err := d.db.Exec(`UPDATE run SET finished = NULL, interrupted = 0 WHERE id = 1`); err != nil {
