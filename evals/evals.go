@@ -454,7 +454,7 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, ep Episode, atte
 	res.Success, res.Reward, res.Return = traj.Success, traj.Reward, traj.Return
 	res.Steps = len(traj.Steps)
 	res.Trajectory = traj
-	res.Tokens, res.CostUSD = traj.Usage.Tokens(), traj.Usage.CostUSD
+	res.Tokens, res.CostUSD, res.ModelRetries = traj.Usage.Tokens(), traj.Usage.CostUSD, traj.Usage.Retries
 	res.Terminated, res.Truncated, res.Reason = traj.Terminated, traj.Truncated, traj.Reason
 	if n := len(traj.Steps); n > 0 {
 		res.Info = traj.Steps[n-1].Info

@@ -53,6 +53,9 @@ type Result struct {
 	// policy without one).
 	Tokens  int     `json:"tokens,omitempty"`
 	CostUSD float64 `json:"cost_usd,omitempty"`
+	// ModelRetries counts the model calls that failed and were made
+	// again (each listed in its step's Meta["attempts"]).
+	ModelRetries int `json:"model_retries,omitempty"`
 	// Info is the final step's env.Step.Info, e.g. the shop's reward
 	// breakdown ("breakdown": which constraint failed).
 	Info map[string]any `json:"info,omitempty"`
@@ -129,6 +132,8 @@ type Report struct {
 	Tokens         int     `json:"tokens"`
 	CostUSD        float64 `json:"cost_usd"`
 	CostPerSuccess float64 `json:"cost_per_success"`
+	// ModelRetries sums the episodes' retried model calls.
+	ModelRetries int `json:"model_retries"`
 	// Step latencies, the env's and the policy's apart: the median and
 	// the 95th percentile over every step of the process (SetLatencies).
 	EnvP50    time.Duration `json:"env_p50_ns"`
@@ -173,6 +178,7 @@ func newReport(suite string, results []Result, wall time.Duration) *Report {
 	for _, r := range results {
 		rep.Tokens += r.Tokens
 		rep.CostUSD += r.CostUSD
+		rep.ModelRetries += r.ModelRetries
 		if r.Error != "" && r.Outcome != OutcomeFailure {
 			rep.Errors++
 			if rep.ErrorKinds == nil {
@@ -364,6 +370,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 			parts[i] = fmt.Sprintf("k=%d %s", i+1, percent(p))
 		}
 		if _, err := fmt.Fprintf(w, "pass^k: %s\n", strings.Join(parts, ", ")); err != nil {
+			return err
+		}
+	}
+	if r.ModelRetries > 0 {
+		if _, err := fmt.Fprintf(w, "model calls retried: %d (each in its step's attempts)\n", r.ModelRetries); err != nil {
 			return err
 		}
 	}

@@ -111,6 +111,10 @@ func (p *LLMPolicy) Act(ctx context.Context, in Input) (Decision, error) {
 		resp, err := p.generate(ctx, &req, meta)
 		if resp != nil {
 			d.Usage = d.Usage.Add(resp.Usage)
+			if len(resp.Attempts) > 1 {
+				prev, _ := meta["attempts"].([]Attempt)
+				meta["attempts"] = append(prev, resp.Attempts...)
+			}
 		}
 		if errors.Is(err, ErrNoTools) && len(req.Tools) > 0 {
 			// The server takes no tools: ask for text actions from now on.

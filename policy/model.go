@@ -135,6 +135,21 @@ type Response struct {
 	// Model is the name the provider reports (it may be more precise than
 	// the one asked for).
 	Model string
+	// Attempts are the calls WithRetry made for this response, the one
+	// that answered last; nil without WithRetry.
+	Attempts []Attempt `json:",omitempty"`
+}
+
+// An Attempt is one call to a model's API that WithRetry made.
+type Attempt struct {
+	// Status is the HTTP status, 0 for none (a network error, a timeout)
+	// and for the call that answered.
+	Status int `json:"status,omitempty"`
+	// Error is why the call failed; "" for the one that answered.
+	Error   string        `json:"error,omitempty"`
+	Latency time.Duration `json:"latency_ns"`
+	// Wait is the backoff waited after a failed call.
+	Wait time.Duration `json:"wait_ns,omitempty"`
 }
 
 // Errors a Model returns, for errors.Is.
@@ -149,6 +164,10 @@ var (
 	// ErrBadResponse: the API answered something that is not a valid
 	// response (truncated JSON, no choices).
 	ErrBadResponse = errors.New("bad response from the model API")
+	// ErrCutResponse wraps ErrBadResponse for a 2xx answer whose body was
+	// cut or is not JSON (a dropped connection, a proxy's HTML page): a
+	// retry may get the whole answer, as after a 5xx.
+	ErrCutResponse = fmt.Errorf("%w: the body was cut or garbled", ErrBadResponse)
 )
 
 // APIError is an error status from a model API.
@@ -196,6 +215,8 @@ func (e *APIError) Temporary() bool {
 		return true
 	case e.Status >= 500:
 		return true
+	case e.Status >= 200 && e.Status < 300 && errors.Is(e.Err, ErrCutResponse):
+		return true // a 2xx whose body was cut or garbled: as a 5xx
 	}
 	return false
 }

@@ -73,6 +73,9 @@ type Usage struct {
 	CompletionTokens int           `json:"completion_tokens,omitempty"`
 	CostUSD          float64       `json:"cost_usd,omitempty"`
 	Latency          time.Duration `json:"latency_ns,omitempty"`
+	// Retries counts the model calls that failed and were made again
+	// (policy.WithRetry); the decision's Meta["attempts"] lists them.
+	Retries int `json:"retries,omitempty"`
 }
 
 // Tokens returns the prompt and completion tokens together.
@@ -85,6 +88,7 @@ func (u Usage) Add(v Usage) Usage {
 		CompletionTokens: u.CompletionTokens + v.CompletionTokens,
 		CostUSD:          u.CostUSD + v.CostUSD,
 		Latency:          u.Latency + v.Latency,
+		Retries:          u.Retries + v.Retries,
 	}
 }
 

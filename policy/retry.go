@@ -107,13 +107,25 @@ func (r *retrying) Info() ModelInfo { return r.m.Info() }
 // a retry, the attempts run out or ctx is done.
 func (r *retrying) Generate(ctx context.Context, req Request) (*Response, error) {
 	start := time.Now()
+	var attempts []Attempt
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(ctx, r.o.CallTimeout)
+		t0 := time.Now()
 		resp, err := r.m.Generate(actx, req)
+		took := time.Since(t0)
 		timedOut := err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded)
 		cancel()
 		if err == nil {
+			if resp != nil {
+				resp.Attempts = append(attempts, Attempt{Latency: took})
+				resp.Usage.Retries += len(attempts)
+			}
 			return resp, nil
+		}
+		failed := Attempt{Error: err.Error(), Latency: took}
+		var ae *APIError
+		if errors.As(err, &ae) {
+			failed.Status = ae.Status
 		}
 		if ctx.Err() != nil {
 			return nil, r.stopped(ctx, err, attempt, start)
@@ -142,6 +154,8 @@ func (r *retrying) Generate(ctx context.Context, req Request) (*Response, error)
 			}
 			delay = max(delay, min(ra, r.o.MaxDelay))
 		}
+		failed.Wait = delay
+		attempts = append(attempts, failed)
 		r.o.Logger.Info("model call failed; retrying",
 			"model", r.m.Info().String(), "attempt", attempt, "of", limit,
 			"delay", delay, "err", err.Error())

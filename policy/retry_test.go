@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/pilotkit/pilot/env"
 )
 
 // flaky is a Model that fails on schedule: the i-th call (0-based) returns
@@ -163,7 +165,6 @@ func TestRetryNever(t *testing.T) {
 		{"400", status(400, 0)},
 		{"404", status(404, 0)},
 		{"insufficient quota", &APIError{Provider: "fake", Status: 429, Code: "insufficient_quota"}},
-		{"bad response", &APIError{Provider: "fake", Status: 200, Err: ErrBadResponse}},
 		{"not an APIError", errors.New("openai: the request could not be sent")},
 		{"cancelled inside the model", &APIError{Provider: "fake", Err: context.Canceled}},
 	}
@@ -304,4 +305,34 @@ func TestSleepCtx(t *testing.T) {
 	if err := sleepCtx(context.Background(), time.Millisecond); err != nil {
 		t.Errorf("sleepCtx(1ms) = %v, want nil", err)
 	}
+}
+
+// The LLM policy keeps the attempts of a retried call in the decision's
+// Meta["attempts"] and counts the retries in its Usage.
+func TestLLMRecordsAttempts(t *testing.T) {
+	f := &noopAfter{flaky: flaky{errs: []error{status(503, 0), status(500, 0)}}}
+	var rec recorder
+	p := LLM(WithRetry(f, RetryOptions{Sleep: rec.sleep, Rand: func() float64 { return 1 }}), LLMOptions{NoTools: true})
+	spec := env.Spec{Name: "t", Actions: []env.ActionSpec{{Name: "noop"}}}
+	d, err := p.Act(context.Background(), Input{Spec: spec, Obs: env.Observation{Text: "x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, _ := d.Meta["attempts"].([]Attempt)
+	if len(as) != 3 || as[0].Status != 503 || as[1].Status != 500 || as[2].Error != "" || d.Usage.Retries != 2 {
+		t.Errorf("attempts %+v, retries %d; want the 503, the 500 and the answer, 2 retries", as, d.Usage.Retries)
+	}
+	if as[0].Wait != 500*time.Millisecond || as[1].Wait != time.Second {
+		t.Errorf("waits %s, %s; want 500ms, 1s", as[0].Wait, as[1].Wait)
+	}
+}
+
+// noopAfter fails as flaky does, then answers noop().
+type noopAfter struct{ flaky }
+
+func (n *noopAfter) Generate(ctx context.Context, req Request) (*Response, error) {
+	if _, err := n.flaky.Generate(ctx, req); err != nil {
+		return nil, err
+	}
+	return &Response{Choices: []Choice{{Text: "noop()"}}}, nil
 }

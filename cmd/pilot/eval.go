@@ -314,6 +314,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 	var budget *agent.Budget
 	name := f.policy
 	if f.model.spec != "" {
+		f.model.stepTimeout = f.stepTimeout
 		m, err := f.model.open(ctx, stderr)
 		if err != nil {
 			return f.output(stdout, nil, fmt.Errorf("open the model: %w", err))

@@ -77,7 +77,7 @@ func TestEvalDemoJSON(t *testing.T) {
 		}
 	})
 	wantKeys := []string{"ci95_high", "ci95_low", "complete", "cost_per_success", "cost_usd", "duration_ns", "env_p50_ns", "env_p95_ns", "episodes", "episodes_per_minute",
-		"errors", "manifest", "mean_reward", "mean_steps", "planned", "policy", "policy_p50_ns", "policy_p95_ns", "retries", "run_dir", "scored", "start",
+		"errors", "manifest", "mean_reward", "mean_steps", "model_retries", "planned", "policy", "policy_p50_ns", "policy_p95_ns", "retries", "run_dir", "scored", "start",
 		"success_rate", "successes", "suite", "tokens", "workers"}
 	if !slices.Equal(keys, wantKeys) {
 		t.Errorf("JSON keys = %v, want %v", keys, wantKeys)

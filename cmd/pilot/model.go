@@ -27,6 +27,9 @@ type modelFlags struct {
 	maxTokens             int
 	maxCost               float64
 	retries               int
+	// stepTimeout is the command's --step-timeout: a call timeout of 0
+	// is half of it, so that a hung call is retried within the step.
+	stepTimeout time.Duration
 }
 
 func (m *modelFlags) register(fs *pflag.FlagSet, perRun bool) {
@@ -36,7 +39,7 @@ func (m *modelFlags) register(fs *pflag.FlagSet, perRun bool) {
 	fs.BoolVar(&m.noTools, "no-tools", false, "ask for actions as text even from a model that calls tools")
 	fs.Var(newOptFloat(&m.temperature), "temperature", "the model's sampling temperature, 0..2 (default: the provider's)")
 	fs.IntVar(&m.answerTokens, "answer-tokens", 1024, "the most tokens one answer may have")
-	fs.DurationVar(&m.callTimeout, "call-timeout", time.Minute, "give up one model call after this long (it is retried)")
+	fs.DurationVar(&m.callTimeout, "call-timeout", 0, "give up one model call after this long, and retry it (default half of --step-timeout, so that a hung call is retried within the step; raise both for a slow local model)")
 	fs.IntVar(&m.retries, "call-retries", 3, "retries of a model call after a rate limit, a server error or a timeout, with exponential backoff")
 	fs.StringVar(&m.prices, "prices", "", "price table `FILE` (JSON: {\"openai:gpt-4o\": {\"input_per_mtok\": 2.5, \"output_per_mtok\": 10}}) over pilot's defaults")
 	what := "episode"
@@ -74,8 +77,8 @@ func (m *modelFlags) validate() error {
 		return usagef("--temperature %v: want 0..2", m.temperature)
 	case m.answerTokens < 1:
 		return usagef("--answer-tokens %d: want 1 or more", m.answerTokens)
-	case m.callTimeout <= 0:
-		return usagef("--call-timeout %s: want more than 0", m.callTimeout)
+	case m.callTimeout < 0:
+		return usagef("--call-timeout %s: want more than 0 (0: half of --step-timeout)", m.callTimeout)
 	case m.retries < 0:
 		return usagef("--call-retries %d: want 0 or more", m.retries)
 	case m.maxTokens < 0 || m.maxCost < 0 || math.IsNaN(m.maxCost):
@@ -87,6 +90,18 @@ func (m *modelFlags) validate() error {
 		}
 	}
 	return nil
+}
+
+// callTimeoutOrDefault is --call-timeout, or half of --step-timeout when
+// it is 0 (a minute with no step timeout).
+func (m *modelFlags) callTimeoutOrDefault() time.Duration {
+	switch {
+	case m.callTimeout > 0:
+		return m.callTimeout
+	case m.stepTimeout > 0:
+		return m.stepTimeout / 2
+	}
+	return time.Minute
 }
 
 // open opens the model: a missing key, an unknown provider or a bad price
@@ -111,7 +126,7 @@ func (m *modelFlags) open(ctx context.Context, stderr io.Writer) (policy.Model, 
 	return models.Open(ctx, m.spec, models.Options{
 		BaseURL: m.baseURL,
 		Prices:  prices,
-		Retry:   policy.RetryOptions{Attempts: m.retries + 1, CallTimeout: m.callTimeout, Logger: log},
+		Retry:   policy.RetryOptions{Attempts: m.retries + 1, CallTimeout: m.callTimeoutOrDefault(), Logger: log},
 		Logger:  log,
 		Check:   true,
 	})

@@ -358,6 +358,7 @@ func (f *runFlags) makePolicy(ctx context.Context, stderr io.Writer) (policy.Pol
 	if f.model.spec == "" {
 		return f.newPolicy()
 	}
+	f.model.stepTimeout = f.stepTimeout
 	m, err := f.model.open(ctx, stderr)
 	if err != nil {
 		return nil, fmt.Errorf("open the model: %w", err)

@@ -201,7 +201,7 @@ func TestAnthropicFaults(t *testing.T) {
 		{name: "502 HTML", status: 502, body: []byte("<html><body>502 Bad Gateway</body></html>"),
 			wantStatus: 502, wantTemp: true, wantText: []string{"502 Bad Gateway"}},
 		{name: "truncated JSON", status: 200, body: good[:len(good)/2],
-			wantStatus: 200, wantErr: policy.ErrBadResponse},
+			wantStatus: 200, wantErr: policy.ErrCutResponse, wantTemp: true}, // retried as a 5xx
 		{name: "no content", status: 200, body: []byte(`{"id":"msg_1","type":"message","role":"assistant","model":"claude-3-opus-20240229","content":[],"stop_reason":"end_turn","usage":{"input_tokens":3,"output_tokens":0}}`),
 			wantStatus: 200, wantErr: policy.ErrBadResponse},
 		{name: "unknown block", status: 200, body: []byte(`{"id":"msg_1","type":"message","role":"assistant","model":"m","content":[{"type":"server_tool_use","id":"x","name":"web_search","input":{}}],"stop_reason":"end_turn","usage":{"input_tokens":3,"output_tokens":1}}`),

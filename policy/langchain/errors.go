@@ -2,8 +2,10 @@ package langchain
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -75,7 +77,11 @@ func (m *Model) apiError(ctx context.Context, ex *exchange, err error) error {
 			}
 			break
 		}
-		e.Err = fmt.Errorf("%w: %v", policy.ErrBadResponse, err)
+		sentinel := policy.ErrBadResponse
+		if cutBody(err) {
+			sentinel = policy.ErrCutResponse
+		}
+		e.Err = fmt.Errorf("%w: %v", sentinel, err)
 	}
 	m.redact(e)
 	return e
@@ -163,4 +169,15 @@ func httpStatusText(status int) string {
 	default:
 		return "request refused"
 	}
+}
+
+// cutBody reports whether a decode error says the body was cut or is not
+// JSON at all (langchaingo wraps the decoder's errors as text), rather
+// than JSON of another shape, which a retry does not mend.
+func cutBody(err error) bool {
+	var se *json.SyntaxError
+	msg := err.Error()
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &se) ||
+		strings.Contains(msg, "unexpected end of JSON") || strings.Contains(msg, "unexpected EOF") ||
+		strings.Contains(msg, "invalid character") || strings.Contains(msg, "without its final")
 }

@@ -311,19 +311,19 @@ func TestOllamaFaults(t *testing.T) {
 			chat: func(w http.ResponseWriter, r *http.Request, _ []byte) {
 				streamLines(w, good[:strings.Index(string(good), "\n")+1])
 			},
-			wantStatus: 200, wantErr: policy.ErrBadResponse, wantText: "without its final (done) line",
+			wantStatus: 200, wantErr: policy.ErrCutResponse, wantTemp: true, wantText: "without its final (done) line",
 		},
 		{
 			name:       "truncated JSON",
 			chat:       func(w http.ResponseWriter, r *http.Request, _ []byte) { streamLines(w, good[:len(good)-40]) },
-			wantStatus: 200, wantErr: policy.ErrBadResponse,
+			wantStatus: 200, wantErr: policy.ErrCutResponse, wantTemp: true,
 		},
 		{
 			name: "not JSON",
 			chat: func(w http.ResponseWriter, r *http.Request, _ []byte) {
 				reply(w, 200, "text/html", []byte("<html>proxy login</html>"))
 			},
-			wantStatus: 200, wantErr: policy.ErrBadResponse,
+			wantStatus: 200, wantErr: policy.ErrCutResponse, wantTemp: true,
 		},
 		{
 			name: "error mid-stream",

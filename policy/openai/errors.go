@@ -121,7 +121,11 @@ func (m *Model) mapError(ctx context.Context, err error, rec *record) error {
 	case rec.status >= 400:
 		return m.statusError(rec.status, "", "the error body could not be read: "+err.Error(), rec)
 	case rec.status != 0 && !isNetworkError(err):
-		return m.badResponse(rec, "cannot decode the response: "+err.Error())
+		e := m.badResponse(rec, "cannot decode the response: "+err.Error())
+		if cutBody(err) {
+			e.(*policy.APIError).Err = policy.ErrCutResponse
+		}
+		return e
 	}
 	return m.networkError(err)
 }
@@ -199,6 +203,15 @@ func toolRefusal(low string) bool {
 		}
 	}
 	return false
+}
+
+// cutBody reports whether a decode error says the body was cut or is not
+// JSON at all, rather than JSON of another shape.
+func cutBody(err error) bool {
+	var se *json.SyntaxError
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &se) ||
+		strings.Contains(err.Error(), "unexpected end of JSON") || strings.Contains(err.Error(), "unexpected EOF") ||
+		strings.Contains(err.Error(), "invalid character")
 }
 
 // badResponse is the error of a 2xx answer that is not a usable response.

@@ -493,7 +493,7 @@ func TestFaultsThroughRetry(t *testing.T) {
 		{"500, then success", []openaitest.Reply{{Status: 500, ErrorMessage: "The server had an error while processing your request."}, ok}, 0, 2, []time.Duration{500 * time.Millisecond}, nil},
 		{"hung connection cut by CallTimeout, then success", []openaitest.Reply{{Delay: time.Hour}, ok}, time.Second, 2, []time.Duration{500 * time.Millisecond}, nil},
 		{"429 four times", []openaitest.Reply{rate}, 0, 4, []time.Duration{2 * time.Second, 2 * time.Second, 2 * time.Second}, policy.ErrRateLimited},
-		{"truncated JSON is not retried", []openaitest.Reply{{RawBody: `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis`}}, 0, 1, nil, policy.ErrBadResponse},
+		{"truncated JSON is retried as a 5xx", []openaitest.Reply{{RawBody: `{"id":"chatcmpl-1","object":"chat.completion","choices":[{"index":0,"message":{"role":"assis`}, ok}, 0, 2, []time.Duration{500 * time.Millisecond}, nil},
 		{"401 is not retried", []openaitest.Reply{{Status: 401, ErrorCode: "invalid_api_key", ErrorMessage: "Incorrect API key provided"}}, 0, 1, nil, policy.ErrAuth},
 		{"an image refusal is not retried, even as a 500", []openaitest.Reply{{Status: 500, ErrorType: "server_error", ErrorMessage: "image input is not supported - hint: if this is unexpected, you may need to provide the mmproj"}}, 0, 1, nil, policy.ErrNoImages},
 		{"insufficient quota is not retried", []openaitest.Reply{{Status: 429, ErrorType: "insufficient_quota", ErrorCode: "insufficient_quota", ErrorMessage: "You exceeded your current quota"}}, 0, 1, nil, nil},
@@ -517,6 +517,15 @@ func TestFaultsThroughRetry(t *testing.T) {
 				}
 				if resp.Choices[0].Text != ok.Text {
 					t.Errorf("Generate() text = %q, want %q", resp.Choices[0].Text, ok.Text)
+				}
+				// Every attempt is recorded, the one that answered last.
+				if int64(len(resp.Attempts)) != tt.wantReqs || int64(resp.Usage.Retries) != tt.wantReqs-1 || resp.Attempts[len(resp.Attempts)-1].Error != "" {
+					t.Errorf("attempts %+v, retries %d; want %d attempts, the last without error", resp.Attempts, resp.Usage.Retries, tt.wantReqs)
+				}
+				for i, a := range resp.Attempts[:len(resp.Attempts)-1] {
+					if a.Error == "" || a.Latency <= 0 || a.Wait != tt.wantSleeps[i] {
+						t.Errorf("attempt %d = %+v; want its error, latency and the wait %s", i+1, a, tt.wantSleeps[i])
+					}
 				}
 			} else if !errors.Is(err, tt.wantIs) {
 				t.Errorf("Generate() error = %v, want errors.Is %v", err, tt.wantIs)
