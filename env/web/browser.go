@@ -80,7 +80,8 @@ type browser struct {
 	allocCancel context.CancelFunc
 	ctx         context.Context // the browser's chromedp context: its lifetime is the browser's
 	cancel      context.CancelFunc
-	userDir     string // removed on close; "" when attached
+	userDir     string   // removed on close; "" when attached
+	lock        *os.File // held while the profile is in use (lockProfile)
 	remote      bool
 }
 
@@ -106,9 +107,26 @@ func launchBrowser(ctx, parent context.Context, o Options, extra ...chromedp.Exe
 	if d := os.Getenv("PILOT_PROFILE_DIR"); d != "" {
 		base = d
 	}
+	if base == "" {
+		base = os.TempDir()
+	}
+	swept := []string{base}
+	if os.Getenv("PILOT_PROFILE_DIR") == "" && base != os.TempDir() {
+		swept = append(swept, os.TempDir()) // where a run without /dev/shm put them
+	}
+	for _, d := range swept {
+		if n := sweepProfiles(d); n > 0 && o.Logger != nil {
+			o.Logger.Info("removed browser profiles that killed runs left behind", "dir", d, "profiles", n)
+		}
+	}
 	dir, err := os.MkdirTemp(base, "pilot-chrome-*") // webtest.ProfilePattern
 	if err != nil {
 		return nil, fmt.Errorf("create the browser's user-data-dir: %w", err)
+	}
+	lock, err := lockProfile(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("lock the browser's user-data-dir: %w", err)
 	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromeFlags...)
 	if shm != "" {
@@ -129,7 +147,7 @@ func launchBrowser(ctx, parent context.Context, o Options, extra ...chromedp.Exe
 	opts = append(opts, extra...)
 	allocCtx, allocCancel := chromedp.NewExecAllocator(parent, opts...)
 	bctx, bcancel := chromedp.NewContext(allocCtx)
-	b := &browser{allocCancel: allocCancel, ctx: bctx, cancel: bcancel, userDir: dir}
+	b := &browser{allocCancel: allocCancel, ctx: bctx, cancel: bcancel, userDir: dir, lock: lock}
 	if err := b.start(ctx); err != nil {
 		b.close()
 		return nil, fmt.Errorf("start chromium %s: %w", path, err)
@@ -237,7 +255,11 @@ func (b *browser) close() error {
 		killGroup(pid)
 	}
 	if b.userDir != "" {
-		if err := removeAll(b.userDir); err != nil {
+		err := removeAll(b.userDir)
+		if b.lock != nil {
+			b.lock.Close()
+		}
+		if err != nil {
 			return fmt.Errorf("remove the browser's user-data-dir: %w", err)
 		}
 	}

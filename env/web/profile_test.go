@@ -1,0 +1,59 @@
+//go:build unix
+
+package web
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// A killed run's profiles are removed by the next; those of live pilots
+// (our lock, or Chromium's SingletonLock naming a live process) and one
+// being made right now are not.
+func TestSweepProfiles(t *testing.T) {
+	base := t.TempDir()
+	mk := func(name string, old bool) string {
+		d := filepath.Join(base, "pilot-chrome-"+name)
+		if err := os.Mkdir(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if old {
+			past := time.Now().Add(-time.Hour)
+			os.Chtimes(d, past, past)
+		}
+		return d
+	}
+	freeLock := mk("killed", false)
+	f, err := lockProfile(freeLock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close() // the process that held it is gone
+	held := mk("live", false)
+	hf, err := lockProfile(held)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hf.Close()
+	oldNoLock := mk("old-pilot-killed", true)
+	fresh := mk("starting", false)
+	chromium := mk("old-pilot-live", true)
+	if err := os.Symlink("host-"+strconv.Itoa(os.Getpid()), filepath.Join(chromium, "SingletonLock")); err != nil {
+		t.Fatal(err)
+	}
+	os.Chtimes(chromium, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+	other := filepath.Join(base, "not-ours")
+	os.Mkdir(other, 0o700)
+
+	if n := sweepProfiles(base); n != 2 {
+		t.Errorf("sweepProfiles removed %d, want 2", n)
+	}
+	for d, want := range map[string]bool{freeLock: false, oldNoLock: false, held: true, fresh: true, chromium: true, other: true} {
+		if _, err := os.Stat(d); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", filepath.Base(d), err == nil, want)
+		}
+	}
+}
