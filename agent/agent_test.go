@@ -227,8 +227,8 @@ func TestRunErrors(t *testing.T) {
 			if tt.resetOK && (len(events) == 0 || events[len(events)-1] != agent.EventEnd) {
 				t.Errorf("events = %v; want the end event last", events)
 			}
-			if !tt.resetOK && len(events) != 0 {
-				t.Errorf("events = %v; want none when Reset fails", events)
+			if !tt.resetOK && (len(events) != 1 || events[0] != agent.EventEnd) {
+				t.Errorf("events = %v; want only the end when Reset fails", events)
 			}
 		})
 	}
@@ -510,5 +510,26 @@ func TestUnchangedRepeats(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "warning: the same action changed nothing (2 in a row)") {
 		t.Errorf("progress lines lack the warning:\n%s", buf.String())
+	}
+}
+
+// An episode whose reset fails still leaves a trajectory: the task and the
+// error.
+func TestRecorderResetFails(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ep")
+	c := newCounter()
+	c.closed = true
+	_, err := agent.Run(context.Background(), c, task, always(env.A("inc"), policy.Usage{}), agent.Options{Observers: []agent.Observer{agent.NewRecorder(dir)}})
+	if err == nil {
+		t.Fatal("Run on a closed env: no error")
+	}
+	f, err := os.Open(filepath.Join(dir, agent.TrajectoryFile))
+	if err != nil {
+		t.Fatalf("no trajectory after a failed reset: %v", err)
+	}
+	defer f.Close()
+	traj, err := agent.ReadJSONL(f)
+	if err != nil || traj.Task.ID != task.ID || len(traj.Steps) != 0 || !strings.Contains(traj.Error, "environment is closed") {
+		t.Errorf("trajectory %+v, %v; want the task, no steps, the reset's error", traj, err)
 	}
 }

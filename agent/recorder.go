@@ -62,7 +62,13 @@ func (r *Recorder) OnEvent(_ context.Context, ev Event) error {
 		return r.write(b)
 	case EventEnd:
 		if r.f == nil {
-			return nil
+			if r.used {
+				return nil // the reset line could not be written and said so
+			}
+			// The reset failed: the trajectory is the task and the error.
+			if err := r.reset(ev); err != nil {
+				return err
+			}
 		}
 		b, err := ev.Traj.endJSON()
 		if err != nil {

@@ -122,9 +122,9 @@ func Run(ctx context.Context, e env.Env, task env.Task, p policy.Policy, opts Op
 	}
 	obs, err := r.reset(ctx, task)
 	if err != nil {
-		r.traj.Duration = time.Since(r.start)
-		r.traj.Error = err.Error()
-		return r.traj, err
+		// The observers hear of the episode's end (a recorder writes the
+		// task and the error), not of a reset that did not happen.
+		return r.traj, r.finish(ctx, err)
 	}
 	r.traj.Reset = recordObs(&obs, !opts.DropObsText)
 	err = r.notify(ctx, Event{Kind: EventReset, Traj: r.traj, Obs: &obs})

@@ -664,6 +664,12 @@ func contextGone(err error) bool {
 // expectNav is set, a navigation is under way and is waited for first.
 func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav bool, actErr string) (env.Observation, error) {
 	ep := e.ep
+	// The waits for page events end when the tab does: a browser that
+	// dies sends no more events, and the step must say so at once, not
+	// after the settle timeout.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	defer context.AfterFunc(ep.ctx, stop)()
 	deadline := time.Now().Add(e.opts.SettleTimeout)
 	snap0, _ := ep.state.snapshot()
 	abortsBefore := snap0.aborts

@@ -519,3 +519,56 @@ func TestFrameNavigation(t *testing.T) {
 		t.Errorf("the other frame stopped answering:\n%s", st.Obs.Text)
 	}
 }
+
+// A browser that dies while a step waits for the page (here a navigation
+// whose server never answers) ends the step with ErrBrowserGone at once:
+// the step does not sit out its settle timeout (10 minutes here; the
+// step's context, 2 minutes, would end it with another error).
+func TestBrowserKilledDuringSettle(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 1)
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `<!doctype html><title>Start</title><a href="/hang">Hang</a>`)
+	})
+	mux.HandleFunc("/hang", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrived <- struct{}{}:
+		default:
+		}
+		<-r.Context().Done()
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+	e := newOwnEnv(t, Options{SettleTimeout: 10 * time.Minute})
+	obs, err := e.Reset(ctxT(t), env.Task{StartURL: srv.URL + "/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var link string
+	for _, c := range obs.Choices {
+		if c.Name == "click" {
+			link = c.Args[0]
+		}
+	}
+	pid := e.BrowserPID()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.Step(ctx, env.A("click", link))
+		done <- err
+	}()
+	select {
+	case <-arrived:
+	case err := <-done:
+		t.Fatalf("the step ended before its navigation reached the server: %v", err)
+	}
+	if err := syscall.Kill(-pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err = <-done
+	if !errors.Is(err, ErrBrowserGone) || ctx.Err() != nil {
+		t.Errorf("Step during which the browser died = %v (step context: %v); want ErrBrowserGone before the step's deadline", err, ctx.Err())
+	}
+}
