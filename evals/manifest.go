@@ -48,23 +48,31 @@ type Manifest struct {
 // `go build` stamped (version is the caller's version string).
 func NewManifest(version string) Manifest {
 	m := Manifest{Pilot: version, Go: runtime.Version(), OS: runtime.GOOS + "/" + runtime.GOARCH, Started: time.Now().UTC()}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		var rev, dirty string
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "+dirty"
-				}
-			}
-		}
-		if rev != "" {
-			m.Commit = rev + dirty
+	if rev, modified := VCSRevision(); rev != "" {
+		m.Commit = rev
+		if modified {
+			m.Commit += "+dirty"
 		}
 	}
 	return m
+}
+
+// VCSRevision returns the VCS revision that `go build` stamped into the
+// running binary, and whether its tree was modified; "" when none was.
+func VCSRevision() (rev string, modified bool) {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "", false
+	}
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value == "true"
+		}
+	}
+	return rev, modified
 }
 
 // resumeFree are the flags a resume may change: how the run is carried

@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/pilotkit/pilot/evals"
 )
 
 func newVersionCmd() *cobra.Command {
@@ -51,22 +53,14 @@ func versionString() string {
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
 		return v
 	}
-	var rev, modified string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			modified = s.Value
-		}
-	}
+	rev, modified := evals.VCSRevision()
 	if rev == "" {
 		return version
 	}
 	if len(rev) > 12 {
 		rev = rev[:12]
 	}
-	if modified == "true" {
+	if modified {
 		rev += "-dirty"
 	}
 	return version + "+" + rev
