@@ -549,7 +549,7 @@ func (r *runner) progressLine(res Result) string {
 	n := len(r.results)
 	width := len(fmt.Sprint(r.total))
 	status := res.status()
-	perMin := float64(n) / time.Since(r.start).Minutes()
+	perMin := float64(n-len(r.cfg.Done)) / time.Since(r.start).Minutes() // this process's episodes
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%*d/%d] %-*s  %-9s  reward %.2f  %d steps  %s  (w%d)  %d/%d ok  %s/min",
 		width, n, r.total, r.idWidth, res.Key(), status, res.Reward, res.Steps, shortDuration(res.Duration), res.Worker,
