@@ -27,7 +27,7 @@ var docSkips = []struct {
 	{`shop serve`, "serves until Ctrl-C; shop_test.go serves the store"},
 	{`nn:runs/`, "needs the policy a documented pilot train writes first"},
 	{`train --env (shop|robot:reach)`, "trains for tens of seconds; train_test.go runs pilot train on them with small budgets"},
-	{`--resume runs/|runs (show|export) runs/`, "reads the run that the eval above it makes; TestRunsCommands runs them in order"},
+	{`--resume runs/|runs (show|export|compare) runs/`, "reads the run that the eval above it makes; TestRunsCommands runs them in order"},
 	{`--split test --episodes 200`, "the 200-episode benchmark; the same command with 2 episodes runs below as the lite/robot evals"},
 }
 

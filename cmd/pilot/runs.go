@@ -26,7 +26,7 @@ func newRunsCmd() *cobra.Command {
 result, the steps. These commands read it; none of them changes a run.`,
 		Args: noArgs,
 	}
-	cmd.AddCommand(newRunsLsCmd(), newRunsShowCmd(), newRunsExportCmd())
+	cmd.AddCommand(newRunsLsCmd(), newRunsShowCmd(), newRunsExportCmd(), newRunsCompareCmd())
 	return cmd
 }
 
@@ -234,3 +234,64 @@ pilots. pandas reads it with pd.read_json(path, lines=True).`,
 	cmd.Flags().StringVar(&out, "out", "", "write to `FILE` instead of stdout")
 	return cmd
 }
+
+func newRunsCompareCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "compare RUN_A RUN_B",
+		Short: "Compare two runs episode by episode: who succeeded, the paired difference and McNemar's exact test",
+		Long: `Pair the episodes of two runs of the same tasks (by episode: task id and
+repeat) that both scored, and print how many each run alone succeeded at,
+the success rates over the pairs, their difference (B − A) and McNemar's
+exact two-sided p-value: the chance of a split of the discordant episodes at
+least this uneven if the two were as good. Errors and episodes that only one
+run has are left out, and counted.`,
+		Example: `  pilot runs compare runs/expert runs/nn
+  pilot runs compare runs/expert runs/nn --json`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var rs [2][]evals.Result
+			var ms [2]evals.Manifest
+			for i, dir := range args {
+				db, err := runstore.Open(dir)
+				if err != nil {
+					return err
+				}
+				rs[i], err = db.Results()
+				ms[i] = db.Manifest()
+				db.Close()
+				if err != nil {
+					return err
+				}
+			}
+			c := evals.Compare(rs[0], rs[1])
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(out).Encode(c)
+			}
+			if ms[0].Suite != ms[1].Suite {
+				fmt.Fprintf(cmd.ErrOrStderr(), "warning: the runs are of different suites (%s, %s)\n", ms[0].Suite, ms[1].Suite)
+			}
+			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "run\tpolicy\tsuccess (paired)\tonly this run")
+			fmt.Fprintf(tw, "A %s\t%s\t%s (%d/%d)\t%d\n", args[0], ms[0].Policy, pct(c.RateA), c.Both+c.OnlyA, c.Paired, c.OnlyA)
+			fmt.Fprintf(tw, "B %s\t%s\t%s (%d/%d)\t%d\n", args[1], ms[1].Policy, pct(c.RateB), c.Both+c.OnlyB, c.Paired, c.OnlyB)
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			_, err := fmt.Fprintf(out, "B − A: %+.1f points over %d paired episodes; McNemar exact p = %.3g (%d discordant); %d unpaired\n",
+				100*c.Diff, c.Paired, c.P, c.OnlyA+c.OnlyB, c.Unpaired)
+			for _, k := range c.OnlyAKeys {
+				fmt.Fprintf(out, "  only A: %s\n", k)
+			}
+			for _, k := range c.OnlyBKeys {
+				fmt.Fprintf(out, "  only B: %s\n", k)
+			}
+			return err
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the comparison as one JSON object")
+	return cmd
+}
+
+func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }

@@ -45,6 +45,15 @@ func TestRunsCommands(t *testing.T) {
 	if code != 0 || err != nil || len(rs) != 6 || rs[0].TaskID != "shop-test-0000" || rs[5].TaskID != "shop-test-0005" {
 		t.Errorf("pilot runs export = exit %d, %d results, %v: %s", code, len(rs), err, errs)
 	}
+	other := filepath.Join(root, "random-1")
+	if code, _, errs := pilot(t.Context(), "eval", "--suite", "shop", "--engine", "lite", "--episodes", "6", "--policy", "random", "--max-steps", "5", "--run-dir", other); code != 0 {
+		t.Fatalf("pilot eval --policy random = exit %d: %s", code, errs)
+	}
+	code, out, errs = pilot(t.Context(), "runs", "compare", dir, other)
+	if code != 0 || !strings.Contains(out, "B − A: -100.0 points over 6 paired episodes; McNemar exact p = 0.0313 (6 discordant); 0 unpaired") ||
+		strings.Count(out, "  only A: shop-test-") != 6 {
+		t.Errorf("pilot runs compare = exit %d\n%s%s\nwant the expert ahead on all 6, p = 2/64", code, out, errs)
+	}
 	code, _, errs = pilot(t.Context(), "eval", "--resume", dir)
 	if code != 0 || !strings.Contains(errs, "resuming: 6 of 6 episodes are done") {
 		t.Errorf("pilot eval --resume = exit %d: %s", code, errs)
