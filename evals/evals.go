@@ -98,6 +98,10 @@ type Config struct {
 	// that NewPolicyRepeat makes for the repeat, and the report adds
 	// pass^k (Report.PassK).
 	Repeat int
+	// Shard, when set (N > 1), plays only the I-th of N disjoint slices
+	// of the planned episodes: every N-th, from the I-th (1-based), so
+	// that the slices are alike. runstore.Merge joins the shards' runs.
+	Shard Shard
 	// NewPolicyRepeat, when set, makes the policy of a task's repeat
 	// (1..Repeat) in place of NewPolicy: a policy seed per repeat.
 	NewPolicyRepeat func(task env.Task, repeat int) (policy.Policy, error)
@@ -280,6 +284,15 @@ func prepare(s Suite, cfg *Config) ([]Episode, error) {
 		n = cfg.Episodes
 	}
 	planned := Plan(s.Tasks[:n], cfg.Repeat)
+	if cfg.Shard.N > 1 {
+		if cfg.Shard.I < 1 || cfg.Shard.I > cfg.Shard.N {
+			return nil, fmt.Errorf("eval: shard %s: want 1..%d of %d", cfg.Shard, cfg.Shard.N, cfg.Shard.N)
+		}
+		planned = cfg.Shard.Of(planned)
+		if len(planned) == 0 {
+			return nil, fmt.Errorf("eval: shard %s of %d episodes has none: use fewer shards", cfg.Shard, n*max(cfg.Repeat, 1))
+		}
+	}
 	index := make(map[string]bool, len(planned))
 	for _, ep := range planned {
 		index[ep.key] = true
@@ -290,6 +303,41 @@ func prepare(s Suite, cfg *Config) ([]Episode, error) {
 		}
 	}
 	return planned, nil
+}
+
+// A Shard is the I-th (from 1) of N slices of a run's planned episodes.
+// The zero value is the whole run.
+type Shard struct{ I, N int }
+
+func (s Shard) String() string {
+	if s.N <= 1 {
+		return ""
+	}
+	return strconv.Itoa(s.I) + "/" + strconv.Itoa(s.N)
+}
+
+// Of returns the shard's slice of planned: every N-th episode from the
+// I-th. The whole plan for the zero Shard.
+func (s Shard) Of(planned []Episode) []Episode {
+	if s.N <= 1 {
+		return planned
+	}
+	var out []Episode
+	for i := s.I - 1; i < len(planned); i += s.N {
+		out = append(out, planned[i])
+	}
+	return out
+}
+
+// ParseShard reads "I/N" (1 ≤ I ≤ N), as --shard gives it.
+func ParseShard(v string) (Shard, error) {
+	a, b, ok := strings.Cut(v, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 1 || i > n {
+		return Shard{}, fmt.Errorf("shard %q: want I/N with 1 ≤ I ≤ N, such as 2/8", v)
+	}
+	return Shard{I: i, N: n}, nil
 }
 
 // An Episode is one planned play of a task: its repeat (from 1) and the

@@ -40,6 +40,9 @@ type Manifest struct {
 	// ".r<n>" for the repeats of --repeat (evals.EpisodeKey).
 	Planned []string  `json:"planned"`
 	Retries int       `json:"retries"`
+	// Shard is "I/N" for one shard of a study run over several processes
+	// (--shard), "" for a whole run; Planned is then the shard's slice.
+	Shard string `json:"shard,omitempty"`
 	Started time.Time `json:"started"`
 }
 
@@ -84,7 +87,7 @@ var resumeFree = map[string]bool{
 // fieldFlags are the flags that a Manifest field holds the effect of.
 var fieldFlags = map[string]bool{
 	"suite": true, "split": true, "engine": true, "seed": true, "policy": true, "policy-seed": true,
-	"model": true, "base-url": true, "retries": true,
+	"model": true, "base-url": true, "retries": true, "shard": true,
 }
 
 // ResumeFree says whether a resume may give the flag name anew: it
@@ -111,6 +114,7 @@ func (m Manifest) Diff(o Manifest) []string {
 	field("model", m.Model, o.Model)
 	field("base URL", m.BaseURL, o.BaseURL)
 	field("retries", fmt.Sprint(m.Retries), fmt.Sprint(o.Retries))
+	field("shard", m.Shard, o.Shard)
 	names := slices.Sorted(maps.Keys(m.Flags))
 	for n := range o.Flags {
 		if _, ok := m.Flags[n]; !ok {

@@ -28,11 +28,12 @@ var docSkips = []struct {
 	{`nn:runs/`, "needs the policy a documented pilot train writes first"},
 	{`train --env (shop|robot:reach)`, "trains for tens of seconds; train_test.go runs pilot train on them with small budgets"},
 	{`--resume runs/|runs (show|export|compare) runs/`, "reads the run that the eval above it makes; TestRunsCommands runs them in order"},
+	{`runs merge runs/`, "merges the shards that the evals above it make; TestShardsMerge runs them in order"},
 	{`--split test --episodes 200`, "the 200-episode benchmark; the same command with 2 episodes runs below as the lite/robot evals"},
 }
 
 // docReduce shortens what a documented command does, keeping its flags:
-// an eval plays 2 episodes (a later flag wins), and nothing is written
+// an eval plays 2 episodes (6 when sharded; a later flag wins), and nothing is written
 // into the repository.
 func docReduce(args []string, tmp string) []string {
 	switch args[0] {
@@ -42,7 +43,11 @@ func docReduce(args []string, tmp string) []string {
 			hasTasks = hasTasks || a == "--task"
 		}
 		if !hasTasks {
-			args = append(args, "--episodes", "2")
+			n := "2"
+			if contains(args, "--shard") {
+				n = "6" // a slice for each of the shards
+			}
+			args = append(args, "--episodes", n)
 		}
 		args = append(args, "--run-dir", filepath.Join(tmp, "run"))
 	case "train":

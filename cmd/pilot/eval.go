@@ -48,6 +48,8 @@ type evalFlags struct {
 	model                modelFlags
 	retries, repeat      int
 	resume               string
+	shard                string
+	shardV               evals.Shard
 	// repeatPolicy makes the policy of a task's repeat (--repeat).
 	repeatPolicy func(env.Task, int) (policy.Policy, error)
 	// given are the flags given, name → value, and as arguments, for the
@@ -198,6 +200,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.browser, "browser", "", "attach each worker to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.resume, "resume", "", "resume the run in `DIR` with the flags it was started with: play the episodes that have no result yet")
+	fs.StringVar(&f.shard, "shard", "", "play only the `I/N`-th slice of the run's episodes (every N-th, from the I-th), for a study over several processes or machines; N alone takes I from JOB_COMPLETION_INDEX + 1 (a Kubernetes Indexed Job); pilot runs merge joins the shards")
 	fs.IntVar(&f.repeat, "repeat", 1, "play every task `K` times, repeat r with the policy seed + r - 1 (the same catalogue), and add pass^k for k = 1..K to the table")
 	fs.IntVar(&f.retries, "retries", 2, "play an episode that ended in an error (a dead browser, a model API down, a timeout) again from scratch up to `N` times; its errors are never counted as failures")
 	f.model.register(fs, true)
@@ -233,6 +236,23 @@ func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) 
 		return none, nil, usagef("--step-timeout %s: want 0 (no limit) or more", f.stepTimeout)
 	case f.browser != "" && !hasAnyPrefix(f.browser, "ws://", "wss://", "http://"):
 		return none, nil, usagef("--browser %q: want ws://host:port/devtools/browser/… or http://host:port", f.browser)
+	case f.shard != "":
+		v := f.shard
+		if !strings.Contains(v, "/") {
+			idx, ok := os.LookupEnv("JOB_COMPLETION_INDEX")
+			i, err := strconv.Atoi(idx)
+			if !ok || err != nil || i < 0 {
+				return none, nil, usagef("--shard %s: give I/N, or N with JOB_COMPLETION_INDEX set to the 0-based index (it is %q)", v, idx)
+			}
+			v = strconv.Itoa(i+1) + "/" + v
+		}
+		sh, err := evals.ParseShard(v)
+		if err != nil {
+			return none, nil, usagef("--shard: %v", err)
+		}
+		f.shardV = sh
+	}
+	switch {
 	case f.repeat < 1:
 		return none, nil, usagef("--repeat %d: want 1 or more", f.repeat)
 	case f.retries < 0:
@@ -362,6 +382,9 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 	runDir := f.runDir
 	if runDir == "" {
 		runDir = evals.DefaultRunDir(suite.Name, time.Now())
+		if f.shardV.N > 1 {
+			runDir += fmt.Sprintf("-shard%dof%d", f.shardV.I, f.shardV.N)
+		}
 	}
 	opts := agent.Options{
 		MaxSteps:    agentMaxSteps(f.maxSteps),
@@ -398,6 +421,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		Manifest:  &man,
 		Missed:    d.Missed,
 		Repeat:    f.repeat,
+		Shard:     f.shardV,
 
 		NewPolicyRepeat: f.repeatPolicy,
 	})
@@ -449,9 +473,10 @@ func (f *evalFlags) manifest(o evals.LoadOptions, policyName string, s evals.Sui
 	if f.episodes > 0 && f.episodes < n {
 		n = f.episodes
 	}
-	for _, ep := range evals.Plan(s.Tasks[:n], f.repeat) {
+	for _, ep := range f.shardV.Of(evals.Plan(s.Tasks[:n], f.repeat)) {
 		m.Planned = append(m.Planned, ep.Key())
 	}
+	m.Shard = f.shardV.String()
 	m.Retries = f.retries
 	return m
 }

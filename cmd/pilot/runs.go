@@ -26,7 +26,7 @@ func newRunsCmd() *cobra.Command {
 result, the steps. These commands read it; none of them changes a run.`,
 		Args: noArgs,
 	}
-	cmd.AddCommand(newRunsLsCmd(), newRunsShowCmd(), newRunsExportCmd(), newRunsCompareCmd())
+	cmd.AddCommand(newRunsLsCmd(), newRunsShowCmd(), newRunsExportCmd(), newRunsCompareCmd(), newRunsMergeCmd())
 	return cmd
 }
 
@@ -295,3 +295,42 @@ run has are left out, and counted.`,
 }
 
 func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
+
+func newRunsMergeCmd() *cobra.Command {
+	var into string
+	cmd := &cobra.Command{
+		Use:   "merge SHARD_RUN... --into RUNDIR",
+		Short: "Join the runs of a study's shards (pilot eval --shard I/N) into one run",
+		Long: `Join the run directories of every shard of one study (pilot eval --shard
+I/N, each finished) into a new run directory: the planned episodes in the
+study's order, every result, attempt and step, and the trajectories. Shards of
+different studies, a missing or repeated shard, an unfinished one, and an
+--into that holds a run are refused, and nothing is written.`,
+		Example: `  pilot runs merge runs/s1 runs/s2 runs/s3 --into runs/study`,
+		Args:    cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if into == "" {
+				return usagef("--into RUNDIR is required: the directory of the merged run")
+			}
+			db, err := runstore.Merge(cmd.Context(), into, args)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			rs, err := db.Results()
+			if err != nil {
+				return err
+			}
+			m := db.Manifest()
+			rep := evals.Summarize(m.Suite, len(m.Planned), rs)
+			rep.Policy = m.Policy
+			if err := rep.WriteTable(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "merged %d shards into %s\n", len(args), into)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&into, "into", "", "the merged run's `RUNDIR` (new)")
+	return cmd
+}

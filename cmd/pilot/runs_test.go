@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -208,5 +209,79 @@ func TestEvalRepeat(t *testing.T) {
 	}
 	if code, _, errs := pilot(t.Context(), append(args, "--repeat", "3")...); code != 2 || !strings.Contains(errs, "planned episodes: 6 in the run") {
 		t.Errorf("the same run dir with --repeat 3 = exit %d: %s; want it refused", code, errs)
+	}
+}
+
+// Three shards of a study, one from JOB_COMPLETION_INDEX as a Kubernetes
+// Indexed Job gives it, merged: the merged run has the one-process run's
+// episodes, in its order, with its results and numbers. Merges that do not
+// make one study are refused.
+func TestShardsMerge(t *testing.T) {
+	tmp := t.TempDir()
+	args := []string{"eval", "--suite", "shop", "--engine", "lite", "--episodes", "30"}
+	one := filepath.Join(tmp, "one")
+	if code, _, errs := pilot(t.Context(), append(args, "--run-dir", one)...); code != 0 {
+		t.Fatalf("the one-process run = exit %d: %s", code, errs)
+	}
+	var shards []string
+	for i := 1; i <= 3; i++ {
+		dir := filepath.Join(tmp, fmt.Sprintf("shard%d", i))
+		shardArgs := append(args, "--run-dir", dir, "--shard", fmt.Sprintf("%d/3", i))
+		if i == 2 {
+			t.Setenv("JOB_COMPLETION_INDEX", "1")
+			shardArgs = append(args, "--run-dir", dir, "--shard", "3")
+		}
+		if code, _, errs := pilot(t.Context(), shardArgs...); code != 0 {
+			t.Fatalf("shard %d = exit %d: %s", i, code, errs)
+		}
+		shards = append(shards, dir)
+	}
+	merged := filepath.Join(tmp, "merged")
+	code, out, errs := pilot(t.Context(), append([]string{"runs", "merge"}, append(shards, "--into", merged)...)...)
+	if code != 0 || !strings.Contains(out, "merged 3 shards") {
+		t.Fatalf("pilot runs merge = exit %d: %s%s", code, out, errs)
+	}
+	want, got := finalResults(t, one), finalResults(t, merged)
+	if len(got) != 30 || fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("merged results %v\nwant the one-process run's %v", got, want)
+	}
+	for _, dir := range []string{one, merged} {
+		db, err := runstore.Open(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, _ := db.Results()
+		m := db.Manifest()
+		db.Close()
+		rep := evals.Summarize(m.Suite, len(m.Planned), rs)
+		if rs[0].TaskID != "shop-test-0000" || rs[29].TaskID != "shop-test-0029" || m.Shard != "" || !rep.Complete {
+			t.Errorf("%s: first %s, last %s, shard %q, complete %v; want the plan's order, no shard, complete", dir, rs[0].TaskID, rs[29].TaskID, m.Shard, rep.Complete)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(merged, evals.EpisodesDir, "shop-test-0017", "trajectory.jsonl")); err != nil {
+		t.Errorf("the merged run lacks a trajectory: %v", err)
+	}
+
+	other := filepath.Join(tmp, "other-seed")
+	if code, _, errs := pilot(t.Context(), append(args, "--run-dir", other, "--shard", "3/3", "--seed", "2")...); code != 0 {
+		t.Fatalf("another study's shard = exit %d: %s", code, errs)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{append(shards[:2:2], "--into", filepath.Join(tmp, "m2")), "2 runs given, the study has 3 shards"},
+		{[]string{shards[0], shards[1], other, "--into", filepath.Join(tmp, "m3")}, "shards of different studies"},
+		{[]string{shards[0], shards[0], shards[1], "--into", filepath.Join(tmp, "m4")}, "shard 1/3 twice"},
+		{append(slices.Clone(shards), "--into", merged), "already holds a run"},
+		{[]string{one, "--into", filepath.Join(tmp, "m5")}, "is not a shard"},
+	} {
+		code, _, errs := pilot(t.Context(), append([]string{"runs", "merge"}, tt.args...)...)
+		if code == 0 || !strings.Contains(errs, tt.want) {
+			t.Errorf("pilot runs merge %v = exit %d: %s; want it refused: %q", tt.args, code, errs, tt.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tmp, "m3")); !os.IsNotExist(err) {
+		t.Errorf("a refused merge left its --into behind: %v", err)
 	}
 }
