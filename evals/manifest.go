@@ -38,11 +38,11 @@ type Manifest struct {
 	Args []string `json:"args,omitempty"`
 	// Planned are the planned episodes' keys, in order: task ids, with
 	// ".r<n>" for the repeats of --repeat (evals.EpisodeKey).
-	Planned []string  `json:"planned"`
-	Retries int       `json:"retries"`
+	Planned []string `json:"planned"`
+	Retries int      `json:"retries"`
 	// Shard is "I/N" for one shard of a study run over several processes
 	// (--shard), "" for a whole run; Planned is then the shard's slice.
-	Shard string `json:"shard,omitempty"`
+	Shard   string    `json:"shard,omitempty"`
 	Started time.Time `json:"started"`
 }
 
