@@ -652,3 +652,15 @@ func TestPassK(t *testing.T) {
 		}
 	}
 }
+
+func TestWorkerBrowser(t *testing.T) {
+	o := evals.LoadOptions{BrowserURL: "ws://a:1/x, ws://b:2/y,ws://c:3/z"}
+	for w, want := range []string{"ws://a:1/x", "ws://b:2/y", "ws://c:3/z", "ws://a:1/x"} {
+		if got := o.WorkerBrowser(w); got != want {
+			t.Errorf("WorkerBrowser(%d) = %q, want %q", w, got, want)
+		}
+	}
+	if got := (evals.LoadOptions{}).WorkerBrowser(3); got != "" {
+		t.Errorf("WorkerBrowser without a list = %q", got)
+	}
+}

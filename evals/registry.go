@@ -150,7 +150,9 @@ type LoadOptions struct {
 	PolicySeed int64
 	// Screenshot adds an image to each observation: "", "png" or "jpeg".
 	Screenshot string
-	// BrowserURL attaches the chromium engine to a running Chrome.
+	// BrowserURL attaches the chromium engine to a running Chrome; a
+	// comma-separated list is a browser fleet, one endpoint per worker,
+	// round robin (WorkerBrowser).
 	BrowserURL string
 	// Port is the serial port of the serial engine.
 	Port string
@@ -172,6 +174,16 @@ type Loaded struct {
 	// Close releases what Load started (a server); nil for nothing. It
 	// runs after every env is closed.
 	Close func() error
+}
+
+// WorkerBrowser returns the browser endpoint of worker (from 0) in
+// BrowserURL's list, round robin; "" when there is none.
+func (o LoadOptions) WorkerBrowser(worker int) string {
+	if o.BrowserURL == "" {
+		return ""
+	}
+	list := strings.Split(o.BrowserURL, ",")
+	return strings.TrimSpace(list[worker%len(list)])
 }
 
 // Task returns the loaded task with the id.

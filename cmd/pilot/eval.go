@@ -197,7 +197,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.runDir, "run-dir", "", "write the results to `DIR` (default runs/<suite>-<split>-<YYYYmmdd-HHMMSS>); a DIR that holds the same run resumes it")
 	fs.Var(f.screenshot, "screenshot", "add a screenshot to each observation (and save it): none, png or jpeg")
 	fs.StringVar(&f.engine, "engine", "", "what runs the envs (default the suite's first): chromium or lite for the shop (lite: pilot's browser without JavaScript, the same text observations, no screenshots, some 250 times the episodes per minute); fast or serial for the robot suites")
-	fs.StringVar(&f.browser, "browser", "", "attach each worker to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one")
+	fs.StringVar(&f.browser, "browser", "", "attach each worker to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one; a comma-separated list is a fleet: worker w attaches to the (w mod n)-th")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.resume, "resume", "", "resume the run in `DIR` with the flags it was started with: play the episodes that have no result yet")
 	fs.StringVar(&f.shard, "shard", "", "play only the `I/N`-th slice of the run's episodes (every N-th, from the I-th), for a study over several processes or machines; N alone takes I from JOB_COMPLETION_INDEX + 1 (a Kubernetes Indexed Job); pilot runs merge joins the shards")
@@ -234,8 +234,10 @@ func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) 
 		return none, nil, usagef("--max-time %s: want 0 (no limit) or more", f.maxTime)
 	case f.stepTimeout < 0:
 		return none, nil, usagef("--step-timeout %s: want 0 (no limit) or more", f.stepTimeout)
-	case f.browser != "" && !hasAnyPrefix(f.browser, "ws://", "wss://", "http://"):
-		return none, nil, usagef("--browser %q: want ws://host:port/devtools/browser/… or http://host:port", f.browser)
+	case f.browser != "" && slices.ContainsFunc(strings.Split(f.browser, ","), func(u string) bool {
+		return !hasAnyPrefix(strings.TrimSpace(u), "ws://", "wss://", "http://")
+	}):
+		return none, nil, usagef("--browser %q: want ws://host:port/devtools/browser/… or http://host:port, or a comma-separated list of them (one per worker, round robin)", f.browser)
 	case f.shard != "":
 		v := f.shard
 		if !strings.Contains(v, "/") {

@@ -321,9 +321,14 @@ different studies, a missing or repeated shard, an unfinished one, and an
 			if err != nil {
 				return err
 			}
+			envTimes, policyTimes, err := db.StepTimes()
+			if err != nil {
+				return err
+			}
 			m := db.Manifest()
 			rep := evals.Summarize(m.Suite, len(m.Planned), rs)
 			rep.Policy = m.Policy
+			rep.SetLatencies(envTimes, policyTimes)
 			if err := rep.WriteTable(cmd.OutOrStdout()); err != nil {
 				return err
 			}

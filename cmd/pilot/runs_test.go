@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/evals/runstore"
 )
@@ -283,5 +284,28 @@ func TestShardsMerge(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(tmp, "m3")); !os.IsNotExist(err) {
 		t.Errorf("a refused merge left its --into behind: %v", err)
+	}
+}
+
+// --browser with a list: a fleet of running browsers, one per worker.
+func TestEvalBrowserFleet(t *testing.T) {
+	t.Parallel()
+	var urls []string
+	for range 2 {
+		u, stop, err := web.Launch(t.Context(), web.Options{})
+		if errors.Is(err, web.ErrChromeNotFound) {
+			t.Skipf("no Chromium: %v", err)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { stop() })
+		urls = append(urls, u)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	code, out, errs := pilot(t.Context(), "eval", "--suite", "demo", "--workers", "2", "--browser", strings.Join(urls, ","), "--json", "--run-dir", dir)
+	var rep evals.Report
+	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Successes != 4 || rep.Workers != 2 {
+		t.Errorf("pilot eval --browser A,B = exit %d: %s %s; want 4 of 4 on 2 workers", code, out, errs)
 	}
 }

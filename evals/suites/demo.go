@@ -60,7 +60,7 @@ func loadDemo(ctx context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
 	plans := map[string][]env.Action{}
 	l := &evals.Loaded{
 		Suite:  evals.Suite{Name: "demo/" + o.Split},
-		NewEnv: func(context.Context, int) (env.Env, error) { return newWeb(o) },
+		NewEnv: func(_ context.Context, w int) (env.Env, error) { return newWeb(o, w) },
 		Policies: map[string]func(env.Task) (policy.Policy, error){
 			"plan": func(t env.Task) (policy.Policy, error) {
 				plan, ok := plans[t.ID]

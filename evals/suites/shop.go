@@ -122,7 +122,7 @@ func loadShop(ctx context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
 			if o.Engine == evals.EngineLite {
 				return shop.NewEnv(lite.New(store, lite.Options{Origin: base}), store, base), nil
 			}
-			inner, err := newWeb(o)
+			inner, err := newWeb(o, worker)
 			if err != nil {
 				return nil, err
 			}

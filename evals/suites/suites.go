@@ -41,9 +41,11 @@ func Builtin() *evals.Registry {
 	return r
 }
 
-// newWeb makes a Chromium env from the load options.
-func newWeb(o evals.LoadOptions) (*web.Env, error) {
-	e, err := web.New(web.Options{BrowserURL: o.BrowserURL, Screenshot: o.Screenshot, Logger: o.Logger})
+// newWeb makes worker's Chromium env from the load options: attached to
+// the worker's browser of o.Browsers (round robin), else a browser of its
+// own.
+func newWeb(o evals.LoadOptions, worker int) (*web.Env, error) {
+	e, err := web.New(web.Options{BrowserURL: o.WorkerBrowser(worker), Screenshot: o.Screenshot, Logger: o.Logger})
 	if err != nil {
 		return nil, fmt.Errorf("start the browser: %w", err)
 	}
