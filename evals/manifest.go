@@ -82,6 +82,7 @@ func VCSRevision() (rev string, modified bool) {
 // out, not what it measures.
 var resumeFree = map[string]bool{
 	"workers": true, "verbose": true, "json": true, "resume": true, "run-dir": true, "browser": true,
+	"port": true, // a simulator's pseudo-terminal has a new path each time
 }
 
 // fieldFlags are the flags that a Manifest field holds the effect of.

@@ -145,7 +145,7 @@ func (f *evalFlags) start(ctx context.Context, fs *pflag.FlagSet, stdout, stderr
 func resumeEval(ctx context.Context, dir string, fs *pflag.FlagSet, stdout, stderr io.Writer) error {
 	var other []string
 	fs.Visit(func(fl *pflag.Flag) {
-		if fl.Name != "resume" && !evals.ResumeFree(fl.Name) {
+		if fl.Name != "resume" && fl.Name != "base-url" && !evals.ResumeFree(fl.Name) {
 			other = append(other, "--"+fl.Name)
 		}
 	})
@@ -158,6 +158,13 @@ func resumeEval(ctx context.Context, dir string, fs *pflag.FlagSet, stdout, stde
 	}
 	man := db.Manifest()
 	db.Close()
+	// A password in a URL is not stored: the flag must be given again.
+	for _, a := range man.Args {
+		name, val, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if strings.Contains(val, ":"+maskedPassword+"@") && !fs.Changed(name) {
+			return usagef("--resume %s: the run's --%s had a password, which pilot does not store: give --%s again with --resume", dir, name, name)
+		}
+	}
 	args := slices.Clone(man.Args)
 	if man.Flags["run-dir"] == "" {
 		args = append(args, "--run-dir", dir)
@@ -301,7 +308,12 @@ func pickTasks(l *evals.Loaded, ids []string) (evals.Suite, error) {
 		return l.Suite, nil
 	}
 	s := evals.Suite{Name: l.Suite.Name}
+	seen := map[string]bool{}
 	for _, id := range ids {
+		if seen[id] {
+			return s, usagef("--task %s is given twice", id)
+		}
+		seen[id] = true
 		t, err := l.Task(id)
 		if err != nil {
 			return s, &usageError{err}
@@ -344,7 +356,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		name = f.model.name()
 		np = func(env.Task) (policy.Policy, error) { return f.model.policy(m, f.seed), nil }
 		f.repeatPolicy = func(_ env.Task, repeat int) (policy.Policy, error) {
-			return f.model.policy(m, f.seed+int64(repeat-1)), nil
+			return f.model.policy(m, f.policySeed+int64(repeat-1)), nil
 		}
 		budget = &agent.Budget{MaxTokens: f.model.maxTokens, MaxCostUSD: f.model.maxCost}
 		if f.model.wantsImages() && !f.screenshotSet && f.engine != evals.EngineLite {
@@ -352,6 +364,9 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		}
 	}
 	o := f.loadOptions()
+	if err := d.Check(&o); err != nil { // fills in the default engine, for the manifest
+		return &usageError{err}
+	}
 	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	l, err := d.Open(ctx, o)
 	if err != nil {
@@ -403,6 +418,13 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		// interleave, each line whole.
 		w := &lockedWriter{w: stderr}
 		opts.Observers = append(opts.Observers, agent.Progress(w), observationPrinter(w))
+	}
+	if f.shardV.N > 1 {
+		// Store the shard as resolved (--shard N took I from
+		// JOB_COMPLETION_INDEX), so that a resume plays the same slice.
+		f.given["shard"] = f.shardV.String()
+		f.args = slices.DeleteFunc(f.args, func(a string) bool { return strings.HasPrefix(a, "--shard=") })
+		f.args = append(f.args, "--shard="+f.shardV.String())
 	}
 	man := f.manifest(o, name, suite)
 	db, done, err := openRun(runDir, &man)
@@ -508,6 +530,9 @@ func givenFlags(fs *pflag.FlagSet) (map[string]string, []string) {
 	return out, args
 }
 
+// maskedPassword stands for a URL's password in what pilot stores.
+const maskedPassword = "xxxxx"
+
 // redactURL drops the password of a URL's user info
 // ("http://me:secret@host" → "http://me:xxxxx@host"); other strings come
 // back as they are.
@@ -517,7 +542,7 @@ func redactURL(s string) string {
 		return s
 	}
 	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		u.User = url.UserPassword(u.User.Username(), maskedPassword)
 	}
 	return u.String()
 }

@@ -237,6 +237,12 @@ func TestShardsMerge(t *testing.T) {
 		}
 		shards = append(shards, dir)
 	}
+	// A shard resumes as the slice it was, whatever the index of the pod
+	// that resumes it.
+	t.Setenv("JOB_COMPLETION_INDEX", "0")
+	if code, _, errs := pilot(t.Context(), "eval", "--resume", shards[1]); code != 0 || !strings.Contains(errs, "resuming: 10 of 10 episodes are done") {
+		t.Errorf("pilot eval --resume of shard 2 from another pod = exit %d: %s", code, errs)
+	}
 	merged := filepath.Join(tmp, "merged")
 	code, out, errs := pilot(t.Context(), append([]string{"runs", "merge"}, append(shards, "--into", merged)...)...)
 	if code != 0 || !strings.Contains(out, "merged 3 shards") {
@@ -307,5 +313,26 @@ func TestEvalBrowserFleet(t *testing.T) {
 	var rep evals.Report
 	if code != 0 || json.Unmarshal([]byte(out), &rep) != nil || rep.Successes != 4 || rep.Workers != 2 {
 		t.Errorf("pilot eval --browser A,B = exit %d: %s %s; want 4 of 4 on 2 workers", code, out, errs)
+	}
+}
+
+// The manifest names the engine that ran, also when it is the suite's
+// default.
+func TestManifestDefaultEngine(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	if code, _, errs := pilot(t.Context(), "eval", "--suite", "cartpole", "--episodes", "2", "--run-dir", dir); code != 0 {
+		t.Fatalf("pilot eval --suite cartpole = exit %d: %s", code, errs)
+	}
+	db, err := runstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := db.Manifest()
+	db.Close()
+	if m.Engine != "native" {
+		t.Errorf("manifest engine %q, want native (cartpole's default)", m.Engine)
+	}
+	if code, _, errs := pilot(t.Context(), "eval", "--suite", "cartpole", "--episodes", "2", "--engine", "native", "--run-dir", dir); code != 0 {
+		t.Errorf("the same run with its default engine named = exit %d: %s; want a resume", code, errs)
 	}
 }

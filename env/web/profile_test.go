@@ -26,12 +26,19 @@ func TestSweepProfiles(t *testing.T) {
 		}
 		return d
 	}
-	freeLock := mk("killed", false)
+	freeLock := mk("killed", true)
 	f, err := lockProfile(freeLock)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.Close() // the process that held it is gone
+	os.Chtimes(freeLock, time.Now().Add(-time.Hour), time.Now().Add(-time.Hour))
+	young := mk("lock-not-yet-taken", false)
+	yf, err := os.Create(filepath.Join(young, profileLock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	yf.Close()
 	held := mk("live", false)
 	hf, err := lockProfile(held)
 	if err != nil {
@@ -51,7 +58,7 @@ func TestSweepProfiles(t *testing.T) {
 	if n := sweepProfiles(base); n != 2 {
 		t.Errorf("sweepProfiles removed %d, want 2", n)
 	}
-	for d, want := range map[string]bool{freeLock: false, oldNoLock: false, held: true, fresh: true, chromium: true, other: true} {
+	for d, want := range map[string]bool{freeLock: false, oldNoLock: false, held: true, fresh: true, chromium: true, other: true, young: true} {
 		if _, err := os.Stat(d); (err == nil) != want {
 			t.Errorf("%s: exists %v, want %v", filepath.Base(d), err == nil, want)
 		}

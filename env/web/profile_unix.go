@@ -52,7 +52,11 @@ func sweepProfiles(base string) int {
 				continue
 			}
 		} else {
-			busy := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil
+			// A young profile may be one whose pilot has created the lock
+			// file and not yet taken the lock.
+			fi, serr := os.Stat(d)
+			busy := serr != nil || time.Since(fi.ModTime()) < staleAfter ||
+				syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil
 			if busy {
 				f.Close()
 				continue

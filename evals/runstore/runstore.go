@@ -107,8 +107,15 @@ type DB struct {
 
 var _ evals.AttemptStore = (*DB)(nil)
 
-func dsn(path string) string {
-	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+// dsn is the database's connection string. Only the creator sets WAL
+// (it stays set in the file): a reader must not change a file it may yet
+// refuse as another program's.
+func dsn(path string, create bool) string {
+	s := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+	if create {
+		s += "&_pragma=journal_mode(WAL)"
+	}
+	return s
 }
 
 // Create makes the database of a new run in dir (created if need be) and
@@ -135,7 +142,7 @@ func Create(dir string, m evals.Manifest) (*DB, error) {
 		os.Remove(path)
 		return nil, err
 	}
-	d, err := open(path, dir)
+	d, err := open(path, dir, true)
 	if err != nil {
 		os.Remove(path)
 		lk.Close()
@@ -200,7 +207,7 @@ func Open(dir string) (*DB, error) {
 		}
 		return nil, fmt.Errorf("run store: %w", err)
 	}
-	d, err := open(path, dir)
+	d, err := open(path, dir, false)
 	if err != nil {
 		return nil, err
 	}
@@ -211,8 +218,8 @@ func Open(dir string) (*DB, error) {
 	return d, nil
 }
 
-func open(path, dir string) (*DB, error) {
-	db, err := sql.Open("sqlite", dsn(path))
+func open(path, dir string, create bool) (*DB, error) {
+	db, err := sql.Open("sqlite", dsn(path, create))
 	if err != nil {
 		return nil, fmt.Errorf("run store: open %s: %w", path, err)
 	}
@@ -229,6 +236,12 @@ func (d *DB) check() error {
 	var id, version int64
 	if err := d.db.QueryRow(`PRAGMA application_id`).Scan(&id); err != nil {
 		return fmt.Errorf("run store: %s: %w: %v (is the file corrupt?)", path, ErrNotRun, err)
+	}
+	if id == 0 {
+		var tables int
+		if err := d.db.QueryRow(`SELECT count(*) FROM sqlite_master`).Scan(&tables); err == nil && tables == 0 {
+			return fmt.Errorf("run store: %s: %w: it is empty: a run killed as it started (remove it and start again), or not pilot's", path, ErrNotRun)
+		}
 	}
 	if id != appID {
 		return fmt.Errorf("run store: %s: %w: it is another program's SQLite database (application_id %#x); nothing was changed", path, ErrNotRun, id)
