@@ -50,6 +50,7 @@ type evalFlags struct {
 	resume               string
 	shard                string
 	shardV               evals.Shard
+	grid                 []string
 	// repeatPolicy makes the policy of a task's repeat (--repeat).
 	repeatPolicy func(env.Task, int) (policy.Policy, error)
 	// given are the flags given, name → value, and as arguments, for the
@@ -111,11 +112,18 @@ is interrupted exits 1 (after printing what finished), bad usage 2.`,
   pilot eval --suite demo --policy random --seed 7 --max-steps 10 --json
   pilot eval --suite demo --run-dir runs/try --screenshot jpeg
   pilot eval --suite shop --engine lite --task shop-test-0003 --task shop-test-0007 -v
-  pilot eval --resume runs/shop-test-20261203-120000`,
+  pilot eval --resume runs/shop-test-20261203-120000
+  pilot eval --suite shop --engine lite --episodes 50 --grid policy=expert,nn:shop,random --grid seed=1..3`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if f.resume != "" {
+				if len(f.grid) > 0 {
+					return usagef("--resume and --grid are exclusive: run the same --grid command with the same --run-dir to resume every cell")
+				}
 				return resumeEval(cmd.Context(), f.resume, cmd.Flags(), cmd.OutOrStdout(), cmd.ErrOrStderr())
+			}
+			if len(f.grid) > 0 {
+				return runGrid(cmd.Context(), f, cmd.Flags(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
 			return f.start(cmd.Context(), cmd.Flags(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
@@ -207,6 +215,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.browser, "browser", "", "attach each worker to a running Chrome at `URL` (ws://host:port/devtools/browser/… or http://host:port) instead of launching one; a comma-separated list is a fleet: worker w attaches to the (w mod n)-th")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object on stdout")
 	fs.StringVar(&f.resume, "resume", "", "resume the run in `DIR` with the flags it was started with: play the episodes that have no result yet")
+	fs.StringArrayVar(&f.grid, "grid", nil, "run a study: the cross product of the values of flags, one run per cell in RUNDIR/<cell>, and one table: `NAME=V1,V2` or NAME=A..B (repeatable), such as --grid policy=expert,random --grid seed=1..3; the same command again resumes every cell")
 	fs.StringVar(&f.shard, "shard", "", "play only the `I/N`-th slice of the run's episodes (every N-th, from the I-th), for a study over several processes or machines; N alone takes I from JOB_COMPLETION_INDEX + 1 (a Kubernetes Indexed Job); pilot runs merge joins the shards")
 	fs.IntVar(&f.repeat, "repeat", 1, "play every task `K` times, repeat r with the policy seed + r - 1 (the same catalogue), and add pass^k for k = 1..K to the table")
 	fs.IntVar(&f.retries, "retries", 2, "play an episode that ended in an error (a dead browser, a model API down, a timeout) again from scratch up to `N` times; its errors are never counted as failures")

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -334,5 +335,50 @@ func TestManifestDefaultEngine(t *testing.T) {
 	}
 	if code, _, errs := pilot(t.Context(), "eval", "--suite", "cartpole", "--episodes", "2", "--engine", "native", "--run-dir", dir); code != 0 {
 		t.Errorf("the same run with its default engine named = exit %d: %s; want a resume", code, errs)
+	}
+}
+
+// --grid runs the cross product as one study, a run per cell, and one
+// table; the same command again resumes every cell.
+func TestEvalGrid(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "study")
+	args := []string{"eval", "--suite", "shop", "--engine", "lite", "--episodes", "3", "--max-steps", "8",
+		"--grid", "policy=expert,random", "--grid", "seed=1..2", "--run-dir", dir}
+	code, out, errs := pilot(t.Context(), args...)
+	if code != 0 {
+		t.Fatalf("pilot eval --grid = exit %d: %s%s", code, out, errs)
+	}
+	rows := regexp.MustCompile(`(?m)^(expert|random) +[12] +3 +\d+\.\d%`).FindAllString(out, -1)
+	if len(rows) != 4 || !strings.HasPrefix(out, "policy  seed  episodes  success") || !strings.Contains(errs, "grid of 4 cells (policy × 2, seed × 2)") {
+		t.Errorf("pilot eval --grid printed\n%s\nwant a header and 4 rows (policy × seed)", out)
+	}
+	for _, cell := range []string{"policy-expert_seed-1", "policy-random_seed-2"} {
+		db, err := runstore.Open(filepath.Join(dir, cell))
+		if err != nil {
+			t.Fatalf("cell %s: %v", cell, err)
+		}
+		m := db.Manifest()
+		db.Close()
+		if !strings.Contains(cell, m.Policy) || m.Seed == 0 || m.Flags["max-steps"] != "8" {
+			t.Errorf("cell %s manifest %+v; want its policy and seed, and the base flags", cell, m)
+		}
+	}
+	code, _, errs = pilot(t.Context(), args...)
+	if code != 0 || strings.Count(errs, "resuming: 3 of 3 episodes are done") != 4 {
+		t.Errorf("the grid again = exit %d: %s; want every cell resumed, nothing played", code, errs)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--grid", "nope=1,2"}, "--grid nope: not a flag a grid can vary"},
+		{[]string{"--grid", "seed=3..1"}, "not a range A..B"},
+		{[]string{"--grid", "seed=1..2", "--seed", "4"}, "--seed and --grid seed are exclusive"},
+		{[]string{"--grid", "workers=1,2"}, "not a flag a grid can vary"},
+	} {
+		code, _, errs := pilot(t.Context(), append([]string{"eval", "--suite", "shop", "--engine", "lite", "--run-dir", filepath.Join(t.TempDir(), "x")}, tt.args...)...)
+		if code != 2 || !strings.Contains(errs, tt.want) {
+			t.Errorf("pilot eval %v = exit %d: %s; want exit 2: %q", tt.args, code, errs, tt.want)
+		}
 	}
 }
