@@ -53,6 +53,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench . ./policy/nn/ ./env/classic/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./env/web/lite/
 	$(GO) test -run '^$$' -bench 'ShopLite|Add' -benchtime 1000x ./evals/runstore/
+	$(GO) test -run '^$$' -bench 'Report1000' -benchtime 3x ./evals/htmlreport/
 
 # Fuzz every parser of outside input for FUZZTIME each (default 60s).
 FUZZTIME ?= 60s

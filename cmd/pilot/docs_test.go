@@ -27,7 +27,7 @@ var docSkips = []struct {
 	{`shop serve`, "serves until Ctrl-C; shop_test.go serves the store"},
 	{`nn:runs/`, "needs the policy a documented pilot train writes first"},
 	{`train --env (shop|robot:reach)`, "trains for tens of seconds; train_test.go runs pilot train on them with small budgets"},
-	{`--resume runs/|runs (show|export|compare) runs/`, "reads the run that the eval above it makes; TestRunsCommands runs them in order"},
+	{`--resume runs/|runs (show|export|compare) runs/|report runs/`, "reads the run that the eval above it makes; TestRunsCommands runs them in order"},
 	{`runs merge runs/`, "merges the shards that the evals above it make; TestShardsMerge runs them in order"},
 	{`runs compare runs/scale|runs merge /runs|runs show /runs`, "reads the runs that the commands above it make (or a cluster's volume); TestShardsMerge runs them in order"},
 	{`--shard [0-9]/3 --run-dir runs/scale-s[0-9] &`, "three processes at once, in the background; TestShardsMerge runs three shards and their merge"},

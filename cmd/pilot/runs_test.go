@@ -382,3 +382,37 @@ func TestEvalGrid(t *testing.T) {
 		}
 	}
 }
+
+// pilot report writes one HTML file whose links reach the trajectories
+// from where the file is.
+func TestReportCommand(t *testing.T) {
+	tmp := t.TempDir()
+	run := filepath.Join(tmp, "runs", "lite")
+	if code, _, errs := pilot(t.Context(), "eval", "--suite", "shop", "--engine", "lite", "--episodes", "4", "--run-dir", run); code != 0 {
+		t.Fatalf("pilot eval = exit %d: %s", code, errs)
+	}
+	out := filepath.Join(tmp, "reports", "r.html")
+	os.MkdirAll(filepath.Dir(out), 0o755)
+	code, stdout, errs := pilot(t.Context(), "report", run, "--out", out)
+	if code != 0 || !strings.Contains(stdout, "wrote "+out+" (1 runs)") {
+		t.Fatalf("pilot report = exit %d: %s%s", code, stdout, errs)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := string(b)
+	if !strings.Contains(page, "<svg") || !strings.Contains(page, "shop-test-0003") {
+		t.Errorf("the report lacks its charts or an episode")
+	}
+	m := regexp.MustCompile(`href="([^"]+shop-test-0000/trajectory\.jsonl)"`).FindStringSubmatch(page)
+	if m == nil {
+		t.Fatalf("no link to shop-test-0000's trajectory")
+	}
+	if _, err := os.Stat(m[1]); err != nil { // an absolute run directory: an absolute link
+		t.Errorf("the link %s does not reach the trajectory: %v", m[1], err)
+	}
+	if code, _, errs := pilot(t.Context(), "report", filepath.Join(tmp, "none"), "--out", out); code == 0 || !strings.Contains(errs, "no run in") {
+		t.Errorf("pilot report of no run = exit %d: %s", code, errs)
+	}
+}
