@@ -54,6 +54,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchtime 2000x ./env/web/lite/
 	$(GO) test -run '^$$' -bench 'ShopLite|Add' -benchtime 1000x ./evals/runstore/
 	$(GO) test -run '^$$' -bench 'Report1000' -benchtime 3x ./evals/htmlreport/
+	$(GO) test -run '^$$' -bench 'Open1000' -benchtime 5x ./evals/viewer/
 
 # Fuzz every parser of outside input for FUZZTIME each (default 60s).
 FUZZTIME ?= 60s

@@ -25,6 +25,7 @@ var docSkips = []struct {
 	{`https://example\.com`, "needs the internet"},
 	{`"\$PORT"|robot sim`, "needs the simulator's port from a shell pipeline; TestRobotSimAndRunPick runs the same commands"},
 	{`shop serve`, "serves until Ctrl-C; shop_test.go serves the store"},
+	{`pilot view `, "serves until Ctrl-C; TestViewCommand serves a run and reads an episode"},
 	{`nn:runs/`, "needs the policy a documented pilot train writes first"},
 	{`train --env (shop|robot:reach)`, "trains for tens of seconds; train_test.go runs pilot train on them with small budgets"},
 	{`--resume runs/|runs (show|export|compare) runs/|report runs/`, "reads the run that the eval above it makes; TestRunsCommands runs them in order"},

@@ -2,7 +2,7 @@
 // registered suite's task (pilot run); a suite's episodes in parallel with
 // the table of results (pilot eval, which stores and resumes runs); the
 // stored runs (pilot runs ls, show, export, compare, merge) and their HTML
-// report (pilot report); the registered suites (pilot suites);
+// report (pilot report) and viewer (pilot view); the registered suites (pilot suites);
 // training of small policies (pilot train); the shop alone (pilot shop);
 // the arm and its simulator (pilot robot); a check of what the machine has
 // (pilot doctor) and the build's version (pilot version). The suites come
@@ -90,7 +90,7 @@ Exit codes: 0 success, 1 an error while running, 2 bad usage.`,
 	root.SetVersionTemplate("pilot {{.Version}}\n")
 	// --version without cobra's -v, which pilot run uses for --verbose.
 	root.Flags().Bool("version", false, "print pilot's version")
-	root.AddCommand(newRunCmd(), newEvalCmd(), newRunsCmd(), newReportCmd(), newSuitesCmd(), newShopCmd(), newRobotCmd(), newTrainCmd(), newVersionCmd(), newDoctorCmd())
+	root.AddCommand(newRunCmd(), newEvalCmd(), newRunsCmd(), newReportCmd(), newViewCmd(), newSuitesCmd(), newShopCmd(), newRobotCmd(), newTrainCmd(), newVersionCmd(), newDoctorCmd())
 	root.InitDefaultCompletionCmd()
 	usageArgs(root)
 	return root

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -414,5 +416,43 @@ func TestReportCommand(t *testing.T) {
 	}
 	if code, _, errs := pilot(t.Context(), "report", filepath.Join(tmp, "none"), "--out", out); code == 0 || !strings.Contains(errs, "no run in") {
 		t.Errorf("pilot report of no run = exit %d: %s", code, errs)
+	}
+}
+
+// pilot view serves the run on loopback until its context ends.
+func TestViewCommand(t *testing.T) {
+	run := filepath.Join(t.TempDir(), "run")
+	if code, _, errs := pilot(t.Context(), "eval", "--suite", "shop", "--engine", "lite", "--episodes", "2", "--run-dir", run); code != 0 {
+		t.Fatalf("pilot eval = exit %d: %s", code, errs)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- runIO(ctx, []string{"view", run}, strings.NewReader(""), out, errb) }()
+	var addr string
+	for deadline := time.Now().Add(time.Minute); addr == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if m := regexp.MustCompile(`on (http://127\.0\.0\.1:\d+/)`).FindStringSubmatch(out.String()); m != nil {
+			addr = m[1]
+		}
+	}
+	if addr == "" {
+		cancel()
+		t.Fatalf("pilot view printed no address: %s %s", out.String(), errb.String())
+	}
+	resp, err := http.Get(addr + "episode/shop-test-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "Step 0:") {
+		t.Errorf("GET an episode = %d:\n%.300s", resp.StatusCode, body)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("pilot view after Ctrl-C = exit %d: %s", code, errb.String())
+	}
+	if code, _, errs := pilot(t.Context(), "view", run, "--addr", "0.0.0.0:0"); code != 2 || !strings.Contains(errs, "loopback only") {
+		t.Errorf("pilot view --addr 0.0.0.0:0 = exit %d: %s", code, errs)
 	}
 }
