@@ -22,6 +22,7 @@ import (
 
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/evals/runstore"
 	"github.com/pilotkit/pilot/evals/suites"
@@ -436,6 +437,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		f.args = append(f.args, "--shard="+f.shardV.String())
 	}
 	man := f.manifest(o, name, suite)
+	man.EngineVersion = engineVersion(ctx, o)
 	db, done, err := openRun(runDir, &man)
 	if err != nil {
 		return f.output(stdout, nil, err)
@@ -586,4 +588,25 @@ func openRun(runDir string, man *evals.Manifest) (*runstore.DB, []evals.Result, 
 	}
 	*man = stored
 	return db, done, nil
+}
+
+// engineVersion is what the manifest says of the engine's own version: the
+// Chromium that a chromium run launches (its --version), or that it is
+// attached to browsers it did not start.
+func engineVersion(ctx context.Context, o evals.LoadOptions) string {
+	if o.Engine != evals.EngineChromium {
+		return ""
+	}
+	if o.BrowserURL != "" {
+		return "attached to --browser (its version is the browsers')"
+	}
+	path, err := web.FindChrome()
+	if err != nil {
+		return ""
+	}
+	v, err := probe(ctx, path, "--version")
+	if err != nil {
+		return ""
+	}
+	return v
 }

@@ -84,6 +84,9 @@ func TestEvalDemoJSON(t *testing.T) {
 	}
 	var rep evals.Report
 	decodeOne(t, stdout, &rep)
+	if m := rep.Manifest; m == nil || m.Engine != "chromium" || !strings.Contains(m.EngineVersion, ".") || m.Suite != "demo/test" || len(m.Planned) != 4 {
+		t.Errorf("manifest %+v; want the chromium engine with its version, the suite and the 4 planned episodes", rep.Manifest)
+	}
 	lo, hi := evals.Wilson(4, 4, evals.Z95)
 	if rep.Suite != "demo/test" || rep.Policy != "plan" || rep.Episodes != 4 || rep.Successes != 4 || rep.Errors != 0 ||
 		rep.SuccessRate != 1 || rep.CI95Low != lo || rep.CI95High != hi || rep.MeanReward != 1 || rep.MeanSteps != 11.0/4 ||
