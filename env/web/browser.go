@@ -150,9 +150,34 @@ func launchBrowser(ctx, parent context.Context, o Options, extra ...chromedp.Exe
 	b := &browser{allocCancel: allocCancel, ctx: bctx, cancel: bcancel, userDir: dir, lock: lock}
 	if err := b.start(ctx); err != nil {
 		b.close()
-		return nil, fmt.Errorf("start chromium %s: %w", path, err)
+		return nil, fmt.Errorf("start chromium %s: %w", path, startupError{err})
 	}
 	return b, nil
+}
+
+// startupError shortens chromedp's "chrome failed to start:" error, which
+// carries everything Chromium printed, to its last line: the one that
+// says why, most of the time.
+type startupError struct{ err error }
+
+func (e startupError) Unwrap() error { return e.err }
+
+func (e startupError) Error() string {
+	msg := e.err.Error()
+	head, out, ok := strings.Cut(msg, "chrome failed to start:")
+	if !ok {
+		return msg
+	}
+	var lines []string
+	for _, l := range strings.Split(out, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			lines = append(lines, l)
+		}
+	}
+	if len(lines) <= 1 {
+		return msg
+	}
+	return fmt.Sprintf("%schrome failed to start: %s (and %d more lines of Chromium's output)", head, lines[len(lines)-1], len(lines)-1)
 }
 
 // Launch starts a headless Chromium as New's Envs do (pilot's flags, a

@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/pilotkit/pilot/env"
 )
 
 // A killed run's profiles are removed by the next; those of live pilots
@@ -62,5 +65,24 @@ func TestSweepProfiles(t *testing.T) {
 		if _, err := os.Stat(d); (err == nil) != want {
 			t.Errorf("%s: exists %v, want %v", filepath.Base(d), err == nil, want)
 		}
+	}
+}
+
+// A Chromium that fails to start is reported by its last line of output,
+// not all of it.
+func TestChromeStartupNoise(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "chromium")
+	noise := "#!/bin/sh\nfor i in 1 2 3 4 5; do echo \"[1203/1:ERROR:gpu_init.cc($i)] noise line $i\" >&2; done\nexit 1\n"
+	if err := os.WriteFile(script, []byte(noise), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PILOT_CHROME", script)
+	e, err := New(Options{})
+	if err == nil {
+		defer e.Close()
+		_, err = e.Reset(ctxT(t), env.Task{StartURL: "about:blank"})
+	}
+	if err == nil || !strings.Contains(err.Error(), "noise line 5 (and 4 more lines of Chromium's output)") || strings.Contains(err.Error(), "noise line 1") {
+		t.Errorf("starting a Chromium that fails = %v; want its last line and a count of the rest", err)
 	}
 }
