@@ -90,6 +90,9 @@ type Config struct {
 	// episodes with the new ones. The Store must not hold them twice:
 	// Run does not Add them again.
 	Done []Result
+	// DoneRetries counts the attempts that earlier processes of the run
+	// played again (a resume): the report's Retries adds them.
+	DoneRetries int
 	// Manifest, when set, is how to reproduce the run; it goes into
 	// report.json.
 	Manifest *Manifest
@@ -627,7 +630,7 @@ func (r *runner) report(suite string, workers int, interrupted bool) *Report {
 	rep.Planned = len(r.tasks)
 	rep.Complete = rep.Episodes == rep.Planned
 	rep.Interrupted = interrupted && !rep.Complete
-	rep.Retries = r.retries
+	rep.Retries = r.retries + r.cfg.DoneRetries
 	// The rate is of this process's episodes: a resume's done ones took
 	// their time in an earlier one.
 	rep.EpisodesPerMinute = 0

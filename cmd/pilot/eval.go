@@ -443,20 +443,21 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		return f.output(stdout, nil, err)
 	}
 	rep, err := evals.Run(ctx, suite, evals.Config{
-		Store:     db,
-		Done:      done,
-		Workers:   f.workers,
-		Episodes:  f.episodes,
-		NewEnv:    l.NewEnv,
-		NewPolicy: np,
-		Agent:     opts,
-		RunDir:    runDir,
-		Progress:  stderr,
-		Retries:   f.retries,
-		Manifest:  &man,
-		Missed:    d.Missed,
-		Repeat:    f.repeat,
-		Shard:     f.shardV,
+		Store:       db,
+		Done:        done,
+		DoneRetries: doneRetries(db),
+		Workers:     f.workers,
+		Episodes:    f.episodes,
+		NewEnv:      l.NewEnv,
+		NewPolicy:   np,
+		Agent:       opts,
+		RunDir:      runDir,
+		Progress:    stderr,
+		Retries:     f.retries,
+		Manifest:    &man,
+		Missed:      d.Missed,
+		Repeat:      f.repeat,
+		Shard:       f.shardV,
 
 		NewPolicyRepeat: f.repeatPolicy,
 	})
@@ -588,6 +589,16 @@ func openRun(runDir string, man *evals.Manifest) (*runstore.DB, []evals.Result, 
 	}
 	*man = stored
 	return db, done, nil
+}
+
+// doneRetries counts the attempts that earlier processes of a run played
+// again, for the report of a resume.
+func doneRetries(db *runstore.DB) int {
+	as, err := db.Attempts()
+	if err != nil {
+		return 0
+	}
+	return len(as)
 }
 
 // engineVersion is what the manifest says of the engine's own version: the

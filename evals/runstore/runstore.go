@@ -391,8 +391,26 @@ func (d *DB) Resume() ([]evals.Result, error) {
 		}
 		d.lock = lk
 	}
+	rows, err := d.db.Query(`SELECT episode, attempt FROM episodes WHERE final = 0 AND episode NOT IN (SELECT episode FROM episodes WHERE final = 1)`)
+	if err != nil {
+		return nil, fmt.Errorf("run store: clear the unfinished episodes: %w", err)
+	}
+	var stale []string
+	for rows.Next() {
+		var key string
+		var attempt int
+		if err := rows.Scan(&key, &attempt); err == nil {
+			stale = append(stale, filepath.Join(d.dir, evals.AttemptsDir, fmt.Sprintf("%s-%d", key, attempt)))
+		}
+	}
+	rows.Close()
 	if _, err := d.db.Exec(`DELETE FROM episodes WHERE final = 0 AND episode NOT IN (SELECT episode FROM episodes WHERE final = 1)`); err != nil {
 		return nil, fmt.Errorf("run store: clear the unfinished episodes: %w", err)
+	}
+	for _, dir := range stale {
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, fmt.Errorf("run store: clear an unfinished attempt: %w", err)
+		}
 	}
 	if _, err := d.db.Exec(`UPDATE run SET finished = NULL, interrupted = 0 WHERE id = 1`); err != nil {
 		return nil, fmt.Errorf("run store: %w", err)

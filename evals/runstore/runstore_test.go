@@ -269,3 +269,46 @@ func TestRefusals(t *testing.T) {
 		t.Errorf("Open of another program's database = %v; want ErrNotRun naming it", err)
 	}
 }
+
+// A resume drops the attempts of an episode that was being retried when
+// its process stopped, rows and directories, so that it is played afresh;
+// the attempts of finished episodes stay.
+func TestResumeDropsUnfinishedAttempts(t *testing.T) {
+	dir := t.TempDir()
+	db, err := runstore.Create(dir, manifest("a", "b"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []evals.Result{
+		{TaskID: "a", Attempt: 1, Outcome: evals.OutcomeError, ErrorKind: evals.KindBackend},
+		{TaskID: "b", Attempt: 1, Outcome: evals.OutcomeError, ErrorKind: evals.KindBackend},
+	} {
+		if err := db.AddAttempt(r); err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(dir, evals.AttemptsDir, r.TaskID+"-1"), 0o755)
+	}
+	if err := db.Add(evals.Result{TaskID: "a", Attempt: 2, Outcome: evals.OutcomeSuccess, Success: true}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = runstore.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	done, err := db.Resume()
+	if err != nil || len(done) != 1 || done[0].TaskID != "a" {
+		t.Fatalf("Resume = %+v, %v; want a's result", done, err)
+	}
+	as, _ := db.Attempts()
+	if len(as) != 1 || as[0].TaskID != "a" {
+		t.Errorf("attempts after the resume %+v; want a's only", as)
+	}
+	if _, err := os.Stat(filepath.Join(dir, evals.AttemptsDir, "b-1")); !os.IsNotExist(err) {
+		t.Errorf("b's unfinished attempt directory is still there: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, evals.AttemptsDir, "a-1")); err != nil {
+		t.Errorf("a's attempt directory is gone: %v", err)
+	}
+}
