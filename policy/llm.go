@@ -35,6 +35,10 @@ type LLMOptions struct {
 	MaxTokens   int
 	// Instructions are added to the system prompt.
 	Instructions string
+	// NoPromptInTrace leaves the prompt's text out of the decision's
+	// Meta["prompt"] (which trajectories and the viewer show), to keep
+	// long runs' trajectories small.
+	NoPromptInTrace bool
 }
 
 // ErrNoAction is wrapped by the error of a step whose answers, repairs
@@ -104,6 +108,9 @@ func (p *LLMPolicy) Act(ctx context.Context, in Input) (Decision, error) {
 		"model":        p.info.String(),
 		"prompt_chars": stats.Chars,
 		"images":       stats.Images,
+	}
+	if !p.opts.NoPromptInTrace {
+		meta["prompt"] = promptText(msgs)
 	}
 	d.Meta = meta
 	var repairs []Repair
@@ -456,4 +463,21 @@ func oneLineClip(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
+}
+
+// promptText is the text of the prompt's messages for traces, a role
+// line before each; images are named, not copied.
+func promptText(msgs []Message) string {
+	var b strings.Builder
+	for _, m := range msgs {
+		fmt.Fprintf(&b, "--- %s\n", m.Role)
+		b.WriteString(m.Text())
+		for _, pt := range m.Parts {
+			if pt.IsImage() {
+				b.WriteString("\n[image]")
+			}
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

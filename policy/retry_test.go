@@ -322,6 +322,9 @@ func TestLLMRecordsAttempts(t *testing.T) {
 	if len(as) != 3 || as[0].Status != 503 || as[1].Status != 500 || as[2].Error != "" || d.Usage.Retries != 2 {
 		t.Errorf("attempts %+v, retries %d; want the 503, the 500 and the answer, 2 retries", as, d.Usage.Retries)
 	}
+	if pr, _ := d.Meta["prompt"].(string); !strings.Contains(pr, "--- system") || !strings.Contains(pr, "--- user") {
+		t.Errorf("Meta[prompt] = %q; want the prompt's messages, a role line before each", pr)
+	}
 	if as[0].Wait != 500*time.Millisecond || as[1].Wait != time.Second {
 		t.Errorf("waits %s, %s; want 500ms, 1s", as[0].Wait, as[1].Wait)
 	}

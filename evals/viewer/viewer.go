@@ -102,6 +102,7 @@ type stepView struct {
 	Text, URL, Title, Error         string
 	Images                          []string
 	Answer, Model, Usage, Attempts  string
+	Prompt                          string
 	EnvTime, PolicyTime             string
 	Done                            bool
 }
@@ -137,6 +138,9 @@ func (v *Viewer) episode(w http.ResponseWriter, r *http.Request) {
 		}
 		if a, ok := s.Meta["answer"].(string); ok {
 			sv.Answer = a
+		}
+		if pr, ok := s.Meta["prompt"].(string); ok {
+			sv.Prompt = pr
 		}
 		if m, ok := s.Meta["model"].(string); ok {
 			sv.Model = m
@@ -216,6 +220,7 @@ var episodePage = template.Must(template.New("episode").Parse(`<!doctype html><h
 <p>reward {{.Reward}}{{if .Done}} · the episode ended{{if .Reason}}: {{.Reason}}{{end}}{{end}} · env {{.EnvTime}} · policy {{.PolicyTime}}</p>
 {{if .Thought}}<p>Thought: {{.Thought}}</p>{{end}}
 {{if .Model}}<p>Model {{.Model}}{{if .Usage}}: {{.Usage}}{{end}}</p>{{end}}
+{{if .Prompt}}<details><summary>the model's prompt</summary><pre>{{.Prompt}}</pre></details>{{end}}
 {{if .Answer}}<p>Answer:</p><pre>{{.Answer}}</pre>{{end}}
 {{if .Attempts}}<p>Attempts: <code>{{.Attempts}}</code></p>{{end}}
 {{if .Error}}<p class="error">The action's error: {{.Error}}</p>{{end}}

@@ -139,7 +139,7 @@ func TestViewerEscapesAndRefuses(t *testing.T) {
 	rec := agent.NewRecorder(filepath.Join(dir, evals.EpisodesDir, "t1"))
 	evil := `<img src=x onerror=alert(1)>`
 	tr := &agent.Trajectory{Task: env.Task{ID: "t1", Instruction: evil}}
-	tr.Steps = []agent.StepRecord{{Index: 0, ActionText: `type("1", "` + evil + `")`, Obs: agent.ObsRecord{Text: evil}, Meta: map[string]any{"answer": evil}}}
+	tr.Steps = []agent.StepRecord{{Index: 0, ActionText: `type("1", "` + evil + `")`, Obs: agent.ObsRecord{Text: evil}, Meta: map[string]any{"answer": evil, "prompt": "--- user\n" + evil, "model": "openai:gpt-4o"}}}
 	for _, ev := range []agent.Event{{Kind: agent.EventReset, Traj: tr}, {Kind: agent.EventStep, Traj: tr, Step: &tr.Steps[0]}, {Kind: agent.EventEnd, Traj: tr}} {
 		if err := rec.OnEvent(context.Background(), ev); err != nil {
 			t.Fatal(err)
@@ -152,6 +152,11 @@ func TestViewerEscapesAndRefuses(t *testing.T) {
 	v, err := viewer.New(context.Background(), dir)
 	if err != nil {
 		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	v.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/episode/t1", nil))
+	if !strings.Contains(w.Body.String(), "the model's prompt</summary>") || !strings.Contains(w.Body.String(), "--- user") {
+		t.Errorf("the episode page lacks the model's prompt:\n%s", w.Body.String())
 	}
 	for path, want := range map[string]int{"/": 200, "/episode/t1": 200, "/episode/nope": 404, "/?outcome=maybe": 400, "/files/t1/images/..%2frun.db": 404} {
 		w := httptest.NewRecorder()
