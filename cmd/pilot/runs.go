@@ -148,7 +148,7 @@ func newRunsShowCmd() *cobra.Command {
 				return err
 			}
 			defer db.Close()
-			rs, err := db.Results()
+			rep, err := db.Report(cmd.Context())
 			if err != nil {
 				return err
 			}
@@ -156,19 +156,7 @@ func newRunsShowCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			attempts, err := db.Attempts()
-			if err != nil {
-				return err
-			}
-			envTimes, policyTimes, err := db.StepTimes()
-			if err != nil {
-				return err
-			}
 			m := db.Manifest()
-			rep := evals.Summarize(m.Suite, st.Planned, rs)
-			rep.SetLatencies(envTimes, policyTimes)
-			rep.Policy, rep.RunDir, rep.Manifest, rep.Start = m.Policy, args[0], &m, st.Started
-			rep.Interrupted, rep.Retries = st.Ended && !rep.Complete, len(attempts)
 			out := cmd.OutOrStdout()
 			if asJSON {
 				enc := json.NewEncoder(out)
@@ -317,18 +305,10 @@ different studies, a missing or repeated shard, an unfinished one, and an
 				return err
 			}
 			defer db.Close()
-			rs, err := db.Results()
+			rep, err := db.Report(cmd.Context())
 			if err != nil {
 				return err
 			}
-			envTimes, policyTimes, err := db.StepTimes()
-			if err != nil {
-				return err
-			}
-			m := db.Manifest()
-			rep := evals.Summarize(m.Suite, len(m.Planned), rs)
-			rep.Policy = m.Policy
-			rep.SetLatencies(envTimes, policyTimes)
 			if err := rep.WriteTable(cmd.OutOrStdout()); err != nil {
 				return err
 			}

@@ -50,30 +50,22 @@ func Load(ctx context.Context, dirs []string) ([]Run, error) {
 		if err != nil {
 			return nil, err
 		}
+		rep, err := db.Report(ctx)
+		if err != nil {
+			db.Close()
+			return nil, err
+		}
 		rs, err := db.Results()
 		if err != nil {
 			db.Close()
 			return nil, err
 		}
-		st, err := db.Status(ctx)
-		if err != nil {
-			db.Close()
-			return nil, err
-		}
 		envT, polT, err := db.StepTimes()
-		attempts, aerr := db.Attempts()
 		m := db.Manifest()
 		db.Close()
 		if err != nil {
 			return nil, err
 		}
-		if aerr != nil {
-			return nil, aerr
-		}
-		rep := evals.Summarize(m.Suite, st.Planned, rs)
-		rep.Policy, rep.RunDir, rep.Manifest = m.Policy, dir, &m
-		rep.Interrupted, rep.Retries = st.Ended && !rep.Complete, len(attempts)
-		rep.SetLatencies(envT, polT)
 		r := Run{Dir: dir, Label: m.Policy, Manifest: m, Report: rep, Results: rs, EnvTimes: envT, PolTimes: polT}
 		for _, x := range rs {
 			if x.Outcome != evals.OutcomeError {

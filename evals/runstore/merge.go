@@ -123,12 +123,10 @@ func Merge(ctx context.Context, into string, shardDirs []string) (*DB, error) {
 			}
 		}
 	}
-	rs, err := out.Results()
+	rep, err := out.Report(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rep := evals.Summarize(m.Suite, len(planned), rs)
-	rep.Policy, rep.Manifest, rep.RunDir = m.Policy, &m, into
 	if err := out.Finish(rep); err != nil {
 		return nil, err
 	}

@@ -376,6 +376,35 @@ func (d *DB) StepTimes() (envTimes, policyTimes []time.Duration, err error) {
 	return envTimes, policyTimes, rows.Err()
 }
 
+// Report is the run's report as the store has it: the final results,
+// their numbers (evals.Summarize), every attempt retried, the step
+// latencies, the manifest, whether the run is complete or was
+// interrupted. There is no wall time: a run may span processes.
+func (d *DB) Report(ctx context.Context) (*evals.Report, error) {
+	rs, err := d.Results()
+	if err != nil {
+		return nil, err
+	}
+	st, err := d.Status(ctx)
+	if err != nil {
+		return nil, err
+	}
+	attempts, err := d.Attempts()
+	if err != nil {
+		return nil, err
+	}
+	envTimes, policyTimes, err := d.StepTimes()
+	if err != nil {
+		return nil, err
+	}
+	m := d.manifest
+	rep := evals.Summarize(m.Suite, st.Planned, rs)
+	rep.SetLatencies(envTimes, policyTimes)
+	rep.Policy, rep.RunDir, rep.Manifest, rep.Start = m.Policy, d.dir, &m, st.Started
+	rep.Interrupted, rep.Retries = st.Ended && !rep.Complete, len(attempts)
+	return rep, nil
+}
+
 // Resume prepares a run for another process: it drops what the episodes
 // without a final result left (the attempts of an episode that was being
 // retried when the process stopped), so that they are played afresh, and
