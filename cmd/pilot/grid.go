@@ -115,6 +115,11 @@ func cross(axes []gridAxis) []gridCell {
 // prints one table. The same command again resumes every cell (each cell
 // is a run of its own, resumed by its run directory).
 func runGrid(ctx context.Context, f *evalFlags, fs *pflag.FlagSet, stdout, stderr io.Writer) error {
+	for _, name := range []string{"shard", "json"} {
+		if fs.Changed(name) {
+			return usagef("--%s does not work with --grid yet: a grid runs its cells in one process and prints one table", name)
+		}
+	}
 	var axes []gridAxis
 	seen := map[string]bool{}
 	for _, g := range f.grid {

@@ -377,6 +377,7 @@ func TestEvalGrid(t *testing.T) {
 		{[]string{"--grid", "seed=3..1"}, "not a range A..B"},
 		{[]string{"--grid", "seed=1..2", "--seed", "4"}, "--seed and --grid seed are exclusive"},
 		{[]string{"--grid", "workers=1,2"}, "not a flag a grid can vary"},
+		{[]string{"--grid", "seed=1..2", "--shard", "1/2"}, "--shard does not work with --grid yet"},
 	} {
 		code, _, errs := pilot(t.Context(), append([]string{"eval", "--suite", "shop", "--engine", "lite", "--run-dir", filepath.Join(t.TempDir(), "x")}, tt.args...)...)
 		if code != 2 || !strings.Contains(errs, tt.want) {
