@@ -134,10 +134,13 @@ type AttemptStore interface {
 // '_' and '.' in the suite's name (such as the '/' of "shop/test")
 // replaced by '-'.
 func DefaultRunDir(suite string, t time.Time) string {
-	return filepath.Join("runs", safeName(suite)+"-"+t.Format("20060102-150405"))
+	return filepath.Join("runs", SafeName(suite)+"-"+t.Format("20060102-150405"))
 }
 
-func safeName(s string) string {
+// SafeName is s with every character other than letters, digits, '-',
+// '_' and '.' replaced by '-': a name for a file or directory ("suite" for
+// an empty s).
+func SafeName(s string) string {
 	s = strings.Map(func(r rune) rune {
 		if r == '-' || r == '_' || r == '.' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
 			return r
@@ -382,7 +385,7 @@ func checkTaskID(id string) error {
 	if id == "" {
 		return errors.New("the task has no id: every task needs a unique id")
 	}
-	if strings.ContainsAny(id, `/\`) || !filepath.IsLocal(id) || safeName(id) != id {
+	if strings.ContainsAny(id, `/\`) || !filepath.IsLocal(id) || SafeName(id) != id {
 		return fmt.Errorf("task id %q: want letters, digits, '-', '_' and '.' only: it names the episode's directory", id)
 	}
 	return nil
@@ -626,9 +629,7 @@ func (r *runner) report(suite string, workers int, interrupted bool) *Report {
 		results[i] = x.Result
 	}
 	wall := time.Since(r.start)
-	rep := newReport(suite, results, wall)
-	rep.Planned = len(r.tasks)
-	rep.Complete = rep.Episodes == rep.Planned
+	rep := newReport(suite, len(r.tasks), results, wall)
 	rep.Interrupted = interrupted && !rep.Complete
 	rep.Retries = r.retries + r.cfg.DoneRetries
 	// The rate is of this process's episodes: a resume's done ones took

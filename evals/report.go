@@ -165,15 +165,14 @@ type Report struct {
 // planned episodes (what `pilot runs show` prints from a run store). The
 // wall time is unknown, so there is no rate.
 func Summarize(suite string, planned int, results []Result) *Report {
-	rep := newReport(suite, results, 0)
-	rep.Planned = planned
-	rep.Complete = rep.Episodes == planned
+	rep := newReport(suite, planned, results, 0)
 	return rep
 }
 
-// newReport computes the numbers of a report from results.
-func newReport(suite string, results []Result, wall time.Duration) *Report {
-	rep := &Report{Suite: suite, Episodes: len(results), Planned: len(results), Duration: wall, Results: results}
+// newReport computes the numbers of a report from the results of planned
+// episodes.
+func newReport(suite string, planned int, results []Result, wall time.Duration) *Report {
+	rep := &Report{Suite: suite, Episodes: len(results), Planned: planned, Duration: wall, Results: results}
 	var reward, steps float64
 	for _, r := range results {
 		rep.Tokens += r.Tokens
@@ -334,7 +333,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	head := "suite\tepisodes\tsuccess\t95% CI\tmean reward\tmean steps\tepisodes/min"
 	row := fmt.Sprintf("%s\t%d\t%s\t[%s, %s]\t%.3f\t%.1f\t%s",
-		r.Suite, r.Scored, percent(r.SuccessRate), percent(r.CI95Low), percent(r.CI95High),
+		r.Suite, r.Scored, Percent(r.SuccessRate), Percent(r.CI95Low), Percent(r.CI95High),
 		r.MeanReward, r.MeanSteps, perMinute(r))
 	if r.Tokens > 0 || r.CostUSD > 0 {
 		head += "\ttokens\ttokens/episode\tcost"
@@ -367,7 +366,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	if len(r.PassK) > 1 {
 		parts := make([]string, len(r.PassK))
 		for i, p := range r.PassK {
-			parts[i] = fmt.Sprintf("k=%d %s", i+1, percent(p))
+			parts[i] = fmt.Sprintf("k=%d %s", i+1, Percent(p))
 		}
 		if _, err := fmt.Fprintf(w, "pass^k: %s\n", strings.Join(parts, ", ")); err != nil {
 			return err
@@ -438,7 +437,8 @@ func perMinute(r *Report) string {
 	return rate(r.EpisodesPerMinute)
 }
 
-func percent(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
+// Percent prints a rate as reports do: 0.925 → "92.5%".
+func Percent(f float64) string { return strconv.FormatFloat(100*f, 'f', 1, 64) + "%" }
 
 // rate prints a per-minute rate: 312, 41.2, 0.83.
 func rate(f float64) string {

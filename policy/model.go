@@ -2,8 +2,10 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 )
@@ -169,6 +171,19 @@ var (
 	// retry may get the whole answer, as after a 5xx.
 	ErrCutResponse = fmt.Errorf("%w: the body was cut or garbled", ErrBadResponse)
 )
+
+// IsCutBody reports whether an adapter's error decoding a 2xx body says
+// the body was cut or is not JSON at all (a dropped connection, a proxy's
+// HTML page), rather than JSON of another shape, which a retry does not
+// mend. Client libraries wrap the decoder's errors as text, so the text is
+// read too. Adapters mark such answers with ErrCutResponse.
+func IsCutBody(err error) bool {
+	var se *json.SyntaxError
+	msg := err.Error()
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &se) ||
+		strings.Contains(msg, "unexpected end of JSON") || strings.Contains(msg, "unexpected EOF") ||
+		strings.Contains(msg, "invalid character") || strings.Contains(msg, "without its final")
+}
 
 // APIError is an error status from a model API.
 type APIError struct {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -36,7 +37,7 @@ func parseGridAxis(fs *pflag.FlagSet, s string) (gridAxis, error) {
 		return gridAxis{}, fmt.Errorf("--grid %q: want NAME=V1,V2 or NAME=A..B, such as policy=expert,random or seed=1..3", s)
 	}
 	if gridFixed[name] || fs.Lookup(name) == nil {
-		return gridAxis{}, fmt.Errorf("--grid %s: not a flag a grid can vary (a flag of pilot eval other than %s)", name, strings.Join(slices.Sorted(mapKeys(gridFixed)), ", "))
+		return gridAxis{}, fmt.Errorf("--grid %s: not a flag a grid can vary (a flag of pilot eval other than %s)", name, strings.Join(slices.Sorted(maps.Keys(gridFixed)), ", "))
 	}
 	a := gridAxis{name: name}
 	if lo, hi, isRange := strings.Cut(vals, ".."); isRange {
@@ -59,16 +60,6 @@ func parseGridAxis(fs *pflag.FlagSet, s string) (gridAxis, error) {
 	return a, nil
 }
 
-func mapKeys(m map[string]bool) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // gridCell is one point of the cross product: a value for each axis.
 type gridCell struct{ flags [][2]string }
 
@@ -86,13 +77,7 @@ func (c gridCell) dir() string {
 	for i, f := range c.flags {
 		parts[i] = f[0] + "-" + f[1]
 	}
-	s := strings.Map(func(r rune) rune {
-		if r == '-' || r == '_' || r == '.' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
-			return r
-		}
-		return '-'
-	}, strings.Join(parts, "_"))
-	return s
+	return evals.SafeName(strings.Join(parts, "_"))
 }
 
 // cross is the cross product of the axes, the first axis slowest.
@@ -228,7 +213,7 @@ func writeGridTable(w io.Writer, cells []gridCell, reports []*evals.Report) erro
 			if !r.Complete {
 				eps += fmt.Sprintf(" (of %d)", r.Planned)
 			}
-			row = append(row, eps, pct(r.SuccessRate), "["+pct(r.CI95Low)+", "+pct(r.CI95High)+"]",
+			row = append(row, eps, evals.Percent(r.SuccessRate), "["+evals.Percent(r.CI95Low)+", "+evals.Percent(r.CI95High)+"]",
 				fmt.Sprintf("%.3f", r.MeanReward), fmt.Sprintf("%.1f", r.MeanSteps), strconv.Itoa(r.Errors))
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))

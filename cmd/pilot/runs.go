@@ -262,8 +262,8 @@ run has are left out, and counted.`,
 			}
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "run\tpolicy\tsuccess (paired)\tonly this run")
-			fmt.Fprintf(tw, "A %s\t%s\t%s (%d/%d)\t%d\n", args[0], ms[0].Policy, pct(c.RateA), c.Both+c.OnlyA, c.Paired, c.OnlyA)
-			fmt.Fprintf(tw, "B %s\t%s\t%s (%d/%d)\t%d\n", args[1], ms[1].Policy, pct(c.RateB), c.Both+c.OnlyB, c.Paired, c.OnlyB)
+			fmt.Fprintf(tw, "A %s\t%s\t%s (%d/%d)\t%d\n", args[0], ms[0].Policy, evals.Percent(c.RateA), c.Both+c.OnlyA, c.Paired, c.OnlyA)
+			fmt.Fprintf(tw, "B %s\t%s\t%s (%d/%d)\t%d\n", args[1], ms[1].Policy, evals.Percent(c.RateB), c.Both+c.OnlyB, c.Paired, c.OnlyB)
 			if err := tw.Flush(); err != nil {
 				return err
 			}
@@ -281,8 +281,6 @@ run has are left out, and counted.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the comparison as one JSON object")
 	return cmd
 }
-
-func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 
 func newRunsMergeCmd() *cobra.Command {
 	var into string

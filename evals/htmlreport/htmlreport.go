@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"image/color"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -171,7 +172,7 @@ func runRow(r Run, o Options) runView {
 		Seed: fmt.Sprintf("%d / %d", r.Manifest.Seed, r.Manifest.PolicySeed), Pilot: r.Manifest.Pilot, Commit: r.Manifest.Commit,
 		Model: r.Manifest.Model, Episodes: rep.Scored, Planned: rep.Planned, Successes: rep.Successes, Errors: rep.Errors,
 		Retries: rep.Retries,
-		Success: pct(rep.SuccessRate), CI: "[" + pct(rep.CI95Low) + ", " + pct(rep.CI95High) + "]",
+		Success: evals.Percent(rep.SuccessRate), CI: "[" + evals.Percent(rep.CI95Low) + ", " + evals.Percent(rep.CI95High) + "]",
 		Reward: fmt.Sprintf("%.3f", rep.MeanReward), Steps: fmt.Sprintf("%.1f", rep.MeanSteps),
 		Cost:    fmt.Sprintf("$%.4f", rep.CostUSD),
 		Latency: fmt.Sprintf("env p50 %s p95 %s · policy p50 %s p95 %s", rep.EnvP50, rep.EnvP95, rep.PolicyP50, rep.PolicyP95),
@@ -190,14 +191,14 @@ func runRow(r Run, o Options) runView {
 		v.State = fmt.Sprintf("incomplete: %d of %d planned episodes have a result", rep.Episodes, rep.Planned)
 	}
 	var flags []string
-	for _, k := range slices.Sorted(mapKeys(r.Manifest.Flags)) {
+	for _, k := range slices.Sorted(maps.Keys(r.Manifest.Flags)) {
 		flags = append(flags, "--"+k+"="+r.Manifest.Flags[k])
 	}
 	v.Flags = strings.Join(flags, " ")
 	if len(rep.PassK) > 0 {
 		parts := make([]string, len(rep.PassK))
 		for i, p := range rep.PassK {
-			parts[i] = fmt.Sprintf("k=%d %s", i+1, pct(p))
+			parts[i] = fmt.Sprintf("k=%d %s", i+1, evals.Percent(p))
 		}
 		v.PassK = strings.Join(parts, ", ")
 	}
@@ -235,18 +236,6 @@ func counts(m map[string]int) []countView {
 	})
 	return out
 }
-
-func mapKeys(m map[string]string) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
-func pct(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
 
 func oneLine(s string, n int) string {
 	s = strings.Join(strings.Fields(s), " ")

@@ -2,10 +2,8 @@ package langchain
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -78,7 +76,7 @@ func (m *Model) apiError(ctx context.Context, ex *exchange, err error) error {
 			break
 		}
 		sentinel := policy.ErrBadResponse
-		if cutBody(err) {
+		if policy.IsCutBody(err) {
 			sentinel = policy.ErrCutResponse
 		}
 		e.Err = fmt.Errorf("%w: %v", sentinel, err)
@@ -169,15 +167,4 @@ func httpStatusText(status int) string {
 	default:
 		return "request refused"
 	}
-}
-
-// cutBody reports whether a decode error says the body was cut or is not
-// JSON at all (langchaingo wraps the decoder's errors as text), rather
-// than JSON of another shape, which a retry does not mend.
-func cutBody(err error) bool {
-	var se *json.SyntaxError
-	msg := err.Error()
-	return errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &se) ||
-		strings.Contains(msg, "unexpected end of JSON") || strings.Contains(msg, "unexpected EOF") ||
-		strings.Contains(msg, "invalid character") || strings.Contains(msg, "without its final")
 }

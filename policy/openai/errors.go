@@ -122,7 +122,7 @@ func (m *Model) mapError(ctx context.Context, err error, rec *record) error {
 		return m.statusError(rec.status, "", "the error body could not be read: "+err.Error(), rec)
 	case rec.status != 0 && !isNetworkError(err):
 		e := m.badResponse(rec, "cannot decode the response: "+err.Error())
-		if cutBody(err) {
+		if policy.IsCutBody(err) {
 			e.(*policy.APIError).Err = policy.ErrCutResponse
 		}
 		return e
@@ -203,15 +203,6 @@ func toolRefusal(low string) bool {
 		}
 	}
 	return false
-}
-
-// cutBody reports whether a decode error says the body was cut or is not
-// JSON at all, rather than JSON of another shape.
-func cutBody(err error) bool {
-	var se *json.SyntaxError
-	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.As(err, &se) ||
-		strings.Contains(err.Error(), "unexpected end of JSON") || strings.Contains(err.Error(), "unexpected EOF") ||
-		strings.Contains(err.Error(), "invalid character")
 }
 
 // badResponse is the error of a 2xx answer that is not a usable response.
