@@ -27,7 +27,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/pilotkit/pilot/agent"
@@ -81,6 +80,9 @@ type Config struct {
 	// Retries is how many times an episode that ended in an error (Result
 	// Outcome "error": a dead browser, a model API down, a timeout) is
 	// played again from scratch before its error is final; 0 never.
+	// A retry waits behind the episodes already queued, on whichever
+	// worker is free: an outage that broke one attempt would likely
+	// break another made at once on the same worker.
 	// Every attempt goes to the Store (AttemptStore) and the trajectory of
 	// an attempt that was retried moves to RUNDIR/attempts/<task-id>-<n>.
 	Retries int
@@ -203,6 +205,10 @@ func Run(ctx context.Context, s Suite, cfg Config) (*Report, error) {
 		}
 	}
 	r.tasks = tasks
+	r.more = sync.NewCond(&r.qmu)
+	for _, i := range r.todo {
+		r.queue = append(r.queue, job{i, 1})
+	}
 	workers := min(cfg.Workers, len(r.todo))
 	if cfg.Progress != nil {
 		for _, ep := range tasks {
@@ -218,9 +224,16 @@ func Run(ctx context.Context, s Suite, cfg Config) (*Report, error) {
 		}
 	}
 
-	// Workers take the next task, in suite order, when they are free.
+	// Workers take the next task, in suite order, when they are free;
+	// the retries of errored episodes come after the rest.
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	stopWaking := context.AfterFunc(wctx, func() {
+		r.qmu.Lock()
+		defer r.qmu.Unlock()
+		r.more.Broadcast()
+	})
+	defer stopWaking()
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Go(func() {
@@ -397,10 +410,18 @@ type runner struct {
 	store   Store
 	total   int
 	start   time.Time
-	idWidth int          // of the longest task id, for aligned progress lines
-	tasks   []Episode    // the planned episodes, in order
-	todo    []int        // the indexes in tasks of those to play
-	next    atomic.Int64 // the index in todo of the next task to hand out
+	idWidth int       // of the longest task id, for aligned progress lines
+	tasks   []Episode // the planned episodes, in order
+	todo    []int     // the indexes in tasks of those to play
+
+	// The queue of episodes to play: those of todo, then the attempts
+	// of errored ones (Config.Retries). Workers wait on more while
+	// others still play, since those may yet add a retry.
+	qmu      sync.Mutex
+	more     *sync.Cond // on qmu: the queue grew, or nothing plays
+	queue    []job
+	head     int // the index in queue of the next job to hand out
+	inflight int // jobs handed out and not yet done
 
 	mu        sync.Mutex
 	results   []indexed
@@ -410,6 +431,42 @@ type runner struct {
 	envTimes, policyTimes []time.Duration
 	fatal                 error   // the first error that stopped the run
 	closeErrs             []error // envs that failed to close
+}
+
+// A job is an attempt at the i-th planned episode.
+type job struct{ i, attempt int }
+
+// take hands out the next job. It waits while the queue is empty and
+// other workers still play; false when there is nothing left or ctx is
+// done.
+func (r *runner) take(ctx context.Context) (job, bool) {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	for {
+		switch {
+		case ctx.Err() != nil:
+			return job{}, false
+		case r.head < len(r.queue):
+			j := r.queue[r.head]
+			r.head++
+			r.inflight++
+			return j, true
+		case r.inflight == 0:
+			return job{}, false
+		}
+		r.more.Wait()
+	}
+}
+
+// done ends a job that take handed out, queueing again when non-nil.
+func (r *runner) done(again *job) {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	r.inflight--
+	if again != nil {
+		r.queue = append(r.queue, *again)
+	}
+	r.more.Broadcast()
 }
 
 type indexed struct {
@@ -447,26 +504,29 @@ func (r *runner) work(ctx context.Context, w int) (err error) {
 		}
 	}()
 	for {
-		j := int(r.next.Add(1) - 1)
-		if j >= len(r.todo) || ctx.Err() != nil {
+		j, ok := r.take(ctx)
+		if !ok {
 			return nil
 		}
-		i := r.todo[j]
-		for attempt := 1; ; attempt++ {
-			res, ok := r.episode(ctx, w, e, r.tasks[i], attempt)
-			if !ok {
-				return nil // cancelled: the episode did not finish
-			}
-			if res.Outcome != OutcomeError || attempt > r.cfg.Retries {
-				if err := r.record(i, res); err != nil {
-					return err
-				}
-				break
-			}
-			if err := r.retry(res); err != nil {
+		res, ok := r.episode(ctx, w, e, r.tasks[j.i], j.attempt)
+		if !ok {
+			r.done(nil)
+			return nil // cancelled: the episode did not finish
+		}
+		if res.Outcome != OutcomeError || j.attempt > r.cfg.Retries {
+			err := r.record(j.i, res)
+			r.done(nil)
+			if err != nil {
 				return err
 			}
+			continue
 		}
+		err := r.retry(res)
+		if err != nil {
+			r.done(nil)
+			return err
+		}
+		r.done(&job{j.i, j.attempt + 1})
 	}
 }
 
@@ -551,7 +611,7 @@ func (r *runner) retry(res Result) error {
 		}
 	}
 	if r.cfg.Progress != nil {
-		_, _ = fmt.Fprintf(r.cfg.Progress, "%*s %s  error, attempt %d of %d: playing it again\n    error (%s): %s\n",
+		_, _ = fmt.Fprintf(r.cfg.Progress, "%*s %s  error, attempt %d of %d: playing it again later\n    error (%s): %s\n",
 			2*len(fmt.Sprint(r.total))+2, "", res.Key(), res.Attempt, r.cfg.Retries+1, res.ErrorKind, oneLine(res.Error))
 	}
 	return nil

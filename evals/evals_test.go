@@ -487,6 +487,34 @@ func TestRunRetries(t *testing.T) {
 	}
 }
 
+// A retry waits behind the episodes already queued: on one worker, an
+// episode whose first attempt errors is played again after the others, so
+// an outage that broke it has time to pass.
+func TestRunRetriesLast(t *testing.T) {
+	suite := evals.Suite{Name: "fake/test", Tasks: []env.Task{flaky("once", 1), task("b", "win", 1), task("c", "win", 1)}}
+	cfg, _ := fakeConfig(t, 1)
+	cfg.Retries = 1
+	st := &attemptStore{}
+	cfg.Store = st
+	rep, err := evals.Run(t.Context(), suite, cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if rep.Successes != 3 || rep.Retries != 1 {
+		t.Errorf("report = %+v; want 3 successes after 1 retry", rep)
+	}
+	var order []string
+	for _, r := range st.final {
+		order = append(order, r.TaskID)
+	}
+	if got := strings.Join(order, " "); got != "b c once" {
+		t.Errorf("episodes ended in the order %s; want b c once (the retry last)", got)
+	}
+	if got := rep.Results[0].TaskID; got != "once" {
+		t.Errorf("the report lists %s first; want the planned order, once first", got)
+	}
+}
+
 // attemptStore keeps what Run stores, in memory.
 type attemptStore struct {
 	mu              sync.Mutex

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The fault benchmark of docs/evals.md: KILLS kills of Chromium (SIGKILL to
-# a browser process, one every INTERVAL seconds) during an EPISODES-episode
+# a browser's main process, one every INTERVAL seconds, each of a browser
+# picked at random among pilot's) during an EPISODES-episode
 # shop run in Chromium with --retries 2, then the same run undisturbed;
 # prints both tables. Needs bin/pilot (make build) and Chromium.
 #
@@ -16,8 +17,13 @@ sleep 5
 killed=0
 for ((i = 0; i < KILLS; i++)); do
 	kill -0 "$pid" 2>/dev/null || break
-	# the oldest browser process that pilot started (its --user-data-dir)
-	if pkill -9 -o -f 'chromium.*--user-data-dir=.*pilot' 2>/dev/null; then killed=$((killed + 1)); fi
+	# a browser that pilot started (its --user-data-dir), not a child
+	# process (--type=renderer and the like); not always the oldest, which
+	# would aim every kill at the worker playing the longest episode
+	victim=$(for p in $(pgrep -f 'chromium.*--user-data-dir=.*pilot' || true); do
+		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null | grep -qv -- '--type=' && echo "$p"
+	done | shuf -n 1 || true)
+	if [ -n "$victim" ] && kill -9 "$victim" 2>/dev/null; then killed=$((killed + 1)); fi
 	sleep "$INTERVAL"
 done
 wait "$pid" || true
