@@ -105,6 +105,8 @@ type CartPole struct {
 	started bool // an episode exists
 	over    bool // it terminated or was truncated
 	closed  bool
+	epoch   int    // counts episodes, so that a saved state knows its own
+	lastErr string // the error of the last observation, for Snapshot
 }
 
 // NewCartPole returns a CartPole with no episode yet: call Reset,
@@ -162,8 +164,10 @@ func (c *CartPole) Step(ctx context.Context, a env.Action) (env.Step, error) {
 	}
 	action, ok := actionIndex(a)
 	if !ok {
-		return env.Step{Obs: c.observation(c.actionError(a))}, nil
+		c.lastErr = c.actionError(a)
+		return env.Step{Obs: c.observation(c.lastErr)}, nil
 	}
+	c.lastErr = ""
 	_, reward, terminated, truncated := c.StepState(action)
 	st := env.Step{Obs: c.observation(""), Reward: reward, Terminated: terminated, Truncated: truncated}
 	switch {
@@ -201,7 +205,52 @@ func (c *CartPole) SetState(s [4]float64) [4]float64 {
 	c.s = s
 	c.steps, c.beyond = 0, -1
 	c.started, c.over = true, false
+	c.epoch++
+	c.lastErr = ""
 	return observe(s)
+}
+
+// cartState is a CartPole's saved state.
+type cartState struct {
+	c       *CartPole
+	epoch   int
+	s       [4]float64
+	steps   int
+	beyond  int
+	over    bool
+	lastErr string
+	obs     env.Observation
+}
+
+func (s *cartState) Observation() env.Observation { return s.obs }
+
+var _ env.Snapshotter = (*CartPole)(nil)
+
+// Snapshot saves the episode's state: the four variables, the step count
+// and whether the episode is over. It costs a few dozen nanoseconds.
+func (c *CartPole) Snapshot(ctx context.Context) (env.State, error) {
+	switch {
+	case c.closed:
+		return nil, fmt.Errorf("classic: cartpole: snapshot: %w", env.ErrClosed)
+	case !c.started:
+		return nil, fmt.Errorf("classic: cartpole: snapshot: %w", env.ErrNotReset)
+	}
+	return &cartState{c: c, epoch: c.epoch, s: c.s, steps: c.steps, beyond: c.beyond, over: c.over, lastErr: c.lastErr, obs: c.observation(c.lastErr)}, nil
+}
+
+// Restore brings back a state that Snapshot saved in this episode.
+func (c *CartPole) Restore(ctx context.Context, st env.State) error {
+	s, ok := st.(*cartState)
+	switch {
+	case c.closed:
+		return fmt.Errorf("classic: cartpole: restore: %w", env.ErrClosed)
+	case !ok || s == nil || s.c != c:
+		return fmt.Errorf("classic: cartpole: restore: %w", env.ErrForeignState)
+	case s.epoch != c.epoch:
+		return fmt.Errorf("classic: cartpole: restore: %w", env.ErrStaleState)
+	}
+	c.s, c.steps, c.beyond, c.over, c.lastErr = s.s, s.steps, s.beyond, s.over, s.lastErr
+	return nil
 }
 
 // State returns the current state [x, x_dot, theta, theta_dot] in full

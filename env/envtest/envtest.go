@@ -26,6 +26,16 @@
 //   - Close returns nil, twice, and Step and Reset after it fail with
 //     env.ErrClosed.
 //
+// An env that implements env.Snapshotter is also checked for snapshots:
+// after Restore, State.Observation is the observation of the snapshot, and
+// the same actions give the same observations (text, URL, title, error,
+// state and choices), rewards, flags and reasons as the first time, on
+// each of two restores; a state from an earlier episode fails with
+// env.ErrStaleState, one the env did not make with env.ErrForeignState,
+// and Restore after Close with env.ErrClosed. The actions walk the
+// observations' Choices (the first, then the second of the next, …), or
+// repeat the idle action where there are none.
+//
 // Check needs an idle action, one that does not end the episode: by default
 // noop() when the spec has noop, else the first of the reset observation's
 // Choices. Pass Idle when neither fits. The termination checks need a
@@ -40,6 +50,8 @@ package envtest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -110,7 +122,14 @@ func Check(t testing.TB, e env.Env, task env.Task, opts ...Option) {
 		t.Logf("envtest: %s has no stop action and no envtest.Finish was given: skipping the termination checks", spec.Name)
 	}
 	c.checkTruncation(idle)
+	snap, snapshots := e.(env.Snapshotter)
+	if snapshots {
+		c.checkSnapshot(snap, idle)
+	}
 	c.checkClose(idle)
+	if snapshots {
+		c.checkRestoreClosed(snap)
+	}
 }
 
 type checker struct {
@@ -351,4 +370,132 @@ func (c *checker) checkClose(idle env.Action) {
 	if _, err := c.reset(c.e); !errors.Is(err, env.ErrClosed) {
 		c.t.Errorf("envtest: Reset after Close = %v, want an error wrapping env.ErrClosed", err)
 	}
+}
+
+// snapSteps is how many steps the snapshot check replays after a restore.
+const snapSteps = 3
+
+// checkSnapshot checks Snapshot and Restore: the same steps after each of
+// two restores, and the refusal of stale and foreign states.
+func (c *checker) checkSnapshot(s env.Snapshotter, idle env.Action) {
+	c.t.Helper()
+	obs, err := c.reset(c.e)
+	if err != nil {
+		c.t.Fatalf("envtest: Reset before the snapshot check = %v, want nil", err)
+	}
+	// One step in, so that the state is not the reset's.
+	a := walk(obs, idle, 0)
+	st, err := c.step(c.e, a)
+	if err != nil || st.Done() {
+		c.t.Fatalf("envtest: Step(%v) before the snapshot = %v (done %v), want a step that goes on", a, err, st.Done())
+	}
+	obs = st.Obs
+	ctx, cancel := context.WithTimeout(c.t.Context(), callTimeout)
+	defer cancel()
+	state, err := s.Snapshot(ctx)
+	if err != nil {
+		c.t.Fatalf("envtest: Snapshot() = %v, want nil", err)
+	}
+	if d := obsDiff(state.Observation(), obs); d != "" {
+		c.t.Errorf("envtest: State.Observation() differs from the observation when Snapshot was called: %s", d)
+	}
+	var (
+		actions []env.Action
+		first   []env.Step
+	)
+	for i := range snapSteps {
+		a := walk(obs, idle, i)
+		st, err := c.step(c.e, a)
+		if err != nil {
+			c.t.Fatalf("envtest: Step(%v) after the snapshot = %v, want nil", a, err)
+		}
+		actions, first = append(actions, a), append(first, st)
+		if st.Done() {
+			break
+		}
+		obs = st.Obs
+	}
+	for round := 1; round <= 2; round++ {
+		if err := s.Restore(ctx, state); err != nil {
+			c.t.Fatalf("envtest: Restore (%d) = %v, want nil", round, err)
+		}
+		for i, a := range actions {
+			st, err := c.step(c.e, a)
+			if err != nil {
+				c.t.Fatalf("envtest: Step(%v), step %d after Restore (%d) = %v, want nil", a, i+1, round, err)
+			}
+			if d := stepDiff(st, first[i]); d != "" {
+				c.t.Errorf("envtest: Step(%v), step %d after Restore (%d), differs from the step after the snapshot: %s", a, i+1, round, d)
+			}
+		}
+	}
+	if _, err := c.reset(c.e); err != nil {
+		c.t.Fatalf("envtest: Reset after the snapshot check = %v, want nil", err)
+	}
+	if err := s.Restore(ctx, state); !errors.Is(err, env.ErrStaleState) {
+		c.t.Errorf("envtest: Restore of a state from the episode before the last Reset = %v, want an error wrapping env.ErrStaleState", err)
+	}
+	if err := s.Restore(ctx, foreignState{}); !errors.Is(err, env.ErrForeignState) {
+		c.t.Errorf("envtest: Restore of a state the env did not make = %v, want an error wrapping env.ErrForeignState", err)
+	}
+	if err := s.Restore(ctx, nil); !errors.Is(err, env.ErrForeignState) {
+		c.t.Errorf("envtest: Restore(nil) = %v, want an error wrapping env.ErrForeignState", err)
+	}
+}
+
+// checkRestoreClosed checks that Restore after Close fails with ErrClosed.
+func (c *checker) checkRestoreClosed(s env.Snapshotter) {
+	c.t.Helper()
+	if _, err := s.Snapshot(c.t.Context()); !errors.Is(err, env.ErrClosed) {
+		c.t.Errorf("envtest: Snapshot() after Close = %v, want an error wrapping env.ErrClosed", err)
+	}
+	if err := s.Restore(c.t.Context(), foreignState{}); !errors.Is(err, env.ErrClosed) {
+		c.t.Errorf("envtest: Restore after Close = %v, want an error wrapping env.ErrClosed", err)
+	}
+}
+
+// foreignState is a state no env made.
+type foreignState struct{}
+
+func (foreignState) Observation() env.Observation { return env.Observation{} }
+
+// walk returns the i-th action of the snapshot check's walk from obs: one
+// of its choices, else idle.
+func walk(obs env.Observation, idle env.Action, i int) env.Action {
+	if len(obs.Choices) == 0 {
+		return idle
+	}
+	return obs.Choices[i%len(obs.Choices)]
+}
+
+// stepDiff says how two steps differ in what an agent sees, "" when not.
+func stepDiff(got, want env.Step) string {
+	switch {
+	case got.Reward != want.Reward:
+		return fmt.Sprintf("reward %v, want %v", got.Reward, want.Reward)
+	case got.Terminated != want.Terminated || got.Truncated != want.Truncated:
+		return fmt.Sprintf("terminated %v, truncated %v, want %v, %v", got.Terminated, got.Truncated, want.Terminated, want.Truncated)
+	case got.Reason != want.Reason:
+		return fmt.Sprintf("reason %q, want %q", got.Reason, want.Reason)
+	}
+	return obsDiff(got.Obs, want.Obs)
+}
+
+// obsDiff says how two observations differ, "" when they do not.
+func obsDiff(got, want env.Observation) string {
+	switch {
+	case got.Text != want.Text:
+		return "text:\n" + got.Text + "\nwant:\n" + want.Text
+	case got.URL != want.URL:
+		return fmt.Sprintf("URL %q, want %q", got.URL, want.URL)
+	case got.Title != want.Title:
+		return fmt.Sprintf("title %q, want %q", got.Title, want.Title)
+	case got.Error != want.Error:
+		return fmt.Sprintf("error %q, want %q", got.Error, want.Error)
+	case !slices.Equal(got.State, want.State):
+		return fmt.Sprintf("state %v, want %v", got.State, want.State)
+	case !slices.EqualFunc(got.Choices, want.Choices, func(a, b env.Action) bool { return a.String() == b.String() }):
+		return fmt.Sprintf("choices %v, want %v", got.Choices, want.Choices)
+	}
+	return ""
 }

@@ -134,6 +134,60 @@ func (l *lamp) Close() error {
 
 var task = env.Task{ID: "lamp-1", Instruction: "turn the lamp on and stop"}
 
+// snapLamp is a lamp with snapshots, right unless one of its faults is set.
+type snapLamp struct {
+	*lamp
+	restoreNothing bool // Restore returns nil and changes nothing
+	staleWorks     bool // a state from an earlier episode restores
+	foreignWorks   bool // any state restores
+	wrongObs       bool // State.Observation is not the snapshot's
+
+	episode int
+}
+
+type lampState struct {
+	l       *snapLamp
+	episode int
+	on      bool
+	obs     env.Observation
+}
+
+func (s *lampState) Observation() env.Observation { return s.obs }
+
+func (l *snapLamp) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
+	l.episode++
+	return l.lamp.Reset(ctx, t)
+}
+
+func (l *snapLamp) Snapshot(ctx context.Context) (env.State, error) {
+	if l.closed {
+		return nil, env.ErrClosed
+	}
+	obs := l.obs("")
+	if l.wrongObs {
+		obs.Text += " (or so)"
+	}
+	return &lampState{l: l, episode: l.episode, on: l.on, obs: obs}, nil
+}
+
+func (l *snapLamp) Restore(ctx context.Context, st env.State) error {
+	s, ok := st.(*lampState)
+	switch {
+	case l.closed:
+		return env.ErrClosed
+	case (!ok || s.l != l) && !l.foreignWorks:
+		return env.ErrForeignState
+	case !ok:
+		return nil
+	case s.episode != l.episode && !l.staleWorks:
+		return env.ErrStaleState
+	}
+	if !l.restoreNothing {
+		l.on, l.over = s.on, false
+	}
+	return nil
+}
+
 func TestCheckPasses(t *testing.T) {
 	tests := []struct {
 		name string
@@ -146,10 +200,34 @@ func TestCheckPasses(t *testing.T) {
 		{"explicit idle and finish", &lamp{}, []envtest.Option{envtest.Idle(env.A("toggle")), envtest.Finish(env.A("stop", "on"))}},
 		{"under RecordStats", env.RecordStats(&lamp{}), nil},
 		{"under a roomy TimeLimit", env.TimeLimit(&lamp{}, 100, 0), nil},
+		{"with snapshots", &snapLamp{lamp: &lamp{noNoop: true}}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			envtest.Check(t, tt.e, task, tt.opts...)
+		})
+	}
+}
+
+// The snapshot section finds each fault of a lamp's snapshots.
+func TestCheckFailsSnapshots(t *testing.T) {
+	tests := []struct {
+		name string
+		e    *snapLamp
+		want string
+	}{
+		{"restore does nothing", &snapLamp{restoreNothing: true}, "after Restore (1), differs from the step after the snapshot: text:"},
+		{"stale state restores", &snapLamp{staleWorks: true}, "want an error wrapping env.ErrStaleState"},
+		{"foreign state restores", &snapLamp{foreignWorks: true}, "Restore of a state the env did not make = <nil>, want an error wrapping env.ErrForeignState"},
+		{"wrong observation", &snapLamp{wrongObs: true}, "State.Observation() differs"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.e.lamp = &lamp{noNoop: true}
+			r := runCheck(t, tt.e)
+			if !r.Failed() || !strings.Contains(r.report(), tt.want) {
+				t.Errorf("Check(%s) reported:\n%s\nwant a failure containing %q", tt.name, r.report(), tt.want)
+			}
 		})
 	}
 }

@@ -1,0 +1,61 @@
+package env
+
+import (
+	"context"
+	"errors"
+)
+
+// Snapshotter is implemented by environments whose state can be saved and
+// brought back: planners (package planner) search with it, trying actions
+// from a state and returning to it, where others replay the episode from
+// its start.
+//
+// Snapshot saves the state of the running episode: everything that
+// decides what the next steps observe and earn, and whether the episode is
+// over. Restore brings the env back to a state that Snapshot returned in
+// the same episode: the observation, rewards and flags of the steps that
+// follow are those that followed the snapshot. A state may be restored
+// any number of times, in any order, and stays valid until the next Reset
+// or Close; it is opaque to callers.
+//
+// Restore of a state from another env fails with an error wrapping
+// ErrForeignState; from an earlier episode (the env was reset since) or
+// after Close, with ErrStaleState or ErrClosed. An env that cannot bring
+// a state back exactly (a site that answers the same request differently)
+// fails with ErrNotRestorable and says what differed.
+type Snapshotter interface {
+	Snapshot(ctx context.Context) (State, error)
+	Restore(ctx context.Context, s State) error
+}
+
+// State is an environment's saved state, as Snapshotter.Snapshot returns
+// it. Only the env that made it reads it.
+type State interface {
+	// Observation is what the env showed when the state was saved: what
+	// the agent sees again after Restore.
+	Observation() Observation
+}
+
+// Errors of Restore. Environments wrap them so errors.Is works.
+var (
+	ErrForeignState  = errors.New("the state was saved by another environment: restore a state in the env that made it")
+	ErrStaleState    = errors.New("the state is from an earlier episode: the env was reset since, and a state lasts one episode")
+	ErrNotRestorable = errors.New("the state could not be brought back exactly")
+	ErrNoSnapshot    = errors.New("the environment cannot save its state (it does not implement env.Snapshotter)")
+)
+
+// Snapshots returns e's Snapshotter, or an error wrapping ErrNoSnapshot
+// that names the env.
+func Snapshots(e Env) (Snapshotter, error) {
+	if s, ok := e.(Snapshotter); ok {
+		return s, nil
+	}
+	return nil, &noSnapshotError{name: e.Spec().Name}
+}
+
+type noSnapshotError struct{ name string }
+
+func (e *noSnapshotError) Error() string {
+	return "env " + e.name + ": " + ErrNoSnapshot.Error() + ": search needs an env that can; run it without a planner"
+}
+func (e *noSnapshotError) Unwrap() error { return ErrNoSnapshot }
