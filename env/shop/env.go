@@ -30,6 +30,8 @@ type Env struct {
 	episode string // the store episode, "" until a Reset succeeds
 	done    bool
 	closed  bool
+	epoch   int             // counts Resets, so that a saved state knows its episode
+	last    env.Observation // the observation of the last Reset or Step
 }
 
 var _ env.Env = (*Env)(nil)
@@ -55,6 +57,7 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 		return env.Observation{}, fmt.Errorf("shop: reset: %w", env.ErrClosed)
 	}
 	e.episode, e.done = "", false
+	e.epoch++
 	task, ok := e.store.Tasks().Task(t.ID)
 	if !ok {
 		return env.Observation{}, fmt.Errorf("shop: reset: %w %q: shop task ids look like shop-test-0042; list them with `pilot shop tasks --split test`", ErrUnknownTask, t.ID)
@@ -71,6 +74,7 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 		return obs, fmt.Errorf("shop: reset: %w", err)
 	}
 	e.episode = ep.ID
+	e.last = obs
 	return obs, nil
 }
 
@@ -106,7 +110,75 @@ func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
 		st.Reason = "stopped without buying"
 	}
 	e.done = st.Done()
+	e.last = st.Obs
 	return st, nil
+}
+
+var _ env.Snapshotter = (*Env)(nil)
+
+// state is the shop env's saved state: the store's session and the
+// browser's.
+type state struct {
+	e       *Env
+	epoch   int
+	session session
+	inner   env.State
+	done    bool
+	obs     env.Observation
+}
+
+func (s *state) Observation() env.Observation { return s.obs }
+
+// Snapshot saves the episode: the store's session (what was chosen for
+// Buy Now, the order once placed) and the browser's own state (its page,
+// history and form fields), which needs an inner env that snapshots (the
+// lite browser does). The store's part costs well under a microsecond.
+func (e *Env) Snapshot(ctx context.Context) (env.State, error) {
+	switch {
+	case e.closed:
+		return nil, fmt.Errorf("shop: snapshot: %w", env.ErrClosed)
+	case e.episode == "":
+		return nil, fmt.Errorf("shop: snapshot: %w", env.ErrNotReset)
+	}
+	snap, err := env.Snapshots(e.inner)
+	if err != nil {
+		return nil, fmt.Errorf("shop: snapshot: %w", err)
+	}
+	sess, ok := e.store.view(e.episode)
+	if !ok {
+		return nil, fmt.Errorf("shop: snapshot: episode %s is no longer in the store (more than %d sessions since)", e.episode, MaxSessions)
+	}
+	in, err := snap.Snapshot(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("shop: snapshot: %w", err)
+	}
+	return &state{e: e, epoch: e.epoch, session: sess, inner: in, done: e.done, obs: e.last}, nil
+}
+
+// Restore brings back a state that Snapshot saved since the last Reset:
+// the store's session first, then the browser's.
+func (e *Env) Restore(ctx context.Context, st env.State) error {
+	s, ok := st.(*state)
+	switch {
+	case e.closed:
+		return fmt.Errorf("shop: restore: %w", env.ErrClosed)
+	case !ok || s == nil || s.e != e:
+		return fmt.Errorf("shop: restore: %w", env.ErrForeignState)
+	case s.epoch != e.epoch || e.episode == "":
+		return fmt.Errorf("shop: restore: %w", env.ErrStaleState)
+	}
+	snap, err := env.Snapshots(e.inner)
+	if err != nil {
+		return fmt.Errorf("shop: restore: %w", err)
+	}
+	if !e.store.setSession(s.session) {
+		return fmt.Errorf("shop: restore: episode %s is no longer in the store (more than %d sessions since)", e.episode, MaxSessions)
+	}
+	if err := snap.Restore(ctx, s.inner); err != nil {
+		return fmt.Errorf("shop: restore: %w", err)
+	}
+	e.done, e.last = s.done, s.obs
+	return nil
 }
 
 // Close closes the inner env. It is idempotent.

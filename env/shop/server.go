@@ -193,6 +193,18 @@ func (s *Store) view(id string) (session, bool) {
 	return *sess, true
 }
 
+// setSession puts back a session's state that view returned; false when
+// the session is no longer kept.
+func (s *Store) setSession(st session) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess, ok := s.sessions[st.id]
+	if ok {
+		*sess = st
+	}
+	return ok
+}
+
 func (s *Store) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("/{$}", s.only("GET", s.home))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"net/http/cookiejar"
 	"strings"
 
 	"github.com/pilotkit/pilot/env"
@@ -29,6 +28,8 @@ type Browser struct {
 	spec   env.Spec
 	ep     *episode
 	closed bool
+	epoch  int             // counts Resets, so that a saved state knows its episode
+	last   env.Observation // the observation of the last Reset or Step
 }
 
 var _ env.Env = (*Browser)(nil)
@@ -73,13 +74,10 @@ func (b *Browser) Reset(ctx context.Context, t env.Task) (env.Observation, error
 	if err := ctx.Err(); err != nil {
 		return env.Observation{}, fmt.Errorf("lite: reset: %w", err)
 	}
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		return env.Observation{}, fmt.Errorf("lite: reset: %w", err)
-	}
 	b.ep = nil
+	b.epoch++
 	ep := &episode{
-		jar:     jar,
+		jar:     newCookies(),
 		hist:    []entry{{url: blankURL, doc: 0}},
 		page:    newPage(blankDocument(), 0),
 		nextDoc: 1,
@@ -101,7 +99,8 @@ func (b *Browser) Reset(ctx context.Context, t env.Task) (env.Observation, error
 		}
 		msg = lerr.message()
 	}
-	return b.observation(msg), nil
+	b.last = b.observation(msg)
+	return b.last, nil
 }
 
 // Step applies a and returns the page after it.
@@ -138,6 +137,7 @@ func (b *Browser) Step(ctx context.Context, a env.Action) (env.Step, error) {
 	}
 	st.Obs = b.observation(actErr)
 	b.ep.done = st.Terminated
+	b.last = st.Obs
 	return st, nil
 }
 

@@ -3,7 +3,6 @@ package lite
 import (
 	"context"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strconv"
 
@@ -19,7 +18,7 @@ const (
 
 // episode is one task in the browser: its history, cookies and page.
 type episode struct {
-	jar     *cookiejar.Jar
+	jar     *cookies
 	hist    []entry
 	cur     int
 	page    *page

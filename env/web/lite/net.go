@@ -9,7 +9,6 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strings"
 )
@@ -55,7 +54,7 @@ func (e *loadError) message() string {
 
 // fetch sends req to the handler and follows redirects. A loadError is
 // the agent's; a Go error is the caller's context ending.
-func (b *Browser) fetch(ctx context.Context, jar *cookiejar.Jar, req request) (*response, *loadError, error) {
+func (b *Browser) fetch(ctx context.Context, jar *cookies, req request) (*response, *loadError, error) {
 	for redirects := 0; ; redirects++ {
 		if msg := b.checkURL(req.url); msg != "" {
 			return nil, &loadError{refused: true, text: msg}, nil
@@ -94,7 +93,7 @@ func (b *Browser) fetch(ctx context.Context, jar *cookiejar.Jar, req request) (*
 }
 
 // serve runs the handler on one request.
-func (b *Browser) serve(ctx context.Context, jar *cookiejar.Jar, req request) (*response, *loadError, error) {
+func (b *Browser) serve(ctx context.Context, jar *cookies, req request) (*response, *loadError, error) {
 	u, err := req.url.std()
 	if err != nil {
 		return nil, &loadError{text: "net::ERR_INVALID_URL"}, nil
