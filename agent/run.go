@@ -92,8 +92,9 @@ type Options struct {
 
 // Run plays one episode of task on e with p.
 //
-// It resets e (after calling p's ResetEpisode, when p is a
-// policy.Resetter), then loops: p.Act, e.Step, record, tell the observers;
+// It resets e (after giving p the env, when p is a policy.EnvUser such as
+// a planner, and calling its ResetEpisode, when p is a policy.Resetter),
+// then loops: p.Act, e.Step, record, tell the observers;
 // until the env reports the episode terminated or truncated, or a budget in
 // opts ends it (then the trajectory is Truncated with a Reason such as
 // "step limit 50 reached").
@@ -117,6 +118,9 @@ func Run(ctx context.Context, e env.Env, task env.Task, p policy.Policy, opts Op
 	spec := e.Spec()
 	r.traj = &Trajectory{Task: task, Env: spec.Name, Policy: opts.PolicyName, Start: r.start.UTC()}
 
+	if eu, ok := p.(policy.EnvUser); ok {
+		eu.UseEnv(e)
+	}
 	if rp, ok := p.(policy.Resetter); ok {
 		rp.ResetEpisode(task)
 	}

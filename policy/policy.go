@@ -33,6 +33,16 @@ type Resetter interface {
 	ResetEpisode(task env.Task)
 }
 
+// EnvUser is implemented by policies that look ahead in the env they act
+// on before they decide: planners (package planner), which try actions
+// from snapshots of its state. agent.Run gives them the episode's env
+// before the episode starts (before ResetEpisode). Such a policy must
+// leave the env in the state it found it when Act returns, so that the
+// action it returns applies where the agent is.
+type EnvUser interface {
+	UseEnv(e env.Env)
+}
+
 // Input is everything a policy sees when it acts.
 type Input struct {
 	Task env.Task
