@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/planner"
 	"github.com/pilotkit/pilot/policy"
 )
 
@@ -67,6 +68,31 @@ type Def struct {
 	// Missed, when set, names what a failed episode missed, from its
 	// result (Config.Missed): the report's failure breakdown.
 	Missed func(Result) []string
+	// Plan, when set, is what planners (--planner) use of the suite
+	// beyond its envs' snapshots: proposers for its policies and its own
+	// value functions.
+	Plan *Planning
+}
+
+// Planning is a suite's help to the planners.
+type Planning struct {
+	// Engines are those whose envs save their state (env.Snapshotter):
+	// a planner runs on them only.
+	Engines []string
+	// Propose returns the proposer of one of the suite's policies (the
+	// shop scorer's top-k candidates), false for a policy it knows
+	// nothing of.
+	Propose func(p policy.Policy) (planner.Proposer, bool)
+	// Values are the suite's value functions by name ("heuristic",
+	// "critic"), besides the oracle and the model judge that every suite
+	// has. Make gets the episode's policy (a critic reads its network).
+	Values map[string]ValueDef
+}
+
+// A ValueDef is one of a suite's value functions.
+type ValueDef struct {
+	Doc  string
+	Make func(p policy.Policy) (planner.Value, error)
 }
 
 // Learner is what pilot train needs to train on a suite.

@@ -31,6 +31,7 @@ import (
 
 // evalFlags are the flags of pilot eval.
 type evalFlags struct {
+	plan                 planFlags
 	suite, split, policy string
 	episodes, workers    int
 	seed                 int64
@@ -221,6 +222,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.repeat, "repeat", 1, "play every task `K` times, repeat r with the policy seed + r - 1 (the same catalogue), and add pass^k for k = 1..K to the table")
 	fs.IntVar(&f.retries, "retries", 2, "play an episode that ended in an error (a dead browser, a model API down, a timeout) again from scratch up to `N` times; its errors are never counted as failures")
 	f.model.register(fs, true)
+	f.plan.register(fs)
 }
 
 // validate checks the flags together and finds the suite and, when it
@@ -238,6 +240,9 @@ func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) 
 		f.maxSteps = max(d.MaxSteps, 0) // 0: no limit
 	}
 	if err := f.model.validate(); err != nil {
+		return none, nil, err
+	}
+	if err := f.plan.validate(d, f.engine); err != nil {
 		return none, nil, err
 	}
 	switch {
@@ -402,9 +407,32 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		}
 		f.repeatPolicy = func(t env.Task, repeat int) (policy.Policy, error) { return perRepeat[repeat-1](t) }
 	}
+	if f.plan.on() {
+		name += f.plan.name()
+		np = f.plan.wrap(d, np)
+		if rp := f.repeatPolicy; rp != nil {
+			f.repeatPolicy = func(t env.Task, repeat int) (policy.Policy, error) {
+				base, err := rp(t, repeat)
+				if err != nil {
+					return nil, err
+				}
+				return f.plan.planOver(d, base)
+			}
+		}
+	}
 	suite, err := pickTasks(l, f.tasks)
 	if err != nil {
 		return err
+	}
+	if f.plan.on() && len(suite.Tasks) > 0 {
+		// A planner that cannot be made (a value the policy cannot give)
+		// is the command's mistake, not 200 errored episodes.
+		if _, err := np(suite.Tasks[0]); err != nil {
+			var ue *usageError
+			if errors.As(err, &ue) {
+				return err
+			}
+		}
 	}
 	runDir := f.runDir
 	if runDir == "" {

@@ -35,6 +35,16 @@ func TestEvalUsage(t *testing.T) {
 		{[]string{"eval", "--suite", "shop", "--engine", "firefox"}, `suite shop does not run on engine "firefox": it runs on chromium, lite`},
 		{[]string{"eval", "--suite", "demo", "--engine", "lite"}, `suite demo does not run on engine "lite": it runs on chromium`},
 		{[]string{"eval", "--suite", "shop", "--engine", "lite", "--screenshot", "png"}, "the lite engine takes no screenshots"},
+		{[]string{"eval", "--suite", "shop", "--planner", "astar"}, `--planner "astar": want none, bfs or mcts`},
+		{[]string{"eval", "--suite", "shop", "--planner", "bfs"}, "--planner on suite shop needs an engine whose envs save their state: --engine lite (not chromium)"},
+		{[]string{"eval", "--suite", "shop", "--planner", "bfs", "--budget", "0"}, "--budget 0: want 1 or more value calls per step"},
+		{[]string{"eval", "--suite", "shop", "--planner", "mcts", "--depth", "0"}, "--depth 0: want 1 or more"},
+		{[]string{"eval", "--suite", "shop", "--budget", "5"}, "--budget is a planner flag: give --planner bfs or mcts with it"},
+		{[]string{"eval", "--suite", "shop", "--engine", "lite", "--planner", "bfs", "--value", "magic"}, `--value "magic": suite shop has oracle, judge, critic, heuristic`},
+		{[]string{"eval", "--suite", "shop", "--engine", "lite", "--planner", "bfs", "--rollout", "3"}, "--rollout is for --value oracle"},
+		{[]string{"eval", "--suite", "demo", "--planner", "bfs"}, "--planner bfs on suite demo: give --value, one of oracle, judge"},
+		{[]string{"eval", "--suite", "shop", "--engine", "lite", "--planner", "bfs", "--value", "judge"}, "--value judge asks the policy's model: give --model"},
+		{[]string{"eval", "--suite", "shop", "--engine", "lite", "--policy", "expert", "--planner", "bfs", "--value", "critic"}, "--value critic reads the network of an nn: policy"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -171,6 +181,44 @@ func TestEvalDemoTable(t *testing.T) {
 
 // TestEvalShopLite plays the shop in the lite browser: the expert's
 // results are those it gets in Chromium (99 % on the test split).
+// The weak scorer (cloned from 10 demonstrations) succeeds more often with
+// best-first search and the shop's heuristic value on the same tasks, and
+// each searched step keeps its search in the trajectory.
+func TestEvalShopPlanner(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if code, _, errs := pilot(t.Context(), "train", "--env", "shop", "--algo", "bc", "--demos", "10", "--out", filepath.Join(dir, "weak")); code != 0 {
+		t.Fatalf("train: exit %d\n%s", code, errs)
+	}
+	weak := "nn:" + filepath.Join(dir, "weak", "policy.nn")
+	success := func(extra ...string) float64 {
+		args := append([]string{"eval", "--suite", "shop", "--engine", "lite", "--episodes", "60", "--policy", weak, "--json", "--run-dir", filepath.Join(dir, strings.Join(append([]string{"r"}, extra...), "-"))}, extra...)
+		code, out, errs := pilot(t.Context(), args...)
+		if code != 0 {
+			t.Fatalf("pilot %q: exit %d\n%s", args, code, errs)
+		}
+		var rep struct {
+			Success float64 `json:"success_rate"`
+			Policy  string  `json:"policy"`
+		}
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("%q: %v", out, err)
+		}
+		return rep.Success
+	}
+	alone, searched := success(), success("--planner", "bfs")
+	if searched < alone+0.1 {
+		t.Errorf("the weak scorer succeeds %.0f%% alone and %.0f%% with best-first search; want at least 10 points more with it", 100*alone, 100*searched)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "r---planner-bfs", "episodes", "shop-test-0000", "trajectory.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"search":{"planner":"bfs","nodes":[{"id":0,"parent":-1`) || !strings.Contains(string(b), `"value_calls":`) {
+		t.Errorf("the trajectory has no search record:\n%s", clip(string(b)))
+	}
+}
+
 func TestEvalShopLite(t *testing.T) {
 	code, out, errs := pilot(t.Context(), "eval", "--suite", "shop", "--engine", "lite", "--workers", "2", "--episodes", "50", "--json", "--run-dir", filepath.Join(t.TempDir(), "r"))
 	if code != 0 {

@@ -106,6 +106,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "--policy", "random", "--screenshot", "gif"}, 2, "", `for "--screenshot" flag`},
 		{[]string{"run", "--policy", "random", "--max-steps", "x"}, 2, "", `for "--max-steps" flag`},
 		{[]string{"run", "--policy", "random", "--max-steps", "-1"}, 2, "", "--max-steps -1"},
+		{[]string{"run", "--url", "https://example.com", "--policy", "random", "--planner", "bfs"}, 2, "", "--planner searches a suite's env, which saves its state: give --suite"},
+		{[]string{"run", "--suite", "shop", "--engine", "lite", "--planner", "bfs", "--branch", "0"}, 2, "", "--branch 0: want 1 or more candidates per state"},
 		{[]string{"run", "--policy", "random", "--max-time", "-1s"}, 2, "", "--max-time -1s"},
 		{[]string{"run", "--policy", "random", "--url", "/page.html"}, 2, "", "or serve a directory with --serve"},
 		{[]string{"run", "--policy", "random", "--url", "ftp://example.com/"}, 2, "", "want an http, https or file URL"},

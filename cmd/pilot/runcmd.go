@@ -26,6 +26,7 @@ import (
 
 // runFlags are the flags of pilot run.
 type runFlags struct {
+	plan                     planFlags
 	url, serve, task, answer string
 	policy, screenshot       *choiceValue
 	actions                  string
@@ -127,6 +128,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.Var(&f.params, "param", "with --suite: a suite's own option `NAME=VALUE` (repeatable; pilot suites lists them)")
 	f.robot.register(fs)
 	f.model.register(fs, false)
+	f.plan.register(fs)
 }
 
 // validate checks the flags together, before anything starts.
@@ -159,6 +161,9 @@ func (f *runFlags) validate() error {
 	}
 	if f.split != "" || f.engine != "" || len(f.params) > 0 {
 		return usagef("--split, --engine and --param are for --suite")
+	}
+	if f.plan.on() {
+		return usagef("--planner searches a suite's env, which saves its state: give --suite (the shop with --engine lite, cartpole, a robot suite); a page of --url cannot be searched yet")
 	}
 	if f.robot.port != "" || f.robot.calibration != "" || f.robot.camera != "" || f.robot.images || f.robot.maxRelativeSet {
 		return usagef("--port, --calibration, --camera, --images and --max-relative-target are for a robot suite: --suite robot:pick (or --env robot:pick)")

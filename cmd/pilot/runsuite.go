@@ -21,6 +21,9 @@ func (f *runFlags) validateSuite() error {
 	if err != nil {
 		return &usageError{err}
 	}
+	if err := f.plan.validate(d, f.engine); err != nil {
+		return err
+	}
 	switch {
 	case f.url != "" || f.serve != "" || f.answer != "":
 		return usagef("--url, --serve and --answer are for a page; a suite's task (--suite %s) brings its own", f.suite)
@@ -107,6 +110,9 @@ func (f *runFlags) suiteEpisode(ctx context.Context, res *runResult, log, stderr
 		if p, err = np(task); err != nil {
 			return err
 		}
+	}
+	if p, err = f.plan.planOver(d, p); err != nil {
+		return err
 	}
 	res.Task, res.URL = task.ID, task.StartURL
 	fmt.Fprintf(log, "%s %s: %s\n", l.Suite.Name, task.ID, oneLineClip(task.Instruction, 200))

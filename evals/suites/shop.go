@@ -36,6 +36,7 @@ func Shop() evals.Def {
 		Trained: shopTrained,
 		Shipped: []string{"shop"},
 		Missed:  shopMissed,
+		Plan:    shopPlanning(),
 		Learn: &evals.Learner{
 			Doc:   "the candidate scorer: clones the expert on the train split in the lite browser (bc), then fine-tunes it with PPO and a KL penalty to the clone (ppo)",
 			Algos: []string{"ppo", "bc"},

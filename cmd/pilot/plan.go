@@ -1,0 +1,184 @@
+package main
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/planner"
+	"github.com/pilotkit/pilot/policy"
+)
+
+// planFlags are the planner's flags of pilot run and pilot eval.
+type planFlags struct {
+	planner     string
+	value       string
+	depth       int
+	branch      int
+	budget      int
+	envSteps    int
+	rollout     int
+	commitPath  bool
+	explore     float64
+	consistency float64
+	judgeN      int
+	fs          *pflag.FlagSet
+}
+
+func (p *planFlags) register(fs *pflag.FlagSet) {
+	p.fs = fs
+	fs.StringVar(&p.planner, "planner", "none", "search before each step: none, bfs (best-first tree search, Koh et al.) or mcts (Monte Carlo tree search, LATS); needs an env with snapshots (the shop in lite, cartpole, robot in fast mode)")
+	fs.StringVar(&p.value, "value", "", "the planner's value function: oracle (the env's reward, with --rollout: for ablations only), judge (the --model judges each state), or the suite's own (the shop: heuristic, critic); default the suite's heuristic")
+	fs.IntVar(&p.depth, "depth", planner.DefaultDepth, "the planner's depth: candidates along a searched path")
+	fs.IntVar(&p.branch, "branch", planner.DefaultBranch, "the planner's branching: candidates per expanded state")
+	fs.IntVar(&p.budget, "budget", planner.DefaultBudget, "value calls per committed step (MCTS: iterations)")
+	fs.IntVar(&p.envSteps, "env-steps", 0, "env steps per committed step's search, rollouts included (0: 50 per value call)")
+	fs.IntVar(&p.rollout, "rollout", 0, "--value oracle: play the proposer's favourite this many candidates from each state and take the final reward")
+	fs.BoolVar(&p.commitPath, "commit-path", false, "play the whole best path found before searching again")
+	fs.Float64Var(&p.explore, "explore", 1, "mcts: the UCT exploration constant")
+	fs.Float64Var(&p.consistency, "consistency", 0, "mcts: weight of the proposer's prior in a state's value (LATS's self-consistency), 0..1")
+	fs.IntVar(&p.judgeN, "judge-samples", 1, "--value judge: answers averaged per state")
+}
+
+// on reports whether a planner was asked for.
+func (p *planFlags) on() bool { return p.planner != "none" }
+
+// validate refuses planner flags that cannot work, before anything runs.
+// engine is the --engine given ("" for the suite's default).
+func (p *planFlags) validate(d evals.Def, engine string) error {
+	switch p.planner {
+	case "none":
+		for _, name := range []string{"value", "depth", "branch", "budget", "env-steps", "rollout", "commit-path", "explore", "consistency", "judge-samples"} {
+			if p.fs.Changed(name) {
+				return usagef("--%s is a planner flag: give --planner bfs or mcts with it", name)
+			}
+		}
+		return nil
+	case "bfs", "mcts":
+	default:
+		return usagef("--planner %q: want none, bfs or mcts", p.planner)
+	}
+	switch {
+	case p.depth < 1:
+		return usagef("--depth %d: want 1 or more candidates along a path", p.depth)
+	case p.branch < 1:
+		return usagef("--branch %d: want 1 or more candidates per state", p.branch)
+	case p.budget < 1:
+		return usagef("--budget %d: want 1 or more value calls per step", p.budget)
+	case p.envSteps < 0:
+		return usagef("--env-steps %d: want 1 or more (0: 50 per value call)", p.envSteps)
+	case p.rollout < 0:
+		return usagef("--rollout %d: want 0 or more candidates", p.rollout)
+	case p.rollout > 0 && p.value != "oracle":
+		return usagef("--rollout is for --value oracle: a rollout reads the env's reward")
+	case p.judgeN < 1:
+		return usagef("--judge-samples %d: want 1 or more", p.judgeN)
+	}
+	if engine == "" && len(d.Engines) > 0 {
+		engine = d.Engines[0]
+	}
+	if d.Plan != nil && len(d.Plan.Engines) > 0 && !slices.Contains(d.Plan.Engines, engine) {
+		return usagef("--planner on suite %s needs an engine whose envs save their state: --engine %s (not %s)", d.Name, strings.Join(d.Plan.Engines, " or "), engine)
+	}
+	values := p.valueNames(d)
+	if p.value == "" {
+		if !slices.Contains(values, "heuristic") {
+			return usagef("--planner %s on suite %s: give --value, one of %s", p.planner, d.Name, strings.Join(values, ", "))
+		}
+		p.value = "heuristic"
+	}
+	if !slices.Contains(values, p.value) {
+		return usagef("--value %q: suite %s has %s", p.value, d.Name, strings.Join(values, ", "))
+	}
+	return nil
+}
+
+func (p *planFlags) valueNames(d evals.Def) []string {
+	names := []string{"oracle", "judge"}
+	if d.Plan != nil {
+		names = append(names, slices.Sorted(maps.Keys(d.Plan.Values))...)
+	}
+	return names
+}
+
+// name is how the planner appears beside the policy's name: "+bfs(heuristic)".
+func (p *planFlags) name() string {
+	if !p.on() {
+		return ""
+	}
+	return "+" + p.planner + "(" + p.value + ")"
+}
+
+// wrap makes each policy of np the proposer of a planner.
+func (p *planFlags) wrap(d evals.Def, np newPolicy) newPolicy {
+	if !p.on() || np == nil {
+		return np
+	}
+	return func(t env.Task) (policy.Policy, error) {
+		base, err := np(t)
+		if err != nil {
+			return nil, err
+		}
+		return p.planOver(d, base)
+	}
+}
+
+// planOver returns the planner over base.
+func (p *planFlags) planOver(d evals.Def, base policy.Policy) (policy.Policy, error) {
+	if !p.on() {
+		return base, nil
+	}
+	var prop planner.Proposer
+	if d.Plan != nil && d.Plan.Propose != nil {
+		prop, _ = d.Plan.Propose(base)
+	}
+	llm, isLLM := base.(*policy.LLMPolicy)
+	if prop == nil {
+		if isLLM {
+			prop = planner.Samples(llm)
+		} else {
+			prop = planner.FromPolicy(base, p.branch)
+		}
+	}
+	var v planner.Value
+	switch p.value {
+	case "oracle":
+		v = planner.Oracle{Rollout: p.rollout}
+	case "judge":
+		if !isLLM {
+			return nil, usagef("--value judge asks the policy's model: give --model")
+		}
+		v = planner.Judge{Model: llm.Model(), Samples: p.judgeN}
+	default:
+		def, ok := d.Plan.Values[p.value]
+		if !ok {
+			return nil, usagef("--value %q: suite %s has %s", p.value, d.Name, strings.Join(p.valueNames(d), ", "))
+		}
+		var err error
+		if v, err = def.Make(base); err != nil {
+			return nil, &usageError{err}
+		}
+	}
+	opts := planner.Options{Depth: p.depth, Branch: p.branch, Budget: p.budget, MaxEnvSteps: p.envSteps, CommitPath: p.commitPath, Explore: p.explore, Consistency: p.consistency}
+	if p.explore == 0 {
+		opts.Explore = 1e-9 // 0 means the default in Options: pure exploitation asked for
+	}
+	var (
+		pl  *planner.Planner
+		err error
+	)
+	if p.planner == "bfs" {
+		pl, err = planner.NewBestFirst(prop, v, opts)
+	} else {
+		pl, err = planner.NewMCTS(prop, v, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("--planner %s: %w", p.planner, err)
+	}
+	return pl, nil
+}
