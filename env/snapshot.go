@@ -59,3 +59,22 @@ func (e *noSnapshotError) Error() string {
 	return "env " + e.name + ": " + ErrNoSnapshot.Error() + ": search needs an env that can; run it without a planner"
 }
 func (e *noSnapshotError) Unwrap() error { return ErrNoSnapshot }
+
+// A Twin is a simulation of an env that cannot save its state (an arm on
+// a serial port), which a planner plans in instead: reset with the
+// episode's task, put in the state each observation of the real env shows
+// (Follow), then forked with Snapshot and Restore. What it predicts is a
+// model's prediction, not the real env's outcome.
+type Twin interface {
+	Env
+	Snapshotter
+	// Follow makes the twin's state the one obs of the real env shows,
+	// as far as obs tells it.
+	Follow(ctx context.Context, obs Observation) error
+}
+
+// Twinned is implemented by envs that can make a Twin of themselves. The
+// env owns the twin: its Close closes the twin.
+type Twinned interface {
+	Twin(ctx context.Context) (Twin, error)
+}

@@ -87,6 +87,11 @@ type Planning struct {
 	// "critic"), besides the oracle and the model judge that every suite
 	// has. Make gets the episode's policy (a critic reads its network).
 	Values map[string]ValueDef
+	// Box is the continuous action space CEM samples (the arm's joint
+	// targets), nil when the suite has none. CEM plans in the env on an
+	// engine that saves its state, and in the env's simulated twin
+	// (env.Twinned) on one that does not.
+	Box *planner.Box
 }
 
 // A ValueDef is one of a suite's value functions.

@@ -408,6 +408,10 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		f.repeatPolicy = func(t env.Task, repeat int) (policy.Policy, error) { return perRepeat[repeat-1](t) }
 	}
 	if f.plan.on() {
+		f.plan.seed = f.policySeed
+		if f.plan.planner == "cem" {
+			name = "" // cem plans from no policy
+		}
 		name += f.plan.name()
 		np = f.plan.wrap(d, np)
 		if rp := f.repeatPolicy; rp != nil {
@@ -416,7 +420,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 				if err != nil {
 					return nil, err
 				}
-				return f.plan.planOver(d, base)
+				return f.plan.planOver(d, base, repeat)
 			}
 		}
 	}

@@ -27,12 +27,22 @@ type planFlags struct {
 	explore     float64
 	consistency float64
 	judgeN      int
+	seed        int64 // cem's sampling seed: the policy seed
+	horizon     int
+	samples     int
+	iterations  int
 	fs          *pflag.FlagSet
 }
 
+// treeFlags and cemFlags are the flags of the tree searches and of CEM.
+var (
+	treeFlags = []string{"value", "depth", "branch", "budget", "env-steps", "rollout", "commit-path", "explore", "consistency", "judge-samples"}
+	cemFlags  = []string{"horizon", "samples", "iterations"}
+)
+
 func (p *planFlags) register(fs *pflag.FlagSet) {
 	p.fs = fs
-	fs.StringVar(&p.planner, "planner", "none", "search before each step: none, bfs (best-first tree search, Koh et al.) or mcts (Monte Carlo tree search, LATS); needs an env with snapshots (the shop in lite, cartpole, robot in fast mode)")
+	fs.StringVar(&p.planner, "planner", "none", "search before each step: none, bfs (best-first tree search, Koh et al.), mcts (Monte Carlo tree search, LATS), both on an env with snapshots (the shop in lite, cartpole, robot in fast mode); or cem (the cross-entropy method over the arm's joint targets, from no policy; a serial arm plans in a simulated twin)")
 	fs.StringVar(&p.value, "value", "", "the planner's value function: oracle (the env's reward, with --rollout: for ablations only), judge (the --model judges each state), or the suite's own (the shop: heuristic, critic); default the suite's heuristic")
 	fs.IntVar(&p.depth, "depth", planner.DefaultDepth, "the planner's depth: candidates along a searched path")
 	fs.IntVar(&p.branch, "branch", planner.DefaultBranch, "the planner's branching: candidates per expanded state")
@@ -43,6 +53,9 @@ func (p *planFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&p.explore, "explore", 1, "mcts: the UCT exploration constant")
 	fs.Float64Var(&p.consistency, "consistency", 0, "mcts: weight of the proposer's prior in a state's value (LATS's self-consistency), 0..1")
 	fs.IntVar(&p.judgeN, "judge-samples", 1, "--value judge: answers averaged per state")
+	fs.IntVar(&p.horizon, "horizon", planner.DefaultHorizon, "cem: steps per sampled sequence")
+	fs.IntVar(&p.samples, "samples", planner.DefaultSamples, "cem: sequences sampled per iteration")
+	fs.IntVar(&p.iterations, "iterations", planner.DefaultIterations, "cem: refits per committed step")
 }
 
 // on reports whether a planner was asked for.
@@ -53,15 +66,27 @@ func (p *planFlags) on() bool { return p.planner != "none" }
 func (p *planFlags) validate(d evals.Def, engine string) error {
 	switch p.planner {
 	case "none":
-		for _, name := range []string{"value", "depth", "branch", "budget", "env-steps", "rollout", "commit-path", "explore", "consistency", "judge-samples"} {
+		for _, name := range treeFlags {
 			if p.fs.Changed(name) {
 				return usagef("--%s is a planner flag: give --planner bfs or mcts with it", name)
 			}
 		}
+		for _, name := range cemFlags {
+			if p.fs.Changed(name) {
+				return usagef("--%s is a flag of --planner cem", name)
+			}
+		}
 		return nil
+	case "cem":
+		return p.validateCEM(d)
 	case "bfs", "mcts":
+		for _, name := range cemFlags {
+			if p.fs.Changed(name) {
+				return usagef("--%s is a flag of --planner cem, not %s", name, p.planner)
+			}
+		}
 	default:
-		return usagef("--planner %q: want none, bfs or mcts", p.planner)
+		return usagef("--planner %q: want none, bfs, mcts or cem", p.planner)
 	}
 	switch {
 	case p.depth < 1:
@@ -98,6 +123,32 @@ func (p *planFlags) validate(d evals.Def, engine string) error {
 	return nil
 }
 
+// validateCEM checks the flags of --planner cem.
+func (p *planFlags) validateCEM(d evals.Def) error {
+	for _, name := range treeFlags {
+		if p.fs.Changed(name) {
+			return usagef("--%s is a flag of --planner bfs and mcts; cem plans with the env's reward (--horizon, --samples, --iterations)", name)
+		}
+	}
+	for _, name := range []string{"policy", "model"} {
+		if p.fs.Lookup(name) != nil && p.fs.Changed(name) {
+			return usagef("--planner cem plans from no policy: drop --%s", name)
+		}
+	}
+	switch {
+	case d.Plan == nil || d.Plan.Box == nil:
+		return usagef("--planner cem samples continuous actions, and suite %s has none: use --planner bfs or mcts", d.Name)
+	case p.horizon < 1:
+		return usagef("--horizon %d: want 1 or more steps", p.horizon)
+	case p.samples < 2:
+		return usagef("--samples %d: want 2 or more sequences", p.samples)
+	case p.iterations < 1:
+		return usagef("--iterations %d: want 1 or more", p.iterations)
+	}
+	p.value = "reward"
+	return nil
+}
+
 func (p *planFlags) valueNames(d evals.Def) []string {
 	names := []string{"oracle", "judge"}
 	if d.Plan != nil {
@@ -110,6 +161,9 @@ func (p *planFlags) valueNames(d evals.Def) []string {
 func (p *planFlags) name() string {
 	if !p.on() {
 		return ""
+	}
+	if p.planner == "cem" {
+		return "cem"
 	}
 	return "+" + p.planner + "(" + p.value + ")"
 }
@@ -124,14 +178,22 @@ func (p *planFlags) wrap(d evals.Def, np newPolicy) newPolicy {
 		if err != nil {
 			return nil, err
 		}
-		return p.planOver(d, base)
+		return p.planOver(d, base, 0)
 	}
 }
 
-// planOver returns the planner over base.
-func (p *planFlags) planOver(d evals.Def, base policy.Policy) (policy.Policy, error) {
+// planOver returns the planner over base; repeat (0 for none) shifts
+// CEM's sampling seed, as it does a random policy's.
+func (p *planFlags) planOver(d evals.Def, base policy.Policy, repeat int) (policy.Policy, error) {
 	if !p.on() {
 		return base, nil
+	}
+	if p.planner == "cem" {
+		c, err := planner.NewCEM(*d.Plan.Box, planner.CEMOptions{Horizon: p.horizon, Samples: p.samples, Iterations: p.iterations, Seed: uint64(p.seed + int64(max(repeat-1, 0)))})
+		if err != nil {
+			return nil, fmt.Errorf("--planner cem: %w", err)
+		}
+		return c, nil
 	}
 	var prop planner.Proposer
 	if d.Plan != nil && d.Plan.Propose != nil {

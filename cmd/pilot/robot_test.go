@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/robot/arm"
 	"github.com/pilotkit/pilot/robot/sim"
 )
@@ -118,6 +121,35 @@ func TestRunRobotTorqueNotConfirmed(t *testing.T) {
 	}
 	if strings.Contains(out+errs, "torque turned off") || strings.Contains(out+errs, "torque is off") {
 		t.Errorf("pilot run claims torque is off:\n%s\n%s", out, errs)
+	}
+}
+
+// pilot run --env robot:pick --planner cem solves the task from no policy
+// in the fast engine, where CEM plans in the env itself, and over a
+// simulator on a pseudo-terminal, where it plans in a simulated twin.
+func TestRunPickWithCEM(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	code, out, errs := pilot(ctx, "run", "--env", "robot:pick", "--planner", "cem", "--json")
+	var res runResult
+	if code != 0 {
+		t.Fatalf("pilot run --env robot:pick --planner cem = exit %d\n%s", code, errs)
+	}
+	if decodeOne(t, out, &res); !res.Success {
+		t.Errorf("pilot run --env robot:pick --planner cem --json = %+v, want a success", res)
+	}
+	port := startSimCmd(t)
+	rec := t.TempDir()
+	code, out, errs = pilot(ctx, "run", "--env", "robot:pick", "--port", port, "--planner", "cem", "--record", rec)
+	if code != 0 || !strings.Contains(out, "done: terminated (success)") {
+		t.Fatalf("pilot run --env robot:pick --port %s --planner cem = exit %d\nstdout:\n%s\nstderr:\n%s\nwant a success", port, code, out, errs)
+	}
+	b, err := os.ReadFile(filepath.Join(rec, agent.TrajectoryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"search":{"planner":"cem","model":"twin"`) {
+		t.Errorf("the trajectory does not record CEM planning in the twin:\n%.2000s", b)
 	}
 }
 

@@ -111,7 +111,8 @@ func (f *runFlags) suiteEpisode(ctx context.Context, res *runResult, log, stderr
 			return err
 		}
 	}
-	if p, err = f.plan.planOver(d, p); err != nil {
+	f.plan.seed = f.seed
+	if p, err = f.plan.planOver(d, p, 0); err != nil {
 		return err
 	}
 	res.Task, res.URL = task.ID, task.StartURL

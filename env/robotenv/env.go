@@ -93,6 +93,9 @@ type Env struct {
 	phi     float64
 	goal    []float64 // the last goal sent, joint units
 	home    []float64
+	epoch   uint64          // counts resets: a snapshot lasts one episode
+	last    env.Observation // the latest observation, for snapshots
+	twin    *twin           // made by Twin, closed by Close
 }
 
 var _ env.Env = (*Env)(nil)
@@ -210,6 +213,7 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (_ env.Observation, err err
 	}
 	e.task, e.layout = t, l
 	e.started, e.over, e.steps = false, false, 0
+	e.epoch++
 	// Home with the gripper open, clear of the table, before the scene is
 	// arranged around the arm.
 	st, err := e.rig.Arm.Read(ctx)
@@ -233,6 +237,7 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (_ env.Observation, err err
 	}
 	e.phi = potential(e.opts.Task, l, s)
 	e.started = true
+	e.last = obs
 	return obs, nil
 }
 
@@ -283,6 +288,7 @@ func (e *Env) Step(ctx context.Context, a env.Action) (_ env.Step, err error) {
 		st.Truncated, st.Reason = true, fmt.Sprintf("step limit %d reached", e.opts.MaxSteps)
 	}
 	e.over = st.Done()
+	e.last = obs
 	return st, nil
 }
 
@@ -616,7 +622,11 @@ func (e *Env) Close() error {
 		return nil
 	}
 	e.closed = true
-	return e.rig.Close()
+	var errs []error
+	if e.twin != nil {
+		errs = append(errs, e.twin.Close())
+	}
+	return errors.Join(append(errs, e.rig.Close())...)
 }
 
 // errNoCamera is returned by frame when the rig has no camera.

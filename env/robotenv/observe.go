@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/robot/arm"
 	"github.com/pilotkit/pilot/robot/kin"
 )
 
@@ -100,3 +101,21 @@ func (e *Env) text(pos []float64, s scene, actErr string) string {
 }
 
 func v3(p kin.Vec3) string { return fmt.Sprintf("(%.3f, %.3f, %.3f)", p[0], p[1], p[2]) }
+
+// JointBox describes move_joints as a continuous action space, for
+// planners that sample it (planner.Box): the most each target can move
+// in one step at the default speeds (degrees; percent for the gripper),
+// and the simulated arm's calibrated range of each. A real arm's own
+// calibration may be narrower: the env clamps every target to it.
+func JointBox() (maxStep, lo, hi []float64) {
+	cal := SimCalibration()
+	for _, j := range arm.SO101() {
+		l, h := cal[j.Name].Limits(j)
+		v := float64(DefaultJointSpeed)
+		if j.Gripper {
+			v = DefaultGripperSpeed
+		}
+		maxStep, lo, hi = append(maxStep, v*DefaultStepTime.Seconds()), append(lo, l), append(hi, h)
+	}
+	return maxStep, lo, hi
+}

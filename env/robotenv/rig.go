@@ -40,6 +40,7 @@ type Rig struct {
 	Camera  camera.Camera  // nil: no images
 	Sim     *sim.Sim       // the in-process simulator, when there is one
 	Bus     *feetech.Bus   // the servo bus; its Stats count retries
+	armOpts arm.Options    // the safety limits it was opened with, for a twin
 	closers []func() error // run in reverse order by Close
 }
 
@@ -118,7 +119,7 @@ func NewFast(ctx context.Context, opts RigOptions) (*Rig, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Rig{Sim: s, closers: []func() error{s.Close}}
+	r := &Rig{Sim: s, armOpts: opts.Arm, closers: []func() error{s.Close}}
 	bus := feetech.NewBus(s.Port(), feetech.Options{Timeout: time.Millisecond, Retries: 5, Logger: opts.Logger})
 	r.Bus = bus
 	ao := opts.Arm
@@ -175,7 +176,7 @@ func DialWith(ctx context.Context, open serial.Opener, path string, opts RigOpti
 		bo.Timeout, bo.Retries = SimBusTimeout, SimBusRetries
 	}
 	bus := feetech.NewBus(port, bo)
-	r := &Rig{Bus: bus, closers: []func() error{bus.Close}}
+	r := &Rig{Bus: bus, armOpts: opts.Arm, closers: []func() error{bus.Close}}
 	a, err := arm.Open(ctx, bus, cal, ao)
 	if err != nil {
 		r.Close()

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/robotenv"
 	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/planner"
 	"github.com/pilotkit/pilot/policy"
 	"github.com/pilotkit/pilot/policy/expert"
 	"github.com/pilotkit/pilot/policy/ppo"
@@ -43,6 +45,7 @@ func Robot(kind string) evals.Def {
 			return loadRobot(ctx, kind, o)
 		},
 		Expert: func(env.Task) policy.Policy { return expert.Robot() },
+		Plan:   &evals.Planning{Engines: []string{evals.EngineFast}, Box: jointBox()},
 	}
 	switch kind {
 	case robotenv.Reach:
@@ -59,6 +62,22 @@ func Robot(kind string) evals.Def {
 		d.Doc = "put the red cube in the target zone with a simulated SO-101"
 	}
 	return d
+}
+
+// jointBox is move_joints as CEM samples it: six joint targets, each
+// moved at most as far as the joint travels in one step.
+func jointBox() *planner.Box {
+	step, lo, hi := robotenv.JointBox()
+	return &planner.Box{
+		Action: "move_joints",
+		Start: func(obs env.Observation) ([]float64, error) {
+			if len(obs.State) < len(step) {
+				return nil, fmt.Errorf("the observation has %d state values, want the %d joints first", len(obs.State), len(step))
+			}
+			return slices.Clone(obs.State[:len(step)]), nil
+		},
+		MaxStep: step, Low: lo, High: hi,
+	}
 }
 
 func checkMaxRelative(v string) error {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math"
 	"strings"
 	"sync"
@@ -768,4 +769,46 @@ func splitServoErrors(err error) ([]*feetech.ServoError, error) {
 		return []*feetech.ServoError{se}, nil
 	}
 	return nil, err
+}
+
+// Memo is the arm's own record of what it did: whether it turned torque
+// on, when it last commanded and read health, what the watchdog and the
+// health checks saw. Planners that fork a simulated arm (robot/sim's
+// Snapshot) keep it beside the simulator's state, so that a restored arm
+// and its servos agree; restoring it on a real arm would make the arm
+// believe things its servos do not, so nothing in pilot does.
+type Memo struct {
+	arm         *Arm
+	torqueOn    bool
+	energized   bool
+	lastCommand time.Duration
+	tripped     bool
+	lastHealth  time.Duration
+	health      Health
+	fault       error
+	lastWarn    map[string]time.Duration
+}
+
+// Memo returns the arm's record (see Memo).
+func (a *Arm) Memo() Memo {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return Memo{arm: a, torqueOn: a.torqueOn, energized: a.energized, lastCommand: a.lastCommand, tripped: a.tripped,
+		lastHealth: a.lastHealth, health: a.health, fault: a.fault, lastWarn: maps.Clone(a.lastWarn)}
+}
+
+// SetMemo puts back a record that Memo of this arm returned, with the
+// simulator state taken at the same time.
+func (a *Arm) SetMemo(m Memo) error {
+	if m.arm != a {
+		return errors.New("arm: the memo is another arm's")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return ErrClosed
+	}
+	a.torqueOn, a.energized, a.lastCommand, a.tripped = m.torqueOn, m.energized, m.lastCommand, m.tripped
+	a.lastHealth, a.health, a.fault, a.lastWarn = m.lastHealth, m.health, m.fault, maps.Clone(m.lastWarn)
+	return nil
 }

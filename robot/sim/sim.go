@@ -55,6 +55,7 @@ type Sim struct {
 	servos  [NumServos]*servo
 	now     time.Duration
 	rng     *rand.Rand
+	pcg     *rand.PCG // rng's source, copied by Snapshot
 	faults  Faults
 	baud    int
 	wire    bool
@@ -114,8 +115,10 @@ func New(opts Options) (*Sim, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	pcg := rand.NewPCG(uint64(opts.Seed), 0x5eed_50_101)
 	s := &Sim{
-		rng:  rand.New(rand.NewPCG(uint64(opts.Seed), 0x5eed_50_101)),
+		rng:  rand.New(pcg),
+		pcg:  pcg,
 		baud: baud,
 		wire: opts.WireTiming,
 		log:  log,

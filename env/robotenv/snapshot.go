@@ -1,0 +1,77 @@
+package robotenv
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/robot/arm"
+	"github.com/pilotkit/pilot/robot/sim"
+)
+
+var _ env.Snapshotter = (*Env)(nil)
+
+// state is a saved episode of the fast engine: the simulator (servos,
+// time, world), the arm's record and the task's progress.
+type state struct {
+	e       *Env
+	epoch   uint64
+	sim     *sim.State
+	arm     arm.Memo
+	obs     env.Observation
+	over    bool
+	steps   int
+	phi     float64
+	goal    []float64
+	started bool
+}
+
+func (s *state) Observation() env.Observation { return s.obs }
+
+// errSerialSnapshot says why an arm on a serial port cannot be forked.
+func (e *Env) errSerialSnapshot() error {
+	return fmt.Errorf("robotenv: %w: an arm on a serial port (a real one, or `pilot robot sim` in another process) cannot go back in time; "+
+		"the fast engine can (--engine fast), and planner.NewCEM plans for a serial arm in a simulated twin (robotenv.NewTwin)", env.ErrNoSnapshot)
+}
+
+// Snapshot saves the episode's state. Only the fast engine (NewFast) can:
+// on a serial port it fails with env.ErrNoSnapshot. It copies a few
+// kilobytes and takes microseconds.
+func (e *Env) Snapshot(ctx context.Context) (env.State, error) {
+	switch {
+	case e.closed:
+		return nil, env.ErrClosed
+	case e.rig.Sim == nil:
+		return nil, e.errSerialSnapshot()
+	case !e.started:
+		return nil, env.ErrNotReset
+	}
+	ss, err := e.rig.Sim.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("robotenv: snapshot: %w", err)
+	}
+	return &state{e: e, epoch: e.epoch, sim: ss, arm: e.rig.Arm.Memo(), obs: e.last, over: e.over, steps: e.steps,
+		phi: e.phi, goal: append([]float64(nil), e.goal...), started: e.started}, nil
+}
+
+// Restore brings back a state that Snapshot returned in this episode.
+func (e *Env) Restore(ctx context.Context, s env.State) error {
+	st, ok := s.(*state)
+	switch {
+	case e.closed:
+		return env.ErrClosed
+	case !ok || st == nil || st.e != e:
+		return fmt.Errorf("robotenv: restore: %w", env.ErrForeignState)
+	case st.epoch != e.epoch:
+		return fmt.Errorf("robotenv: restore: %w", env.ErrStaleState)
+	}
+	if err := e.rig.Sim.Restore(st.sim); err != nil {
+		return fmt.Errorf("robotenv: restore: %w", err)
+	}
+	if err := e.rig.Arm.SetMemo(st.arm); err != nil {
+		return fmt.Errorf("robotenv: restore: %w", err)
+	}
+	e.last, e.over, e.steps, e.phi, e.started = st.obs, st.over, st.steps, st.phi, st.started
+	e.goal = append(e.goal[:0], st.goal...)
+	return nil
+}
