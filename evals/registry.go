@@ -137,6 +137,10 @@ type TrainOptions struct {
 	KLSet  bool
 	// Demos is how many expert episodes to clone (0: all).
 	Demos int
+	// Traces are run directories (pilot eval, such as with a planner)
+	// whose successful episodes are cloned besides the expert's: expert
+	// iteration, for suites that clone demonstrations.
+	Traces []string
 	// CheckpointEvery saves the policy every N updates (0: never).
 	CheckpointEvery int
 	// Progress gets progress lines; nil discards them.

@@ -216,10 +216,13 @@ type Record struct {
 
 // NodeRecord is one node of a search tree.
 type NodeRecord struct {
-	ID     int     `json:"id"`
-	Parent int     `json:"parent"` // -1 for the root
-	Depth  int     `json:"depth"`
-	Action string  `json:"action,omitempty"` // the candidate taken from the parent
+	ID     int    `json:"id"`
+	Parent int    `json:"parent"` // -1 for the root
+	Depth  int    `json:"depth"`
+	Action string `json:"action,omitempty"` // the candidate taken from the parent
+	// First is the candidate's first action, when it has several
+	// ("fill(…); click(…)"): what a policy answers at the parent.
+	First  string  `json:"first,omitempty"`
 	Prior  float64 `json:"prior,omitempty"`
 	Value  float64 `json:"value"`
 	Valued bool    `json:"valued"`
@@ -438,6 +441,9 @@ func (s *search) finish(leaf *node, stopped string) {
 			r.Parent, r.Error = -1, ""
 		} else {
 			r.Action = n.cand.String()
+			if len(n.cand.Actions) > 1 {
+				r.First = n.cand.Actions[0].String()
+			}
 		}
 		s.rec.Nodes = append(s.rec.Nodes, r)
 	}

@@ -481,3 +481,22 @@ func promptText(msgs []Message) string {
 	}
 	return b.String()
 }
+
+// TextPrompt returns the system and user text of the prompt a text-only
+// model (no tools, no images) with opts gets for in: what fine-tuning
+// data built from trajectories (pilot export) pairs with an answer in
+// the form ParseAnswer reads ("Action: click(\"3\")").
+func TextPrompt(in Input, opts LLMOptions) (system, user string) {
+	opts.NoTools, opts.NoImages = true, true
+	p := LLM(textOnly{}, opts)
+	return p.systemPrompt(in.Spec), p.userPrompt(in)
+}
+
+// textOnly is a model that takes neither tools nor images, for prompts
+// that are written, not sent.
+type textOnly struct{}
+
+func (textOnly) Info() ModelInfo { return ModelInfo{Provider: "none", Name: "text"} }
+func (textOnly) Generate(context.Context, Request) (*Response, error) {
+	return nil, errors.New("policy: TextPrompt's model writes prompts; it answers nothing")
+}

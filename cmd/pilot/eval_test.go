@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,7 @@ import (
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/evals/runstore"
+	"github.com/pilotkit/pilot/policy"
 )
 
 func TestEvalUsage(t *testing.T) {
@@ -223,6 +225,112 @@ func TestEvalShopPlanner(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"search":{"planner":"bfs","nodes":[{"id":0,"parent":-1`) || !strings.Contains(string(b), `"value_calls":`) {
 		t.Errorf("the trajectory has no search record:\n%s", clip(string(b)))
+	}
+	checkExports(t, filepath.Join(dir, "r---planner-bfs"))
+
+	// Expert iteration: the weak scorer with search on 60 train tasks,
+	// then the 10 demonstrations and those traces cloned, without search
+	// at test time, beat the 10 demonstrations alone.
+	traces := filepath.Join(dir, "traces")
+	if code, _, errs := pilot(t.Context(), "eval", "--suite", "shop", "--engine", "lite", "--split", "train", "--episodes", "60", "--policy", weak, "--planner", "bfs", "--run-dir", traces); code != 0 {
+		t.Fatalf("eval --split train --planner bfs: exit %d\n%s", code, errs)
+	}
+	code, out, errs := pilot(t.Context(), "train", "--env", "shop", "--algo", "bc", "--demos", "10", "--traces", traces, "--out", filepath.Join(dir, "ei"), "--json")
+	if code != 0 {
+		t.Fatalf("train --traces: exit %d\n%s", code, errs)
+	}
+	var sum struct {
+		Final float64 `json:"final_greedy_return"`
+	}
+	if err := json.Unmarshal([]byte(out), &sum); err != nil {
+		t.Fatalf("%q: %v", out, err)
+	}
+	if !strings.Contains(errs, "traces: ") || sum.Final < alone+0.15 {
+		t.Errorf("cloned with the search traces: test success %.1f%%, alone %.1f%% (on 60 tasks); want 15 points more\n%s", 100*sum.Final, 100*alone, errs)
+	}
+	code, _, errs = pilot(t.Context(), "train", "--env", "cartpole", "--traces", traces)
+	if code != 2 || !strings.Contains(errs, "--traces clones a run's episodes, for suites that clone demonstrations") {
+		t.Errorf("train --env cartpole --traces = exit %d %q, want a usage error", code, errs)
+	}
+}
+
+// checkExports exports the searched run as SFT and DPO data in both
+// formats and reads every line back: the keys each trainer wants, the
+// roles in order, and answers that the model policy parses into valid
+// actions of the shop.
+func checkExports(t *testing.T, run string) {
+	t.Helper()
+	spec, err := runSpec(t.Context(), run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type msg struct{ Role, Content string }
+	checkAnswer := func(where string, ms []msg) {
+		if len(ms) != 1 || ms[0].Role != "assistant" {
+			t.Fatalf("%s: %+v, want one assistant message", where, ms)
+		}
+		a, _, err := policy.ParseAnswer(ms[0].Content, spec)
+		if err != nil || spec.Validate(a) != nil {
+			t.Fatalf("%s: answer %q does not parse as a shop action: %v", where, ms[0].Content, err)
+		}
+	}
+	checkPrompt := func(where string, ms []msg) {
+		if len(ms) != 2 || ms[0].Role != "system" || ms[1].Role != "user" || !strings.Contains(ms[0].Content, "click(id)") || !strings.Contains(ms[1].Content, "Task: ") {
+			t.Fatalf("%s: prompt %.300q, want the system message with the actions and the user message with the task", where, ms)
+		}
+	}
+	for _, c := range []struct{ kind, format string }{{"sft", "trl"}, {"dpo", "trl"}, {"dpo", "openai"}} {
+		out := filepath.Join(t.TempDir(), c.kind+".jsonl")
+		code, _, errs := pilot(t.Context(), "export", c.kind, run, "--format", c.format, "--out", out)
+		if code != 0 {
+			t.Fatalf("pilot export %s --format %s = exit %d\n%s", c.kind, c.format, code, errs)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		if !strings.HasPrefix(errs, fmt.Sprintf("%d %s examples from ", len(lines), c.kind)) {
+			t.Errorf("pilot export %s stderr %q, want the count of the %d lines", c.kind, errs, len(lines))
+		}
+		for i, line := range lines {
+			where := fmt.Sprintf("%s %s line %d", c.kind, c.format, i+1)
+			var v struct {
+				Messages  []msg
+				Prompt    []msg
+				Chosen    []msg
+				Rejected  []msg
+				Input     struct{ Messages []msg }
+				Preferred []msg `json:"preferred_output"`
+				NonPref   []msg `json:"non_preferred_output"`
+			}
+			if err := json.Unmarshal([]byte(line), &v); err != nil {
+				t.Fatalf("%s: %v", where, err)
+			}
+			switch {
+			case c.kind == "sft":
+				if len(v.Messages) != 3 {
+					t.Fatalf("%s: %d messages, want system, user, assistant", where, len(v.Messages))
+				}
+				checkPrompt(where, v.Messages[:2])
+				checkAnswer(where, v.Messages[2:])
+			case c.format == "trl":
+				checkPrompt(where, v.Prompt)
+				checkAnswer(where+" chosen", v.Chosen)
+				checkAnswer(where+" rejected", v.Rejected)
+				if v.Chosen[0].Content == v.Rejected[0].Content {
+					t.Fatalf("%s: chosen and rejected are both %q", where, v.Chosen[0].Content)
+				}
+			default:
+				checkPrompt(where, v.Input.Messages)
+				checkAnswer(where+" preferred", v.Preferred)
+				checkAnswer(where+" non-preferred", v.NonPref)
+			}
+		}
+	}
+	code, _, errs := pilot(t.Context(), "export", "kto", run)
+	if code != 2 || !strings.Contains(errs, `pilot export "kto": want sft or dpo`) {
+		t.Errorf("pilot export kto = exit %d %q, want a usage error", code, errs)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -52,6 +53,17 @@ func resolvePolicy(d evals.Def, l *evals.Loaded, name string, seed int64) (newPo
 	if p, ok := l.Policies[name]; ok {
 		return p, nil // the suite's own, such as the shop's random that searches
 	}
+	if eps, ok := strings.CutPrefix(name, "expert:"); ok && d.Expert != nil {
+		e, err := strconv.ParseFloat(eps, 64)
+		if err != nil || !(e >= 0 && e <= 1) {
+			return nil, usagef("--policy %s: want expert:EPS, the expert with a random mistake at a share EPS of its steps (0..1), such as expert:0.3", name)
+		}
+		return func(t env.Task) (policy.Policy, error) {
+			h := fnv.New64a()
+			h.Write([]byte(t.ID))
+			return policy.Noisy(d.Expert(t), e, seed^t.Seed^int64(h.Sum64()))
+		}, nil
+	}
 	switch {
 	case name == "expert" && d.Expert != nil:
 		return func(t env.Task) (policy.Policy, error) { return d.Expert(t), nil }, nil
@@ -67,7 +79,7 @@ func resolvePolicy(d evals.Def, l *evals.Loaded, name string, seed int64) (newPo
 		own = append(own, "nn:NAME|FILE")
 	}
 	if d.Expert != nil {
-		own = append([]string{"expert"}, own...)
+		own = append([]string{"expert", "expert:EPS"}, own...)
 	}
 	for n := range l.Policies {
 		if !slices.Contains(own, n) {

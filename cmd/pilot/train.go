@@ -19,6 +19,7 @@ import (
 type trainFlags struct {
 	env, algo, out, plot, from string
 	steps, demos               int
+	traces                     []string
 	seed                       int64
 	checkpointEvery            int
 	klCoef                     float64
@@ -79,6 +80,7 @@ steps per second.`,
 	fs.StringVar(&f.from, "from", "", "start from this saved policy `FILE` (fine-tuning)")
 	fs.Float64Var(&f.klCoef, "kl-coef", 0, "with --from: penalise the KL divergence to the starting policy by this coefficient")
 	fs.IntVar(&f.demos, "demos", 0, "shop: clone the expert's episodes on the first N train tasks (0: all 700)")
+	fs.StringArrayVar(&f.traces, "traces", nil, "shop: also clone the successful episodes of this run `DIR` (a pilot eval on the train split, such as with --planner bfs): expert iteration (repeatable)")
 	fs.IntVar(&f.checkpointEvery, "checkpoint-every", 10, "save the policy every N updates (0: never)")
 	fs.BoolVar(&f.json, "json", false, "print a JSON summary on stdout")
 	return cmd
@@ -99,6 +101,10 @@ func (f *trainFlags) validate(reg *evals.Registry) (*evals.Learner, error) {
 	switch {
 	case !slicesContains(l.Algos, f.algo):
 		return nil, usagef("--algo %q: %s trains with %s", f.algo, f.env, strings.Join(l.Algos, " or "))
+	case len(f.traces) > 0 && !l.Demos:
+		return nil, usagef("--traces clones a run's episodes, for suites that clone demonstrations (%s)", demoNames(reg))
+	case len(f.traces) > 0 && f.from != "":
+		return nil, usagef("--traces adds to the cloned demonstrations; --from starts from a saved policy instead: give one")
 	case f.demos < 0 || f.demos > 0 && !l.Demos:
 		return nil, usagef("--demos %d: the number of expert episodes to clone, for suites that clone them (%s)", f.demos, demoNames(reg))
 	case f.steps < 0:
@@ -166,7 +172,7 @@ func (f *trainFlags) run(ctx context.Context, l *evals.Learner, stdout, stderr i
 	}
 	res, err := l.Train(ctx, evals.TrainOptions{
 		Algo: f.algo, Steps: f.steps, Seed: f.seed, Dir: dir, Plot: f.plot, From: f.from,
-		KLCoef: f.klCoef, KLSet: f.klSet, Demos: f.demos, CheckpointEvery: f.checkpointEvery, Progress: stderr,
+		KLCoef: f.klCoef, KLSet: f.klSet, Demos: f.demos, Traces: f.traces, CheckpointEvery: f.checkpointEvery, Progress: stderr,
 	})
 	if err != nil {
 		return err

@@ -23,6 +23,8 @@ import (
 	"github.com/pilotkit/pilot/env/shop"
 	"github.com/pilotkit/pilot/env/web/lite"
 	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/evals/runstore"
+	"github.com/pilotkit/pilot/policy"
 	"github.com/pilotkit/pilot/policy/ppo"
 	"github.com/pilotkit/pilot/policy/shopnn"
 	"github.com/pilotkit/pilot/robot/arm"
@@ -440,7 +442,7 @@ func (t *shopTrainer) evaluate(ctx context.Context, m *shopnn.Model, what string
 
 // bc collects the expert's demonstrations on the train split and clones
 // them into a fresh model.
-func (t *shopTrainer) bc(ctx context.Context, seed int64, n int) (*shopnn.Model, error) {
+func (t *shopTrainer) bc(ctx context.Context, seed int64, n int, traces []string) (*shopnn.Model, error) {
 	tasks := t.train
 	if n > 0 && n < len(tasks) {
 		tasks = tasks[:n]
@@ -457,6 +459,13 @@ func (t *shopTrainer) bc(ctx context.Context, seed int64, n int) (*shopnn.Model,
 		unmatched += d.Unmatched
 	}
 	fmt.Fprintf(t.stderr, "expert demonstrations: %d train episodes, success %.1f%%, %d decisions (%d expert actions matched no candidate)\n", len(demos), 100*sum.Success, decisions, unmatched)
+	if len(traces) > 0 {
+		more, err := t.traceDemos(ctx, traces)
+		if err != nil {
+			return nil, err
+		}
+		demos = append(demos, more...)
+	}
 	m := shopnn.New(rand.New(rand.NewPCG(uint64(seed), 0x5409)))
 	st, err := shopnn.BC(ctx, m, demos, shopnn.BCConfig{Seed: seed, Progress: func(epoch int, loss, acc float64) {
 		fmt.Fprintf(t.stderr, "\rbehaviour cloning: epoch %2d  loss %.4f  accuracy %.3f ", epoch, loss, acc)
@@ -467,6 +476,83 @@ func (t *shopTrainer) bc(ctx context.Context, seed int64, n int) (*shopnn.Model,
 	}
 	fmt.Fprintf(t.stderr, "behaviour cloning: %d decisions, accuracy %.3f\n", st.Decisions, st.Accuracy)
 	return m, nil
+}
+
+// traceDemos replays the successful episodes of the runs in dirs (shop
+// runs on the trainer's catalogue) and labels their actions, for
+// cloning: expert iteration on search-improved trajectories. A replay
+// that no longer succeeds is left out.
+func (t *shopTrainer) traceDemos(ctx context.Context, dirs []string) ([]shopnn.Episode, error) {
+	byID := map[string]env.Task{}
+	for _, sp := range [][]env.Task{t.train, t.dev, t.test} {
+		for _, task := range sp {
+			byID[task.ID] = task
+		}
+	}
+	var (
+		tasks    []env.Task
+		teachers []policy.Policy
+	)
+	for _, dir := range dirs {
+		db, err := runstore.Open(dir)
+		if err != nil {
+			return nil, fmt.Errorf("--traces: %w", err)
+		}
+		m := db.Manifest()
+		results, err := db.Results()
+		db.Close()
+		if err != nil {
+			return nil, fmt.Errorf("--traces %s: %w", dir, err)
+		}
+		if name, _, _ := strings.Cut(m.Suite, "/"); name != "shop" || m.Seed != 1 || m.Flags["param"] != "" {
+			return nil, fmt.Errorf("--traces %s: a run of %s (seed %d, params %q); want a shop run on the default catalogue (seed 1, no --param), the one the trainer plays", dir, m.Suite, m.Seed, m.Flags["param"])
+		}
+		if strings.Contains(m.Suite, "/test") {
+			fmt.Fprintf(t.stderr, "warning: --traces %s is a run of the test split: cloning it trains on the tasks the policy is judged on\n", dir)
+		}
+		for _, r := range results {
+			if !r.Success {
+				continue
+			}
+			traj, err := readTrajectory(filepath.Join(dir, evals.EpisodesDir, r.Key(), agent.TrajectoryFile))
+			if err != nil {
+				return nil, fmt.Errorf("--traces %s: %w", dir, err)
+			}
+			task, ok := byID[traj.Task.ID]
+			if !ok {
+				return nil, fmt.Errorf("--traces %s: episode %s is of task %q, which the shop does not have", dir, r.Key(), traj.Task.ID)
+			}
+			var actions []env.Action
+			for _, s := range traj.Steps {
+				actions = append(actions, s.Action)
+			}
+			tasks, teachers = append(tasks, task), append(teachers, policy.Replay(actions))
+		}
+	}
+	eps, err := t.pool.Imitations(ctx, tasks, teachers, shopnn.MaxSteps)
+	if err != nil {
+		return nil, fmt.Errorf("--traces: replay the episodes: %w", err)
+	}
+	t.count(eps)
+	var kept []shopnn.Episode
+	decisions := 0
+	for _, ep := range eps {
+		if ep.Success {
+			kept = append(kept, ep)
+			decisions += len(ep.Decisions)
+		}
+	}
+	fmt.Fprintf(t.stderr, "traces: %d successful episodes of %d runs, %d replayed to success, %d decisions\n", len(tasks), len(dirs), len(kept), decisions)
+	return kept, nil
+}
+
+func readTrajectory(path string) (*agent.Trajectory, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return agent.ReadJSONL(f)
 }
 
 // shop trains the shop's candidate scorer: behaviour cloning from the
@@ -484,7 +570,7 @@ func (f *trainRun) shop(ctx context.Context, dir string, sum *evals.TrainResult,
 			return fmt.Errorf("--from: %w", err)
 		}
 	} else {
-		if start, err = t.bc(ctx, f.Seed, f.Demos); err != nil {
+		if start, err = t.bc(ctx, f.Seed, f.Demos, f.Traces); err != nil {
 			return err
 		}
 		if err := start.Save(filepath.Join(dir, "bc.nn"), map[string]string{"algo": "bc", "seed": strconv.FormatInt(f.Seed, 10)}); err != nil {

@@ -98,15 +98,23 @@ func (ep *Episode) run(ctx context.Context, e env.Env, p policy.Policy, maxSteps
 // search's fill) are not choices; actions no candidate starts with are
 // counted in Unmatched.
 func Demonstrate(ctx context.Context, e env.Env, task env.Task, maxSteps int) (Episode, error) {
+	return DemonstrateWith(ctx, e, task, expert.Shop(), maxSteps)
+}
+
+// DemonstrateWith is Demonstrate with another teacher: each of the
+// teacher's actions that starts one of the page's candidates is a
+// decision to clone. A replay of a recorded episode (policy.Replay of a
+// search-improved trajectory) makes its steps demonstrations: expert
+// iteration.
+func DemonstrateWith(ctx context.Context, e env.Env, task env.Task, x policy.Policy, maxSteps int) (Episode, error) {
 	ep := Episode{Task: task}
-	x := expert.Shop()
 	goal := expert.ParseShopInstruction(task.Instruction)
 	var mem Memory
 	var queue []env.Action
 	label := policy.Func(func(ctx context.Context, in policy.Input) (policy.Decision, error) {
 		d, err := x.Act(ctx, in)
 		if err != nil {
-			return d, fmt.Errorf("shop expert: %w", err)
+			return d, fmt.Errorf("shop teacher: %w", err)
 		}
 		if in.Obs.Error == "" && len(queue) > 0 && queue[0].Equal(d.Action) {
 			queue = queue[1:]
@@ -242,6 +250,16 @@ func (p *Pool) Evaluate(ctx context.Context, m *Model, tasks []env.Task, maxStep
 		return Result{}, nil, err
 	}
 	return Summarize(eps), eps, nil
+}
+
+// Imitations runs teachers[i] on tasks[i] on the pool (DemonstrateWith).
+func (p *Pool) Imitations(ctx context.Context, tasks []env.Task, teachers []policy.Policy, maxSteps int) ([]Episode, error) {
+	if len(teachers) != len(tasks) {
+		return nil, fmt.Errorf("shopnn: %d teachers for %d tasks: want one each", len(teachers), len(tasks))
+	}
+	return p.Run(ctx, len(tasks), func(ctx context.Context, e env.Env, i int) (Episode, error) {
+		return DemonstrateWith(ctx, e, tasks[i], teachers[i], maxSteps)
+	})
 }
 
 // Demonstrations runs the expert on tasks on the pool.
