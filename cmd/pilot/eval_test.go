@@ -38,6 +38,7 @@ func TestEvalUsage(t *testing.T) {
 		{[]string{"eval", "--suite", "demo", "--engine", "lite"}, `suite demo does not run on engine "lite": it runs on chromium`},
 		{[]string{"eval", "--suite", "shop", "--engine", "lite", "--screenshot", "png"}, "the lite engine takes no screenshots"},
 		{[]string{"eval", "--suite", "shop", "--planner", "astar"}, `--planner "astar": want none, bfs, mcts or cem`},
+		{[]string{"eval", "--suite", "shop", "--engine", "lite", "--policy", "expert:2"}, "--policy expert:2: want expert:EPS, the expert with a random mistake at a share EPS of its steps (0..1)"},
 		{[]string{"eval", "--suite", "shop", "--planner", "cem"}, "--planner cem samples continuous actions, and suite shop has none: use --planner bfs or mcts"},
 		{[]string{"eval", "--suite", "robot:pick", "--planner", "cem", "--depth", "3"}, "--depth is a flag of --planner bfs and mcts; cem plans with the env's reward"},
 		{[]string{"eval", "--suite", "robot:pick", "--planner", "bfs", "--value", "oracle", "--horizon", "3"}, "--horizon is a flag of --planner cem, not bfs"},
