@@ -46,7 +46,7 @@ func TestEvalUsage(t *testing.T) {
 		{[]string{"eval", "--suite", "robot:pick", "--planner", "cem", "--policy", "expert"}, "--planner cem plans from no policy: drop --policy"},
 		{[]string{"eval", "--suite", "robot:reach", "--planner", "cem", "--samples", "1"}, "--samples 1: want 2 or more sequences"},
 		{[]string{"eval", "--suite", "robot:reach", "--planner", "cem", "--horizon", "0"}, "--horizon 0: want 1 or more steps"},
-		{[]string{"eval", "--suite", "shop", "--planner", "bfs"}, "--planner on suite shop needs an engine whose envs save their state: --engine lite (not chromium)"},
+		{[]string{"eval", "--suite", "robot:pick", "--engine", "serial", "--planner", "bfs", "--value", "oracle"}, "--planner on suite robot:pick needs an engine whose envs save their state: --engine fast (not serial)"},
 		{[]string{"eval", "--suite", "shop", "--planner", "bfs", "--budget", "0"}, "--budget 0: want 1 or more value calls per step"},
 		{[]string{"eval", "--suite", "shop", "--planner", "mcts", "--depth", "0"}, "--depth 0: want 1 or more"},
 		{[]string{"eval", "--suite", "shop", "--budget", "5"}, "--budget is a planner flag: give --planner bfs or mcts with it"},

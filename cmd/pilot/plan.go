@@ -42,7 +42,7 @@ var (
 
 func (p *planFlags) register(fs *pflag.FlagSet) {
 	p.fs = fs
-	fs.StringVar(&p.planner, "planner", "none", "search before each step: none, bfs (best-first tree search, Koh et al.), mcts (Monte Carlo tree search, LATS), both on an env with snapshots (the shop in lite, cartpole, robot in fast mode); or cem (the cross-entropy method over the arm's joint targets, from no policy; a serial arm plans in a simulated twin)")
+	fs.StringVar(&p.planner, "planner", "none", "search before each step: none, bfs (best-first tree search, Koh et al.), mcts (Monte Carlo tree search, LATS), both on an env with snapshots (the shop, copied in lite and replayed in Chromium; cartpole; robot in fast mode); or cem (the cross-entropy method over the arm's joint targets, from no policy; a serial arm plans in a simulated twin)")
 	fs.StringVar(&p.value, "value", "", "the planner's value function: oracle (the env's reward, with --rollout: for ablations only), judge (the --model judges each state), or the suite's own (the shop: heuristic, critic); default the suite's heuristic")
 	fs.IntVar(&p.depth, "depth", planner.DefaultDepth, "the planner's depth: candidates along a searched path")
 	fs.IntVar(&p.branch, "branch", planner.DefaultBranch, "the planner's branching: candidates per expanded state")

@@ -163,7 +163,7 @@ func (f *runFlags) validate() error {
 		return usagef("--split, --engine and --param are for --suite")
 	}
 	if f.plan.on() {
-		return usagef("--planner searches a suite's env, which saves its state: give --suite (the shop with --engine lite, cartpole, a robot suite); a page of --url cannot be searched yet")
+		return usagef("--planner searches a suite's env, which saves its state: give --suite (the shop, cartpole, a robot suite); pilot run has no value function for a page of --url yet (in Go, planner.NewBestFirst searches any page: env/web replays it)")
 	}
 	if f.robot.port != "" || f.robot.calibration != "" || f.robot.camera != "" || f.robot.images || f.robot.maxRelativeSet {
 		return usagef("--port, --calibration, --camera, --images and --max-relative-target are for a robot suite: --suite robot:pick (or --env robot:pick)")

@@ -69,6 +69,15 @@ type Option func(*config)
 
 type config struct {
 	idle, finish *env.Action
+	walk         []env.Action
+}
+
+// Walk sets the actions of the snapshot check's walk, taken in turn (one
+// before the snapshot, then the steps replayed after each restore),
+// instead of the observation's choices: for an env whose choices include
+// a page that is not the same twice (a link off a closed network).
+func Walk(actions ...env.Action) Option {
+	return func(c *config) { c.walk = actions }
 }
 
 // Idle sets the action Check takes when it needs a step that does not end
@@ -124,7 +133,7 @@ func Check(t testing.TB, e env.Env, task env.Task, opts ...Option) {
 	c.checkTruncation(idle)
 	snap, snapshots := e.(env.Snapshotter)
 	if snapshots {
-		c.checkSnapshot(snap, idle)
+		c.checkSnapshot(snap, idle, cfg.walk)
 	}
 	c.checkClose(idle)
 	if snapshots {
@@ -377,11 +386,17 @@ const snapSteps = 3
 
 // checkSnapshot checks Snapshot and Restore: the same steps after each of
 // two restores, and the refusal of stale and foreign states.
-func (c *checker) checkSnapshot(s env.Snapshotter, idle env.Action) {
+func (c *checker) checkSnapshot(s env.Snapshotter, idle env.Action, walkWith []env.Action) {
 	c.t.Helper()
 	obs, err := c.reset(c.e)
 	if err != nil {
 		c.t.Fatalf("envtest: Reset before the snapshot check = %v, want nil", err)
+	}
+	walk := func(obs env.Observation, idle env.Action, i int) env.Action {
+		if len(walkWith) > 0 {
+			return walkWith[i%len(walkWith)]
+		}
+		return walkChoices(obs, idle, i)
 	}
 	// One step in, so that the state is not the reset's.
 	a := walk(obs, idle, 0)
@@ -408,7 +423,7 @@ func (c *checker) checkSnapshot(s env.Snapshotter, idle env.Action) {
 		first   []env.Step
 	)
 	for i := range snapSteps {
-		a := walk(obs, idle, i)
+		a := walk(obs, idle, i+1)
 		st, err := c.step(c.e, a)
 		if err != nil {
 			c.t.Fatalf("envtest: Step(%v) after the snapshot = %v, want nil", a, err)
@@ -463,9 +478,9 @@ type foreignState struct{}
 
 func (foreignState) Observation() env.Observation { return env.Observation{} }
 
-// walk returns the i-th action of the snapshot check's walk from obs: one
-// of its choices, else idle.
-func walk(obs env.Observation, idle env.Action, i int) env.Action {
+// walkChoices returns the i-th action of the snapshot check's walk from
+// obs: one of its choices, else idle.
+func walkChoices(obs env.Observation, idle env.Action, i int) env.Action {
 	if len(obs.Choices) == 0 {
 		return idle
 	}

@@ -47,13 +47,47 @@ func liteStep(t *testing.T, e *shop.Env, obs env.Observation, name, s string, ar
 	return st
 }
 
+// newChromiumShop returns the shop env over a pooled Chromium tab, on a
+// store served on 127.0.0.1.
+func newChromiumShop(t *testing.T) (*shop.Env, *shop.Store) {
+	t.Helper()
+	store, err := twinStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, stop, err := shop.ServeLocal(t.Context(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := stop(); err != nil {
+			t.Errorf("stop: %v", err)
+		}
+	})
+	return shop.NewEnv(shop.PooledWebForTest(t), store, base), store // not closed: the tab goes back to the pool
+}
+
 // A snapshot taken at the checkout brings back the store's side too: the
 // order placed after it is unplaced by Restore, placed again with the same
-// reward, and a snapshot from before Buy Now forgets what was chosen.
+// reward, and a snapshot from before Buy Now forgets what was chosen. In
+// the lite browser the page is copied; in Chromium it is replayed (the
+// checkout's five fills on the checkout page).
 func TestSnapshotUndoesThePurchase(t *testing.T) {
 	t.Parallel()
-	e, store := newLiteShop(t)
-	defer e.Close()
+	t.Run("lite", func(t *testing.T) {
+		t.Parallel()
+		e, store := newLiteShop(t)
+		defer e.Close()
+		undoThePurchase(t, e, store)
+	})
+	t.Run("chromium", func(t *testing.T) {
+		t.Parallel()
+		e, store := newChromiumShop(t)
+		undoThePurchase(t, e, store)
+	})
+}
+
+func undoThePurchase(t *testing.T, e *shop.Env, store *shop.Store) {
 	tasks, _ := store.Tasks().Split("test")
 	task := tasks[1]
 	obs, err := e.Reset(t.Context(), store.EnvTask(task))

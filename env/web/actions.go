@@ -238,6 +238,9 @@ func (e *Env) gotoURL(ctx context.Context, raw string) (actResult, error) {
 
 // history moves back (-1) or forward (+1) in the tab's history.
 func (e *Env) history(ctx context.Context, delta int) (actResult, error) {
+	if e.ep.virtual {
+		return e.historyMove(ctx, delta)
+	}
 	var h page.GetNavigationHistoryResult
 	err := runBounded(ctx, e.ep.ctx, func(c context.Context) error {
 		var err error

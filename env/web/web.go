@@ -198,6 +198,14 @@ type episode struct {
 	done bool
 	dead error // the browser died under this episode
 
+	// For snapshots (snapshot.go): the history's entries and what was
+	// done on each, the last observation; after a restore the history
+	// is walked by replays (virtual).
+	hist    []trail
+	histAt  int
+	virtual bool
+	last    env.Observation
+
 	mu    sync.Mutex
 	notes []string // blocked navigations, dialogs: shown with the next observation
 }
@@ -275,6 +283,9 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 	obs, err := e.settleObserve(ctx, -1, 0, false, "")
 	if err != nil {
 		return env.Observation{}, e.fail(ctx, "reset", err)
+	}
+	if err := e.startHist(ctx, obs); err != nil {
+		return env.Observation{}, e.fail(ctx, "reset: read the history", err)
 	}
 	e.prepareSpare()
 	return obs, nil
@@ -486,6 +497,8 @@ func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
 	}
 	e.opts.Logger.Debug("web: step", "action", a.String(), "settle+observe", time.Since(t0))
 	st.Obs = obs
+	after, _ := e.ep.state.snapshot()
+	e.ep.noteStep(a, actErr == "" && after.navSeq > navBefore, obs)
 	e.ep.done = st.Terminated
 	return st, nil
 }

@@ -23,7 +23,7 @@ import (
 // instruction, and the scorer's critic.
 func shopPlanning() *evals.Planning {
 	return &evals.Planning{
-		Engines: []string{evals.EngineLite},
+		Engines: []string{evals.EngineLite, evals.EngineChromium},
 		Propose: func(p policy.Policy) (planner.Proposer, bool) {
 			a, ok := p.(*shopnn.Agent)
 			if !ok {
