@@ -19,16 +19,19 @@ func mcts(s *search, root *node) (*node, string, error) {
 	// iterations are bounded too.
 	for it := 0; s.rec.ValueCalls < s.opts.Budget && it < 4*s.opts.Budget; it++ {
 		n := root
-		for n.expanded && len(n.children) > 0 && !n.done {
+		// A node expanded before the latest lesson is expanded again
+		// (LATS: reflections steer the expansions after them).
+		for n.expanded && len(n.children) > 0 && !n.done && n.lessonsAt >= s.lessonCount() {
 			n = s.uct(n)
 		}
 		v := n.value
-		if !n.done && n.depth < s.opts.Depth && !n.expanded {
+		if !n.done && n.depth < s.opts.Depth && (!n.expanded || n.lessonsAt < s.lessonCount()) {
 			cands, err := s.propose(n, s.opts.Branch)
 			if err != nil {
 				return nil, "", err
 			}
-			n.expanded = true
+			n.expanded, n.lessonsAt = true, s.lessonCount()
+			cands = s.newCandidates(n, cands)
 			best := math.Inf(-1)
 			for _, c := range cands {
 				if s.rec.ValueCalls >= s.opts.Budget {
@@ -43,6 +46,9 @@ func mcts(s *search, root *node) (*node, string, error) {
 					break
 				}
 				if err := s.evaluate(child); err != nil {
+					return nil, "", err
+				}
+				if err := s.reflect(child); err != nil {
 					return nil, "", err
 				}
 				w := s.opts.Consistency
@@ -112,4 +118,27 @@ func mean(n *node) float64 {
 		return n.value
 	}
 	return n.wsum / float64(n.visits)
+}
+
+// lessonCount is how many reflections the episode has drawn.
+func (s *search) lessonCount() int {
+	if s.lessons == nil {
+		return 0
+	}
+	return s.reflected
+}
+
+// newCandidates drops the candidates n already has a child for.
+func (s *search) newCandidates(n *node, cands []Candidate) []Candidate {
+	have := map[string]bool{}
+	for _, id := range n.children {
+		have[s.nodes[id].cand.String()] = true
+	}
+	out := cands[:0:0]
+	for _, c := range cands {
+		if !have[c.String()] {
+			out = append(out, c)
+		}
+	}
+	return out
 }

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pilotkit/pilot/env"
@@ -147,6 +148,20 @@ type Options struct {
 	// Consistency mixes the proposer's prior into an MCTS node's value:
 	// (1-w)·value + w·prior, LATS's self-consistency (0).
 	Consistency float64
+	// NoReflect turns off MCTS's reflections: with a proposer that is a
+	// Reflector (a model's samples), each attempt that ends in failure
+	// in the search is reflected on, and the last MaxReflections lessons
+	// go into later prompts of the episode (LATS).
+	NoReflect bool
+}
+
+// MaxReflections is how many lessons an episode's prompts carry.
+const MaxReflections = 3
+
+// A Reflector says what went wrong in a failed attempt: a lesson for the
+// proposer's later prompts (policy.Input.Reflections).
+type Reflector interface {
+	Reflect(ctx context.Context, in policy.Input, tried []env.Action, outcome string) (string, policy.Usage, error)
 }
 
 // Defaults of Options.
@@ -210,6 +225,9 @@ type Record struct {
 	Wall       time.Duration `json:"wall_ns"`
 	Oracle     bool          `json:"oracle,omitempty"`
 	Stopped    string        `json:"stopped"` // why the search ended
+	// Reflections are the lessons drawn in this search (MCTS with a
+	// model's samples).
+	Reflections []string `json:"reflections,omitempty"`
 	// Skipped lists candidates not explored, and why.
 	Skipped []string `json:"skipped,omitempty"`
 }
@@ -245,6 +263,7 @@ type node struct {
 	children          []int
 	value             float64
 	valued            bool
+	lessonsAt         int // the search's reflections when it was expanded
 	visits            int
 	wsum              float64
 	expanded          bool
@@ -270,6 +289,10 @@ type search struct {
 	rec   Record
 	usage policy.Usage
 	start time.Time
+	// lessons are the episode's reflections, shown to the proposer;
+	// reflected counts those drawn in this search.
+	lessons   *[]string
+	reflected int
 }
 
 func (s *search) add(n *node) *node {
@@ -282,6 +305,9 @@ func (s *search) add(n *node) *node {
 func (s *search) input(n *node) policy.Input {
 	in := s.in
 	in.Obs, in.History, in.Step = n.obs, n.history, s.in.Step+len(n.history)-len(s.in.History)
+	if s.lessons != nil && len(*s.lessons) > 0 {
+		in.Reflections = slices.Clone(*s.lessons)
+	}
 	return in
 }
 
@@ -352,6 +378,46 @@ func (s *search) expand(n *node, c Candidate) (*node, error) {
 	s.add(child)
 	n.children = append(n.children, child.id)
 	return child, nil
+}
+
+// reflect, after an attempt that ended in failure at n, asks the
+// proposer what went wrong, when it is a Reflector and reflections are
+// on, and keeps the lesson for the episode's later prompts.
+func (s *search) reflect(n *node) error {
+	r, ok := n.prop.(Reflector)
+	if !ok || s.opts.NoReflect || s.lessons == nil || !n.done || n.success {
+		return nil
+	}
+	var tried []env.Action
+	for m := n; m.id != 0; m = s.nodes[m.parent] {
+		for i := len(m.steps) - 1; i >= 0; i-- {
+			tried = append(tried, m.steps[i].action)
+		}
+	}
+	slices.Reverse(tried)
+	outcome := fmt.Sprintf("the episode ended without success (last reward %.3g)", n.reward)
+	if n.obs.Error != "" {
+		outcome += "; the last action failed: " + n.obs.Error
+	}
+	if t := strings.TrimSpace(n.obs.Text); t != "" {
+		if len(t) > 500 {
+			t = t[:500] + "…"
+		}
+		outcome += "; the last observation: " + t
+	}
+	lesson, u, err := r.Reflect(s.ctx, s.input(s.nodes[0]), tried, outcome)
+	s.usage = s.usage.Add(u)
+	s.rec.ModelCalls++
+	if err != nil {
+		return fmt.Errorf("planner: reflect on a failed attempt: %w", err)
+	}
+	*s.lessons = append(*s.lessons, lesson)
+	if len(*s.lessons) > MaxReflections {
+		*s.lessons = (*s.lessons)[len(*s.lessons)-MaxReflections:]
+	}
+	s.rec.Reflections = append(s.rec.Reflections, lesson)
+	s.reflected++
+	return nil
 }
 
 // evaluate values n, which the env is in.

@@ -21,11 +21,12 @@ type Planner struct {
 	opts  Options
 	algo  func(s *search, root *node) (*node, string, error)
 
-	e     env.Env
-	prop  Proposer   // the proposer of the current state, for a Brancher
-	plan  []planStep // the committed path's steps
-	pos   int        // the index in plan of the next action to play
-	props []Proposer // the proposer after each step of plan
+	e       env.Env
+	prop    Proposer   // the proposer of the current state, for a Brancher
+	plan    []planStep // the committed path's steps
+	pos     int        // the index in plan of the next action to play
+	props   []Proposer // the proposer after each step of plan
+	lessons []string   // the episode's reflections (MCTS)
 }
 
 var (
@@ -55,7 +56,7 @@ func (p *Planner) UseEnv(e env.Env) { p.e = e }
 
 // ResetEpisode forgets the committed plan and the proposer's path.
 func (p *Planner) ResetEpisode(t env.Task) {
-	p.plan, p.pos, p.props, p.prop = nil, 0, nil, p.base
+	p.plan, p.pos, p.props, p.prop, p.lessons = nil, 0, nil, p.base, nil
 	if r, ok := p.base.(Resetter); ok {
 		r.ResetEpisode(t)
 	}
@@ -84,7 +85,7 @@ func (p *Planner) Act(ctx context.Context, in policy.Input) (policy.Decision, er
 	if err != nil {
 		return policy.Decision{}, fmt.Errorf("planner %s: snapshot the state to search from: %w", p.name, err)
 	}
-	s := &search{ctx: ctx, e: p.e, snap: snap, in: in, opts: p.opts, value: p.value, start: time.Now()}
+	s := &search{ctx: ctx, e: p.e, snap: snap, in: in, opts: p.opts, value: p.value, start: time.Now(), lessons: &p.lessons}
 	s.rec.Planner = p.name
 	root := s.add(&node{parent: -1, state: rootState, obs: in.Obs, history: in.History, prop: p.prop})
 	leaf, stopped, err := p.algo(s, root)

@@ -168,6 +168,11 @@ func Samples(p *policy.LLMPolicy) Proposer { return samples{p} }
 
 type samples struct{ p *policy.LLMPolicy }
 
+// Reflect asks the model what went wrong (policy.LLMPolicy.Reflect).
+func (s samples) Reflect(ctx context.Context, in policy.Input, tried []env.Action, outcome string) (string, policy.Usage, error) {
+	return s.p.Reflect(ctx, in, tried, outcome)
+}
+
 func (s samples) Propose(ctx context.Context, in policy.Input, k int) ([]Candidate, policy.Usage, error) {
 	cs, _, u, err := s.p.Candidates(ctx, in, k)
 	if err != nil {

@@ -436,6 +436,13 @@ func (p *LLMPolicy) userPrompt(in Input) string {
 		}
 		b.WriteByte('\n')
 	}
+	if len(in.Reflections) > 0 {
+		b.WriteString("Lessons from attempts that failed (the environment was reset since; do not repeat them):\n")
+		for _, r := range in.Reflections {
+			fmt.Fprintf(&b, "- %s\n", oneLineClip(r, 400))
+		}
+		b.WriteByte('\n')
+	}
 	fmt.Fprintf(&b, "Step %d. The current observation:\n", in.Step+1)
 	text := in.Obs.Text
 	if n := len(text); n > p.opts.MaxObsChars {
@@ -499,4 +506,33 @@ type textOnly struct{}
 func (textOnly) Info() ModelInfo { return ModelInfo{Provider: "none", Name: "text"} }
 func (textOnly) Generate(context.Context, Request) (*Response, error) {
 	return nil, errors.New("policy: TextPrompt's model writes prompts; it answers nothing")
+}
+
+// Reflect asks the model why an attempt failed: from the state in, the
+// actions tried, and how it ended. The answer, one or two sentences, is
+// a lesson for later prompts (Input.Reflections), as LATS adds
+// self-reflections between its rollouts.
+func (p *LLMPolicy) Reflect(ctx context.Context, in Input, tried []env.Action, outcome string) (string, Usage, error) {
+	msgs, _ := p.Prompt(in)
+	var b strings.Builder
+	b.WriteString("An attempt from this state failed. The actions tried, in order:\n")
+	for i, a := range tried {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, oneLineClip(a.String(), 200))
+	}
+	fmt.Fprintf(&b, "How it ended: %s\n\n", oneLineClip(outcome, 600))
+	b.WriteString("In one or two sentences, say what went wrong and what to do instead. Answer with the lesson only, no action.")
+	msgs = append(msgs, Message{Role: RoleUser, Parts: []Part{TextPart(b.String())}})
+	req := Request{Messages: stripImages(msgs), MaxTokens: 200, Temperature: p.opts.Temperature, Seed: p.opts.Seed}
+	resp, err := p.generate(ctx, &req, map[string]any{})
+	var u Usage
+	if resp != nil {
+		u = resp.Usage
+	}
+	if err != nil {
+		return "", u, fmt.Errorf("reflect: model %s: %w", p.info, err)
+	}
+	if len(resp.Choices) == 0 || strings.TrimSpace(resp.Choices[0].Text) == "" {
+		return "", u, fmt.Errorf("reflect: model %s: %w: an empty answer", p.info, ErrBadResponse)
+	}
+	return strings.TrimSpace(resp.Choices[0].Text), u, nil
 }

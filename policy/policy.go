@@ -54,6 +54,10 @@ type Input struct {
 	// History holds the earlier steps of the episode, oldest first. A
 	// policy must not modify it.
 	History []Turn
+	// Reflections are lessons a planner drew from attempts that failed
+	// in its search (LATS's self-reflection): model policies show them
+	// in the prompt.
+	Reflections []string
 }
 
 // Turn is one earlier step as a policy sees it.

@@ -27,6 +27,7 @@ type planFlags struct {
 	explore     float64
 	consistency float64
 	judgeN      int
+	reflect     bool
 	seed        int64 // cem's sampling seed: the policy seed
 	horizon     int
 	samples     int
@@ -36,7 +37,7 @@ type planFlags struct {
 
 // treeFlags and cemFlags are the flags of the tree searches and of CEM.
 var (
-	treeFlags = []string{"value", "depth", "branch", "budget", "env-steps", "rollout", "commit-path", "explore", "consistency", "judge-samples"}
+	treeFlags = []string{"value", "depth", "branch", "budget", "env-steps", "rollout", "commit-path", "explore", "consistency", "judge-samples", "reflect"}
 	cemFlags  = []string{"horizon", "samples", "iterations"}
 )
 
@@ -53,6 +54,7 @@ func (p *planFlags) register(fs *pflag.FlagSet) {
 	fs.Float64Var(&p.explore, "explore", 1, "mcts: the UCT exploration constant")
 	fs.Float64Var(&p.consistency, "consistency", 0, "mcts: weight of the proposer's prior in a state's value (LATS's self-consistency), 0..1")
 	fs.IntVar(&p.judgeN, "judge-samples", 1, "--value judge: answers averaged per state")
+	fs.BoolVar(&p.reflect, "reflect", true, "mcts with --model: reflect on each attempt that fails in the search and show the lessons in later prompts (LATS); --reflect=false turns it off")
 	fs.IntVar(&p.horizon, "horizon", planner.DefaultHorizon, "cem: steps per sampled sequence")
 	fs.IntVar(&p.samples, "samples", planner.DefaultSamples, "cem: sequences sampled per iteration")
 	fs.IntVar(&p.iterations, "iterations", planner.DefaultIterations, "cem: refits per committed step")
@@ -226,7 +228,7 @@ func (p *planFlags) planOver(d evals.Def, base policy.Policy, repeat int) (polic
 			return nil, &usageError{err}
 		}
 	}
-	opts := planner.Options{Depth: p.depth, Branch: p.branch, Budget: p.budget, MaxEnvSteps: p.envSteps, CommitPath: p.commitPath, Explore: p.explore, Consistency: p.consistency}
+	opts := planner.Options{Depth: p.depth, Branch: p.branch, Budget: p.budget, MaxEnvSteps: p.envSteps, CommitPath: p.commitPath, Explore: p.explore, Consistency: p.consistency, NoReflect: !p.reflect}
 	if p.explore == 0 {
 		opts.Explore = 1e-9 // 0 means the default in Options: pure exploitation asked for
 	}
