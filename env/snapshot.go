@@ -78,3 +78,19 @@ type Twin interface {
 type Twinned interface {
 	Twin(ctx context.Context) (Twin, error)
 }
+
+// A Replayer is a Snapshotter whose Restore replays actions on a world it
+// does not own (a website): what an action did out there (an order sent,
+// a message posted) no restore undoes. Replayed reports that it is one.
+// Planners do not explore the actions an Irreversible env flags in it.
+type Replayer interface {
+	Replayed() bool
+}
+
+// Irreversible is implemented by envs that can tell an action whose
+// effect may outlast a restore (placing an order, deleting, paying):
+// Irreversible returns why, for a taken where obs was observed, or ""
+// for an action that is safe to try.
+type Irreversible interface {
+	Irreversible(obs Observation, a Action) string
+}

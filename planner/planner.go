@@ -311,8 +311,37 @@ func (s *search) input(n *node) policy.Input {
 	return in
 }
 
-// propose asks n's proposer for up to k candidates.
+// propose asks n's proposer for up to k candidates to explore: in an env
+// that replays its restores (env.Replayer), not those whose first action
+// the env flags as irreversible, which are listed in the record's
+// Skipped.
 func (s *search) propose(n *node, k int) ([]Candidate, error) {
+	cands, err := s.proposeAll(n, k)
+	if err != nil {
+		return nil, err
+	}
+	r, replays := s.e.(env.Replayer)
+	ir, flags := s.e.(env.Irreversible)
+	if !replays || !flags || !r.Replayed() {
+		return cands, nil
+	}
+	out := cands[:0:0]
+	for _, c := range cands {
+		if len(c.Actions) == 0 {
+			out = append(out, c) // expand refuses it
+			continue
+		}
+		if why := ir.Irreversible(n.obs, c.Actions[0]); why != "" {
+			s.rec.Skipped = append(s.rec.Skipped, fmt.Sprintf("%s: %s, and this env's restores replay requests to the site, which keeps what they did: not explored", c, why))
+			continue
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// proposeAll asks n's proposer for up to k candidates.
+func (s *search) proposeAll(n *node, k int) ([]Candidate, error) {
 	cands, u, err := n.prop.Propose(s.ctx, s.input(n), k)
 	s.usage = s.usage.Add(u)
 	if u.Tokens() > 0 || u.Latency > 0 {

@@ -98,7 +98,7 @@ func (p *Planner) Act(ctx context.Context, in policy.Input) (policy.Decision, er
 	if leaf == nil {
 		// Nothing was valued (the env-step budget is smaller than a
 		// candidate): take the proposer's favourite unsearched.
-		cands, err := s.propose(root, 1)
+		cands, err := s.proposeAll(root, 1)
 		if err != nil {
 			return policy.Decision{Usage: s.usage}, fmt.Errorf("planner %s: %w", p.name, err)
 		}

@@ -43,7 +43,7 @@ func TestEvalUsage(t *testing.T) {
 		{[]string{"eval", "--suite", "robot:pick", "--planner", "cem", "--depth", "3"}, "--depth is a flag of --planner bfs and mcts; cem plans with the env's reward"},
 		{[]string{"eval", "--suite", "robot:pick", "--planner", "bfs", "--value", "oracle", "--horizon", "3"}, "--horizon is a flag of --planner cem, not bfs"},
 		{[]string{"eval", "--suite", "robot:pick", "--samples", "3"}, "--samples is a flag of --planner cem"},
-		{[]string{"eval", "--suite", "robot:pick", "--planner", "cem", "--policy", "expert"}, "--planner cem plans from no policy: drop --policy"},
+		{[]string{"eval", "--suite", "robot:pick", "--planner", "cem", "--policy", "expert"}, "--planner cem plans from no policy: drop --policy and --model"},
 		{[]string{"eval", "--suite", "robot:reach", "--planner", "cem", "--samples", "1"}, "--samples 1: want 2 or more sequences"},
 		{[]string{"eval", "--suite", "robot:reach", "--planner", "cem", "--horizon", "0"}, "--horizon 0: want 1 or more steps"},
 		{[]string{"eval", "--suite", "robot:pick", "--engine", "serial", "--planner", "bfs", "--value", "oracle"}, "--planner on suite robot:pick needs an engine whose envs save their state: --engine fast (not serial)"},

@@ -115,12 +115,12 @@ func (p *planFlags) validate(d evals.Def, engine string) error {
 	values := p.valueNames(d)
 	if p.value == "" {
 		if !slices.Contains(values, "heuristic") {
-			return usagef("--planner %s on suite %s: give --value, one of %s", p.planner, d.Name, strings.Join(values, ", "))
+			return usagef("--planner %s on %s: give --value, one of %s", p.planner, suiteWord(d), strings.Join(values, ", "))
 		}
 		p.value = "heuristic"
 	}
 	if !slices.Contains(values, p.value) {
-		return usagef("--value %q: suite %s has %s", p.value, d.Name, strings.Join(values, ", "))
+		return usagef("--value %q: %s has %s", p.value, suiteWord(d), strings.Join(values, ", "))
 	}
 	return nil
 }
@@ -132,14 +132,11 @@ func (p *planFlags) validateCEM(d evals.Def) error {
 			return usagef("--%s is a flag of --planner bfs and mcts; cem plans with the env's reward (--horizon, --samples, --iterations)", name)
 		}
 	}
-	for _, name := range []string{"policy", "model"} {
-		if p.fs.Lookup(name) != nil && p.fs.Changed(name) {
-			return usagef("--planner cem plans from no policy: drop --%s", name)
-		}
-	}
 	switch {
 	case d.Plan == nil || d.Plan.Box == nil:
-		return usagef("--planner cem samples continuous actions, and suite %s has none: use --planner bfs or mcts", d.Name)
+		return usagef("--planner cem samples continuous actions, and %s has none: use --planner bfs or mcts", suiteWord(d))
+	case p.fs.Changed("policy") || p.fs.Lookup("model") != nil && p.fs.Changed("model"):
+		return usagef("--planner cem plans from no policy: drop --policy and --model")
 	case p.horizon < 1:
 		return usagef("--horizon %d: want 1 or more steps", p.horizon)
 	case p.samples < 2:
@@ -149,6 +146,14 @@ func (p *planFlags) validateCEM(d evals.Def) error {
 	}
 	p.value = "reward"
 	return nil
+}
+
+// suiteWord names what is searched: "suite shop", or "a page of --url".
+func suiteWord(d evals.Def) string {
+	if d.Name == "" {
+		return "a page of --url"
+	}
+	return "suite " + d.Name
 }
 
 func (p *planFlags) valueNames(d evals.Def) []string {

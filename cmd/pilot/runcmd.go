@@ -21,6 +21,7 @@ import (
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/web"
+	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/policy"
 )
 
@@ -162,8 +163,8 @@ func (f *runFlags) validate() error {
 	if f.split != "" || f.engine != "" || len(f.params) > 0 {
 		return usagef("--split, --engine and --param are for --suite")
 	}
-	if f.plan.on() {
-		return usagef("--planner searches a suite's env, which saves its state: give --suite (the shop, cartpole, a robot suite); pilot run has no value function for a page of --url yet (in Go, planner.NewBestFirst searches any page: env/web replays it)")
+	if err := f.plan.validate(pageDef(), ""); err != nil {
+		return err
 	}
 	if f.robot.port != "" || f.robot.calibration != "" || f.robot.camera != "" || f.robot.images || f.robot.maxRelativeSet {
 		return usagef("--port, --calibration, --camera, --images and --max-relative-target are for a robot suite: --suite robot:pick (or --env robot:pick)")
@@ -284,6 +285,11 @@ func (f *runFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	return err
 }
 
+// pageDef is what the planner flags know of a page of --url: no suite,
+// so no proposer or value of its own (--value oracle or judge). Chromium
+// replays a page's snapshots.
+func pageDef() evals.Def { return evals.Def{} }
+
 // episode starts the file server and the browser, runs the episode and
 // closes them again (the browser first), filling in res.
 func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.Writer) (err error) {
@@ -292,6 +298,10 @@ func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.W
 	}
 	p, err := f.makePolicy(ctx, stderr)
 	if err != nil {
+		return err
+	}
+	f.plan.seed = f.seed
+	if p, err = f.plan.planOver(pageDef(), p, 0); err != nil {
 		return err
 	}
 	task := env.Task{Instruction: f.task, Answer: f.answer, Seed: f.seed, StartURL: f.url}

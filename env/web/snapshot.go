@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -313,4 +314,55 @@ func (e *Env) historyMove(ctx context.Context, delta int) (actResult, error) {
 	}
 	ep.histAt = i
 	return actResult{mark: -1, nav: true}, nil
+}
+
+var (
+	_ env.Replayer     = (*Env)(nil)
+	_ env.Irreversible = (*Env)(nil)
+)
+
+// Replayed reports true: a restore replays requests to the site, which
+// keeps whatever they did.
+func (e *Env) Replayed() bool { return true }
+
+// irreversibleWords are the labels of controls that commit something on
+// the site's side.
+var irreversibleWords = regexp.MustCompile(`(?i)\b(buy|purchase|place (your )?order|order now|pay|checkout and pay|submit|send|delete|remove|confirm|book|subscribe|unsubscribe|transfer|donate|sign ?up|register|publish|post|apply|cancel (my |your )?(order|subscription|account))\b`)
+
+// Irreversible flags a click on (or Enter into, or a submit of) an
+// element whose label reads like a commitment: buy, place order, pay,
+// submit, send, delete, confirm, subscribe, … A guess from the words on
+// the page: it errs on the side of caution.
+func (e *Env) Irreversible(obs env.Observation, a env.Action) string {
+	id := ""
+	switch a.Name {
+	case "click":
+		id = a.Arg(0)
+	case "press":
+		if !strings.EqualFold(a.Arg(0), "Enter") {
+			return ""
+		}
+		for line := range strings.SplitSeq(obs.Text, "\n") {
+			if strings.Contains(line, " focused") {
+				if label := irreversibleWords.FindString(line); label != "" {
+					return fmt.Sprintf("Enter on %s may commit something on the site (%q)", strings.TrimSpace(line), label)
+				}
+			}
+		}
+		return ""
+	default:
+		return ""
+	}
+	prefix := "[" + id + "] "
+	for line := range strings.SplitSeq(obs.Text, "\n") {
+		l := strings.TrimSpace(line)
+		if !strings.HasPrefix(l, prefix) {
+			continue
+		}
+		if label := irreversibleWords.FindString(l); label != "" {
+			return fmt.Sprintf("%s may commit something on the site (%q)", l, label)
+		}
+		return ""
+	}
+	return ""
 }
