@@ -24,6 +24,7 @@ import (
 
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/planner"
 	"github.com/pilotkit/pilot/evals/runstore"
 )
 
@@ -105,6 +106,82 @@ type stepView struct {
 	Prompt                          string
 	EnvTime, PolicyTime             string
 	Done                            bool
+	Search                          *searchView
+}
+
+// searchView is a searched step's search (planner.Record, or
+// planner.CEMRecord).
+type searchView struct {
+	Summary              string
+	Nodes                []nodeView
+	Skipped, Reflections []string
+}
+
+type nodeView struct {
+	Indent, Action, Value, Visits, Reward string
+	OnPath, Done                          bool
+}
+
+// searchOf reads a step's Meta["search"], nil without one.
+func searchOf(meta map[string]any) *searchView {
+	raw, ok := meta["search"]
+	if !ok {
+		return nil
+	}
+	b, err := json.Marshal(raw)
+	if err != nil {
+		return nil
+	}
+	var head struct {
+		Planner string `json:"planner"`
+		Planned bool   `json:"planned"`
+	}
+	if json.Unmarshal(b, &head) != nil || head.Planner == "" {
+		return nil
+	}
+	if head.Planned {
+		return &searchView{Summary: head.Planner + ": the searched path goes on (no search at this step)"}
+	}
+	if head.Planner == "cem" {
+		var r planner.CEMRecord
+		if json.Unmarshal(b, &r) != nil {
+			return nil
+		}
+		return &searchView{Summary: fmt.Sprintf("cem in the %s: %d sequences over %d iterations, %d env steps, best %.3f, elite means %v%s, %s",
+			r.Model, r.Sequences, r.Iterations, r.EnvSteps, r.Best, r.EliteMeans, oracleNote(r.Oracle), r.Wall)}
+	}
+	var r planner.Record
+	if json.Unmarshal(b, &r) != nil {
+		return nil
+	}
+	sv := &searchView{Summary: fmt.Sprintf("%s: %d nodes, %d env steps, %d value calls, %d model calls%s, %s; %s",
+		r.Planner, len(r.Nodes), r.EnvSteps, r.ValueCalls, r.ModelCalls, oracleNote(r.Oracle), r.Wall, r.Stopped), Skipped: r.Skipped, Reflections: r.Reflections}
+	onPath := map[int]bool{}
+	for _, id := range r.Path {
+		onPath[id] = true
+	}
+	for _, n := range r.Nodes {
+		act := n.Action
+		if n.ID == 0 {
+			act = "(the state searched from)"
+		}
+		nv := nodeView{Indent: strings.Repeat("· ", n.Depth), Action: act, Reward: fmt.Sprintf("%.3g", n.Reward), OnPath: onPath[n.ID], Done: n.Done}
+		if n.Valued {
+			nv.Value = fmt.Sprintf("%.3f", n.Value)
+		}
+		if n.Visits > 0 {
+			nv.Visits = fmt.Sprint(n.Visits)
+		}
+		sv.Nodes = append(sv.Nodes, nv)
+	}
+	return sv
+}
+
+func oracleNote(o bool) string {
+	if o {
+		return ", with an oracle's value"
+	}
+	return ""
 }
 
 func (v *Viewer) episode(w http.ResponseWriter, r *http.Request) {
@@ -152,6 +229,7 @@ func (v *Viewer) episode(w http.ResponseWriter, r *http.Request) {
 			b, _ := json.Marshal(at)
 			sv.Attempts = string(b)
 		}
+		sv.Search = searchOf(s.Meta)
 		steps = append(steps, sv)
 	}
 	prev, next := "", ""
@@ -197,7 +275,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}table{border-col
 th,td{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f3f3f3}
 .success{color:#17702f}.failure{color:#a33}.error{color:#a60}.step{border:1px solid #ddd;margin:1em 0;padding:.5em 1em}
 .step.current{border-color:#36c;box-shadow:0 0 0 2px #36c3}pre{white-space:pre-wrap;background:#f7f7f7;padding:.5em;max-height:30em;overflow:auto}
-img{max-width:640px;border:1px solid #ccc}nav a{margin-right:1em}
+img{max-width:640px;border:1px solid #ccc}nav a{margin-right:1em}tr.path td{background:#eef4ff;font-weight:600}
 </style>`
 
 var listPage = template.Must(template.New("list").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>` + style + `</head><body>
@@ -223,6 +301,9 @@ var episodePage = template.Must(template.New("episode").Parse(`<!doctype html><h
 {{if .Prompt}}<details><summary>the model's prompt</summary><pre>{{.Prompt}}</pre></details>{{end}}
 {{if .Answer}}<p>Answer:</p><pre>{{.Answer}}</pre>{{end}}
 {{if .Attempts}}<p>Attempts: <code>{{.Attempts}}</code></p>{{end}}
+{{with .Search}}<details class="search"><summary>search: {{.Summary}}</summary>{{if .Nodes}}
+<table><tr><th>candidate</th><th>value</th><th>visits</th><th>reward</th></tr>{{range .Nodes}}<tr{{if .OnPath}} class="path"{{end}}><td>{{.Indent}}{{.Action}}{{if .Done}} (ended){{end}}</td><td>{{.Value}}</td><td>{{.Visits}}</td><td>{{.Reward}}</td></tr>{{end}}</table>{{end}}
+{{range .Skipped}}<p>Not explored: {{.}}</p>{{end}}{{range .Reflections}}<p>Lesson: {{.}}</p>{{end}}</details>{{end}}
 {{if .Error}}<p class="error">The action's error: {{.Error}}</p>{{end}}
 {{range .Images}}<img src="{{.}}" alt="screenshot">{{end}}
 <p>{{.Title}} {{.URL}}</p><details><summary>observation</summary><pre>{{.Text}}</pre></details></section>

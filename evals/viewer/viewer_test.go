@@ -20,6 +20,7 @@ import (
 	"github.com/pilotkit/pilot/evals/runstore"
 	"github.com/pilotkit/pilot/evals/suites"
 	"github.com/pilotkit/pilot/evals/viewer"
+	"github.com/pilotkit/pilot/planner"
 	"github.com/pilotkit/pilot/policy"
 )
 
@@ -139,8 +140,14 @@ func TestViewerEscapesAndRefuses(t *testing.T) {
 	rec := agent.NewRecorder(filepath.Join(dir, evals.EpisodesDir, "t1"))
 	evil := `<img src=x onerror=alert(1)>`
 	tr := &agent.Trajectory{Task: env.Task{ID: "t1", Instruction: evil}}
-	tr.Steps = []agent.StepRecord{{Index: 0, ActionText: `type("1", "` + evil + `")`, Obs: agent.ObsRecord{Text: evil}, Meta: map[string]any{"answer": evil, "prompt": "--- user\n" + evil, "model": "openai:gpt-4o"}}}
-	for _, ev := range []agent.Event{{Kind: agent.EventReset, Traj: tr}, {Kind: agent.EventStep, Traj: tr, Step: &tr.Steps[0]}, {Kind: agent.EventEnd, Traj: tr}} {
+	search := &planner.Record{Planner: "mcts", EnvSteps: 7, ValueCalls: 3, Path: []int{0, 1}, Stopped: "value budget spent",
+		Nodes: []planner.NodeRecord{{ID: 0, Parent: -1}, {ID: 1, Parent: 0, Depth: 1, Action: `click("` + evil + `")`, Value: 0.8, Valued: true, Visits: 2}, {ID: 2, Parent: 0, Depth: 1, Action: `click("2")`, Value: 0.1, Valued: true, Visits: 1}},
+		Skipped: []string{evil + ": not explored"}, Reflections: []string{"lesson " + evil}}
+	tr.Steps = []agent.StepRecord{
+		{Index: 0, ActionText: `type("1", "` + evil + `")`, Obs: agent.ObsRecord{Text: evil}, Meta: map[string]any{"answer": evil, "prompt": "--- user\n" + evil, "model": "openai:gpt-4o", "search": search}},
+		{Index: 1, ActionText: `move_joints([1, 2])`, Meta: map[string]any{"search": &planner.CEMRecord{Planner: "cem", Model: "twin", Iterations: 3, Sequences: 96, EnvSteps: 768, Best: 0.25}}},
+	}
+	for _, ev := range []agent.Event{{Kind: agent.EventReset, Traj: tr}, {Kind: agent.EventStep, Traj: tr, Step: &tr.Steps[0]}, {Kind: agent.EventStep, Traj: tr, Step: &tr.Steps[1]}, {Kind: agent.EventEnd, Traj: tr}} {
 		if err := rec.OnEvent(context.Background(), ev); err != nil {
 			t.Fatal(err)
 		}
@@ -157,6 +164,11 @@ func TestViewerEscapesAndRefuses(t *testing.T) {
 	v.ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/episode/t1", nil))
 	if !strings.Contains(w.Body.String(), "the model's prompt</summary>") || !strings.Contains(w.Body.String(), "--- user") {
 		t.Errorf("the episode page lacks the model's prompt:\n%s", w.Body.String())
+	}
+	for _, want := range []string{"search: mcts: 3 nodes, 7 env steps, 3 value calls", `<tr class="path"><td>· click(`, "Not explored: ", "Lesson: lesson ", "search: cem in the twin: 96 sequences over 3 iterations, 768 env steps"} {
+		if !strings.Contains(w.Body.String(), want) {
+			t.Errorf("the episode page lacks %q (the steps' searches):\n%s", want, w.Body.String())
+		}
 	}
 	for path, want := range map[string]int{"/": 200, "/episode/t1": 200, "/episode/nope": 404, "/?outcome=maybe": 400, "/files/t1/images/..%2frun.db": 404} {
 		w := httptest.NewRecorder()
