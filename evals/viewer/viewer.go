@@ -24,8 +24,8 @@ import (
 
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/evals"
-	"github.com/pilotkit/pilot/planner"
 	"github.com/pilotkit/pilot/evals/runstore"
+	"github.com/pilotkit/pilot/planner"
 )
 
 // Viewer is the http.Handler of one run. It reads the run's results once,

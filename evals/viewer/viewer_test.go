@@ -141,7 +141,7 @@ func TestViewerEscapesAndRefuses(t *testing.T) {
 	evil := `<img src=x onerror=alert(1)>`
 	tr := &agent.Trajectory{Task: env.Task{ID: "t1", Instruction: evil}}
 	search := &planner.Record{Planner: "mcts", EnvSteps: 7, ValueCalls: 3, Path: []int{0, 1}, Stopped: "value budget spent",
-		Nodes: []planner.NodeRecord{{ID: 0, Parent: -1}, {ID: 1, Parent: 0, Depth: 1, Action: `click("` + evil + `")`, Value: 0.8, Valued: true, Visits: 2}, {ID: 2, Parent: 0, Depth: 1, Action: `click("2")`, Value: 0.1, Valued: true, Visits: 1}},
+		Nodes:   []planner.NodeRecord{{ID: 0, Parent: -1}, {ID: 1, Parent: 0, Depth: 1, Action: `click("` + evil + `")`, Value: 0.8, Valued: true, Visits: 2}, {ID: 2, Parent: 0, Depth: 1, Action: `click("2")`, Value: 0.1, Valued: true, Visits: 1}},
 		Skipped: []string{evil + ": not explored"}, Reflections: []string{"lesson " + evil}}
 	tr.Steps = []agent.StepRecord{
 		{Index: 0, ActionText: `type("1", "` + evil + `")`, Obs: agent.ObsRecord{Text: evil}, Meta: map[string]any{"answer": evil, "prompt": "--- user\n" + evil, "model": "openai:gpt-4o", "search": search}},
