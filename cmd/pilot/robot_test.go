@@ -125,9 +125,11 @@ func TestRunRobotTorqueNotConfirmed(t *testing.T) {
 }
 
 // pilot run --env robot:pick --planner cem solves the task from no policy
-// in the fast engine, where CEM plans in the env itself, and over a
-// simulator on a pseudo-terminal, where it plans in a simulated twin.
-func TestRunPickWithCEM(t *testing.T) {
+// in the fast engine, where CEM plans in the env itself (here), and over
+// a simulator on a pseudo-terminal, where it plans in a simulated twin
+// (TestRunPickWithCEMOverSerial).
+func TestRunPickWithCEMFast(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	code, out, errs := pilot(ctx, "run", "--env", "robot:pick", "--planner", "cem", "--json")
@@ -138,9 +140,14 @@ func TestRunPickWithCEM(t *testing.T) {
 	if decodeOne(t, out, &res); !res.Success {
 		t.Errorf("pilot run --env robot:pick --planner cem --json = %+v, want a success", res)
 	}
+}
+
+func TestRunPickWithCEMOverSerial(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	port := startSimCmd(t)
 	rec := t.TempDir()
-	code, out, errs = pilot(ctx, "run", "--env", "robot:pick", "--port", port, "--planner", "cem", "--record", rec)
+	code, out, errs := pilot(ctx, "run", "--env", "robot:pick", "--port", port, "--planner", "cem", "--record", rec)
 	if code != 0 || !strings.Contains(out, "done: terminated (success)") {
 		t.Fatalf("pilot run --env robot:pick --port %s --planner cem = exit %d\nstdout:\n%s\nstderr:\n%s\nwant a success", port, code, out, errs)
 	}
