@@ -20,6 +20,7 @@ import (
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/tools"
 )
 
 // DefaultMaxSteps is the step limit when Options.MaxSteps is 0.
@@ -34,7 +35,12 @@ const (
 	PhasePolicy   Phase = "policy"   // the policy's Act
 	PhaseEnv      Phase = "env"      // the env's Step
 	PhaseObserver Phase = "observer" // an observer (a recorder that cannot write)
+	PhaseHuman    Phase = "human"    // a Human answering a tool call
 )
+
+// DefaultMaxQuestions is the question budget when Options.MaxQuestions is
+// 0.
+const DefaultMaxQuestions = 5
 
 // An Error is what Run returns when the episode could not run to its end
 // for a reason other than a cancelled context: the phase that failed, at
@@ -88,6 +94,14 @@ type Options struct {
 	DropObsText bool
 	// Observers are told of every event, in order, synchronously.
 	Observers []Observer
+	// Human answers the policy's tool calls (tools.AskUser, tools.Confirm);
+	// when set, the policy's spec offers the tools (tools.Specs) beside
+	// the env's actions. Nil: no tools.
+	Human tools.Human
+	// MaxQuestions bounds the questions (ask_user and confirm) of an
+	// episode: past it a question gets no answer, recorded as such. 0
+	// means DefaultMaxQuestions; negative, none may be asked.
+	MaxQuestions int
 }
 
 // Run plays one episode of task on e with p.
@@ -117,6 +131,16 @@ func Run(ctx context.Context, e env.Env, task env.Task, p policy.Policy, opts Op
 	}
 	spec := e.Spec()
 	r.traj = &Trajectory{Task: task, Env: spec.Name, Policy: opts.PolicyName, Start: r.start.UTC()}
+	if opts.Human != nil {
+		ts, err := tools.WithTools(spec)
+		if err != nil {
+			return r.traj, r.finish(ctx, &Error{Phase: PhaseReset, Step: -1, Err: fmt.Errorf("agent: %w", err)})
+		}
+		spec = ts
+		if r.opts.MaxQuestions == 0 {
+			r.opts.MaxQuestions = DefaultMaxQuestions
+		}
+	}
 
 	if eu, ok := p.(policy.EnvUser); ok {
 		eu.UseEnv(e)
@@ -202,14 +226,24 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 			return &Error{Phase: PhasePolicy, Step: i, Err: fmt.Errorf("agent: step %d: the policy returned no action (Decision.Action.Name is empty)", i)}
 		}
 
-		// The environment.
-		cctx, cancel = r.callCtx(ctx)
-		st, err := r.e.Step(cctx, d.Action)
-		cancel()
-		t2 := time.Now()
-		if err != nil {
-			return r.callError(ctx, cctx, i, PhaseEnv, "env step "+d.Action.String(), err)
+		// A tool, or the environment.
+		var (
+			st   env.Step
+			call *ToolCall
+		)
+		if r.opts.Human != nil && tools.Is(d.Action.Name) {
+			if st, call, err = r.tool(ctx, task, spec, obs, i, d.Action); err != nil {
+				return err
+			}
+		} else {
+			cctx, cancel = r.callCtx(ctx)
+			st, err = r.e.Step(cctx, d.Action)
+			cancel()
+			if err != nil {
+				return r.callError(ctx, cctx, i, PhaseEnv, "env step "+d.Action.String(), err)
+			}
 		}
+		t2 := time.Now()
 
 		// Record.
 		r.traj.Steps = append(r.traj.Steps, StepRecord{
@@ -227,6 +261,7 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 			Usage:      d.Usage,
 			Meta:       d.Meta,
 			Info:       st.Info,
+			Tool:       call,
 		})
 		rec := &r.traj.Steps[len(r.traj.Steps)-1]
 		if n := len(r.traj.Steps); n > 1 {
@@ -242,7 +277,11 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 			r.opts.RunBudget.Add(d.Usage)
 		}
 		t.Terminated, t.Truncated, t.Reason = st.Terminated, st.Truncated, st.Reason
-		history = append(history, policy.Turn{Action: d.Action, Error: st.Obs.Error, Reward: st.Reward})
+		turn := policy.Turn{Action: d.Action, Error: st.Obs.Error, Reward: st.Reward}
+		if call != nil && call.Answer != nil {
+			turn.Answer = call.Answer.String()
+		}
+		history = append(history, turn)
 		obs = st.Obs
 
 		if err := r.notify(ctx, Event{Kind: EventStep, Traj: t, Step: rec, Obs: &obs}); err != nil {

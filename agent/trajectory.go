@@ -46,6 +46,9 @@ type Trajectory struct {
 	Success bool
 	// Usage sums the policy's usage over the steps.
 	Usage policy.Usage
+	// Questions counts the questions asked of the Human (ask_user and
+	// confirm within the budget).
+	Questions int
 	// Error is the error Run returned, "" when the episode ran to its end.
 	Error string
 }
@@ -79,6 +82,9 @@ type StepRecord struct {
 	// does not respond) shows here and in Progress's warning, rather than
 	// silently spending the step budget.
 	Unchanged int `json:"unchanged,omitempty"`
+	// Tool is the step's tool call (ask_user, confirm,
+	// report_infeasible), nil for an env step.
+	Tool *ToolCall `json:"tool,omitempty"`
 }
 
 // ObsRecord is what a trajectory keeps of an observation.
@@ -175,6 +181,7 @@ type (
 		Duration   time.Duration `json:"duration_ns"`
 		Success    bool          `json:"success"`
 		Usage      policy.Usage  `json:"usage,omitzero"`
+		Questions  int           `json:"questions,omitempty"`
 		Error      string        `json:"error,omitempty"`
 	}
 )
@@ -190,7 +197,7 @@ func stepJSON(s *StepRecord) ([]byte, error) {
 func (t *Trajectory) endJSON() ([]byte, error) {
 	return marshalLine(endLine{
 		Type: "end", Steps: len(t.Steps), Terminated: t.Terminated, Truncated: t.Truncated, Reason: t.Reason,
-		Return: t.Return, Reward: t.Reward, Duration: t.Duration, Success: t.Success, Usage: t.Usage, Error: t.Error,
+		Return: t.Return, Reward: t.Reward, Duration: t.Duration, Success: t.Success, Usage: t.Usage, Questions: t.Questions, Error: t.Error,
 	})
 }
 
@@ -291,7 +298,7 @@ func ReadJSONL(r io.Reader) (*Trajectory, error) {
 			}
 			t.Terminated, t.Truncated, t.Reason = e.Terminated, e.Truncated, e.Reason
 			t.Return, t.Reward, t.Duration, t.Success = e.Return, e.Reward, e.Duration, e.Success
-			t.Usage, t.Error = e.Usage, e.Error
+			t.Usage, t.Error, t.Questions = e.Usage, e.Error, e.Questions
 			ended = true
 		default:
 			return t, fmt.Errorf("trajectory line %d: unknown line type %q: want episode, step or end", n, head.Type)

@@ -428,6 +428,9 @@ func (p *LLMPolicy) userPrompt(in Input) string {
 			if t.Error != "" {
 				res = "failed: " + oneLineClip(t.Error, 200)
 			}
+			if t.Answer != "" {
+				res = "the user answered: " + oneLineClip(t.Answer, 300)
+			}
 			fmt.Fprintf(&b, "%d. %s -> %s", i+1, oneLineClip(t.Action.String(), 200), res)
 			if t.Reward != 0 {
 				b.WriteString(", reward " + strconv.FormatFloat(t.Reward, 'g', 4, 64))

@@ -67,6 +67,9 @@ type Turn struct {
 	// well.
 	Error  string  `json:"error,omitempty"`
 	Reward float64 `json:"reward"`
+	// Answer is a tool call's answer (the user's words, "yes", or "no
+	// answer (…)"), "" for an env action.
+	Answer string `json:"answer,omitempty"`
 }
 
 // Decision is what a policy returns.
