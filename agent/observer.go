@@ -87,6 +87,10 @@ func Progress(w io.Writer) Observer {
 		switch ev.Kind {
 		case EventStep:
 			s := ev.Step
+			if s.Tool != nil && s.Tool.Answer != nil {
+				fmt.Fprintf(&b, "step %d  %s  answer (%s, %s): %s", s.Index, s.ActionText, s.Tool.Answer.By, ms(s.Tool.Wait), oneLine(s.Tool.Answer.String()))
+				break
+			}
 			fmt.Fprintf(&b, "step %d  %s  reward %s  (%s env, %s policy)", s.Index, s.ActionText,
 				formatFloat(s.Reward), ms(s.EnvTime), ms(s.PolicyTime))
 			if s.Obs.Error != "" {

@@ -27,6 +27,7 @@ var docSkips = []struct {
 	{`shop serve`, "serves until Ctrl-C; shop_test.go serves the store"},
 	{`pilot view `, "serves until Ctrl-C; TestViewCommand serves a run and reads an episode"},
 	{`nn:runs/`, "needs the policy a documented pilot train writes first"},
+	{`robot:pick --planner cem`, "CEM on pick plans 768 simulated steps a step, slow under -race; TestRunPickWithCEMFast and TestRunPickWithCEMOverSerial run it (the robot:reach line runs here)"},
 	{`export (sft|dpo) runs/`, "reads the searched run of a trained policy above it; TestEvalShopPlanner exports such a run in every format and reads each line back"},
 	{`train --env (shop|robot:reach)`, "trains for tens of seconds; train_test.go runs pilot train on them with small budgets"},
 	{`--resume runs/|runs (show|export|compare) runs/|report runs/`, "reads the run that the eval above it makes; TestRunsCommands runs them in order"},

@@ -32,6 +32,8 @@ import (
 // evalFlags are the flags of pilot eval.
 type evalFlags struct {
 	plan                 planFlags
+	human                humanFlags
+	stdin                io.Reader
 	suite, split, policy string
 	episodes, workers    int
 	seed                 int64
@@ -127,6 +129,7 @@ is interrupted exits 1 (after printing what finished), bad usage 2.`,
 			if len(f.grid) > 0 {
 				return runGrid(cmd.Context(), f, cmd.Flags(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 			}
+			f.stdin = cmd.InOrStdin()
 			return f.start(cmd.Context(), cmd.Flags(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -223,6 +226,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&f.retries, "retries", 2, "play an episode that ended in an error (a dead browser, a model API down, a timeout) again from scratch up to `N` times; its errors are never counted as failures")
 	f.model.register(fs, true)
 	f.plan.register(fs)
+	f.human.register(fs)
 }
 
 // validate checks the flags together and finds the suite and, when it
@@ -243,6 +247,9 @@ func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) 
 		return none, nil, err
 	}
 	if err := f.plan.validate(d, f.engine); err != nil {
+		return none, nil, err
+	}
+	if err := f.human.validate(f.workers); err != nil {
 		return none, nil, err
 	}
 	switch {
@@ -455,6 +462,12 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 	if opts.MaxSteps == 0 {
 		opts.MaxSteps = -1 // agent: negative is no limit
 	}
+	hu, stopHuman, err := f.human.open(f.stdin, stderr)
+	if err != nil {
+		return err
+	}
+	defer func() { err = joinErr(err, "stop the question page", stopHuman()) }()
+	f.human.apply(&opts, hu)
 	if f.verbose {
 		// Step lines with the observations; with several workers they
 		// interleave, each line whole.

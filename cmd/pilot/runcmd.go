@@ -23,11 +23,15 @@ import (
 	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/tools"
 )
 
 // runFlags are the flags of pilot run.
 type runFlags struct {
 	plan                     planFlags
+	human                    humanFlags
+	stdin                    io.Reader
+	humanAnswers             tools.Human
 	url, serve, task, answer string
 	policy, screenshot       *choiceValue
 	actions                  string
@@ -98,6 +102,7 @@ browser failed, a bad actions file) exits 1, bad usage 2.`,
 			if err := f.validate(); err != nil {
 				return err
 			}
+			f.stdin = cmd.InOrStdin()
 			return f.run(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
@@ -130,11 +135,15 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	f.robot.register(fs)
 	f.model.register(fs, false)
 	f.plan.register(fs)
+	f.human.register(fs)
 }
 
 // validate checks the flags together, before anything starts.
 func (f *runFlags) validate() error {
 	if err := f.model.validate(); err != nil {
+		return err
+	}
+	if err := f.human.validate(1); err != nil {
 		return err
 	}
 	if f.model.spec != "" {
@@ -270,7 +279,12 @@ func (f *runFlags) run(ctx context.Context, stdout, stderr io.Writer) error {
 	if f.model.spec != "" {
 		res.Policy = f.model.name()
 	}
-	err := f.episode(ctx, res, log, stderr)
+	hu, stop, err := f.human.open(f.stdin, stderr)
+	if err == nil {
+		f.humanAnswers = hu
+		err = f.episode(ctx, res, log, stderr)
+		err = joinErr(err, "stop the question page", stop())
+	}
 	if err != nil {
 		res.Error = err.Error()
 	}
@@ -458,6 +472,7 @@ func (f *runFlags) agentOptions(log io.Writer) agent.Options {
 	if f.record != "" {
 		o.Observers = append(o.Observers, agent.NewRecorder(f.record))
 	}
+	f.human.apply(&o, f.humanAnswers)
 	return o
 }
 

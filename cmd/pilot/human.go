@@ -1,0 +1,114 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/pilotkit/pilot/agent"
+	"github.com/pilotkit/pilot/tools"
+)
+
+// humanFlags say who answers the agent's questions.
+type humanFlags struct {
+	kind    string
+	addr    string
+	timeout time.Duration
+	maxQ    int
+	fs      *pflag.FlagSet
+}
+
+func (h *humanFlags) register(fs *pflag.FlagSet) {
+	h.fs = fs
+	fs.StringVar(&h.kind, "human", "none", "who answers the agent's questions (ask_user, confirm), which the policy is then offered: none, terminal (stderr and stdin), web (a page on --human-addr) or simulated (a rule-based user holding the task's hidden facts)")
+	fs.StringVar(&h.addr, "human-addr", "127.0.0.1:0", "--human web: the page's `ADDR`, on loopback")
+	fs.DurationVar(&h.timeout, "human-timeout", tools.DefaultTimeout, "--human terminal or web: how long a question waits for its answer")
+	fs.IntVar(&h.maxQ, "max-questions", agent.DefaultMaxQuestions, "questions an episode may ask (past them a question gets no answer)")
+}
+
+// validate checks the flags; workers is how many episodes run at once.
+func (h *humanFlags) validate(workers int) error {
+	switch h.kind {
+	case "none":
+		for _, name := range []string{"human-addr", "human-timeout", "max-questions"} {
+			if h.fs.Changed(name) {
+				return usagef("--%s is for a --human: give --human terminal, web or simulated", name)
+			}
+		}
+		return nil
+	case "terminal", "web", "simulated":
+	default:
+		return usagef("--human %q: want none, terminal, web or simulated", h.kind)
+	}
+	switch {
+	case h.kind == "terminal" && workers > 1:
+		return usagef("--human terminal answers one episode at a time: run with --workers 1, or use --human web")
+	case h.addr != "127.0.0.1:0" && h.kind != "web":
+		return usagef("--human-addr is for --human web")
+	case h.timeout <= 0:
+		return usagef("--human-timeout %s: want more than 0", h.timeout)
+	case h.maxQ < 0:
+		return usagef("--max-questions %d: want 0 or more", h.maxQ)
+	}
+	host, _, err := net.SplitHostPort(h.addr)
+	if err != nil {
+		return usagef("--human-addr %q: want HOST:PORT, such as 127.0.0.1:8090", h.addr)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return usagef("--human-addr %q: the page answers for the agent, so it listens on loopback only (127.0.0.1)", h.addr)
+	}
+	return nil
+}
+
+// open returns the Human and what stops it (the web page's server).
+func (h *humanFlags) open(stdin io.Reader, stderr io.Writer) (tools.Human, func() error, error) {
+	none := func() error { return nil }
+	switch h.kind {
+	case "terminal":
+		if stdin == nil {
+			stdin = os.Stdin
+		}
+		return tools.NewTerminal(stdin, stderr, h.timeout), none, nil
+	case "simulated":
+		return tools.Simulated{}, none, nil
+	case "web":
+		ln, err := net.Listen("tcp", h.addr)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--human web: %w", err)
+		}
+		wh := tools.NewWebHuman(h.timeout)
+		srv := &http.Server{Handler: wh, ReadHeaderTimeout: 10 * time.Second}
+		done := make(chan error, 1)
+		go func() { done <- srv.Serve(ln) }()
+		fmt.Fprintf(stderr, "answer the agent's questions at http://%s/ (JSON: GET /questions, POST /answer)\n", ln.Addr())
+		return wh, func() error {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			err := srv.Shutdown(ctx)
+			if serr := <-done; !errors.Is(serr, http.ErrServerClosed) {
+				err = errors.Join(err, serr)
+			}
+			return err
+		}, nil
+	}
+	return nil, none, nil
+}
+
+// apply sets the Human and the question budget of an episode's options.
+func (h *humanFlags) apply(o *agent.Options, hu tools.Human) {
+	if hu == nil {
+		return
+	}
+	o.Human = hu
+	o.MaxQuestions = h.maxQ
+	if h.maxQ == 0 {
+		o.MaxQuestions = -1
+	}
+}
