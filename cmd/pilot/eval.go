@@ -462,6 +462,10 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 	if opts.MaxSteps == 0 {
 		opts.MaxSteps = -1 // agent: negative is no limit
 	}
+	secrets, err := f.human.loadSecrets()
+	if err != nil {
+		return err
+	}
 	hu, stopHuman, err := f.human.open(f.stdin, stderr)
 	if err != nil {
 		return err
@@ -493,7 +497,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		DoneRetries: doneRetries(db),
 		Workers:     f.workers,
 		Episodes:    f.episodes,
-		NewEnv:      l.NewEnv,
+		NewEnv:      withSecrets(secrets, l.NewEnv),
 		NewPolicy:   np,
 		Agent:       opts,
 		RunDir:      runDir,

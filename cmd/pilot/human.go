@@ -13,11 +13,13 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/pilotkit/pilot/agent"
+	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/tools"
 )
 
 // humanFlags say who answers the agent's questions.
 type humanFlags struct {
+	secrets string // --secrets FILE
 	kind    string
 	addr    string
 	timeout time.Duration
@@ -31,6 +33,31 @@ func (h *humanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&h.addr, "human-addr", "127.0.0.1:0", "--human web: the page's `ADDR`, on loopback")
 	fs.DurationVar(&h.timeout, "human-timeout", tools.DefaultTimeout, "--human terminal or web: how long a question waits for its answer")
 	fs.IntVar(&h.maxQ, "max-questions", agent.DefaultMaxQuestions, "questions an episode may ask (past them a question gets no answer)")
+	fs.StringVar(&h.secrets, "secrets", "", "a `FILE` of NAME=VALUE secrets (besides $PILOT_SECRET_<NAME>): actions name them as <secret:NAME>, the env types the value, and every record keeps the placeholder")
+}
+
+// loadSecrets reads $PILOT_SECRET_* and --secrets.
+func (h *humanFlags) loadSecrets() (env.Secrets, error) {
+	s, err := env.LoadSecrets(os.Environ(), h.secrets)
+	if err != nil {
+		return nil, &usageError{err}
+	}
+	return s, nil
+}
+
+// withSecrets wraps newEnv so that its envs type secrets (see
+// env.WithSecrets); it returns newEnv when there are none.
+func withSecrets(s env.Secrets, newEnv func(context.Context, int) (env.Env, error)) func(context.Context, int) (env.Env, error) {
+	if len(s) == 0 {
+		return newEnv
+	}
+	return func(ctx context.Context, worker int) (env.Env, error) {
+		e, err := newEnv(ctx, worker)
+		if err != nil {
+			return nil, err
+		}
+		return env.WithSecrets(e, s), nil
+	}
 }
 
 // validate checks the flags; workers is how many episodes run at once.

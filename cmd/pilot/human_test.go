@@ -40,3 +40,50 @@ func TestRunAsksTheTerminal(t *testing.T) {
 		t.Errorf("the trajectory does not record the question and its answer:\n%.1500s", b)
 	}
 }
+
+// A secret typed by the agent is in no artifact of the run: the
+// trajectory, the screenshots' index, stdout, stderr. The page got the
+// value: the URL it led to is the one with the value, masked.
+func TestSecretsNeverLeak(t *testing.T) {
+	const card = "4111111111111111"
+	t.Setenv("PILOT_SECRET_CARD_NUMBER", card)
+	site := t.TempDir()
+	page := `<!doctype html><html><head><title>Pay</title></head><body><form action="/paid.html">
+<input name="card" aria-label="Card number" oninput="document.getElementById('n').textContent = this.value.length + ' digits, starting ' + this.value.slice(0, 2)">
+<p id="n"></p><button>Pay</button></form></body></html>`
+	if err := os.WriteFile(filepath.Join(site, "index.html"), []byte(page), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(site, "paid.html"), []byte(`<!doctype html><title>Paid</title><p>Paid.</p>`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := writePlan(t, `fill("2", "<secret:card_number>")`, `click("4")`, `stop("done")`)
+	rec := t.TempDir()
+	var out, errb bytes.Buffer
+	code := runIO(context.Background(), []string{"run", "--serve", site, "--url", "/index.html", "--policy", "replay", "--actions", plan,
+		"--record", rec, "--screenshot", "png", "-v"}, strings.NewReader(""), &out, &errb)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
+	}
+	if !strings.Contains(out.String(), "16 digits, starting 41") || !strings.Contains(out.String(), "card=<secret:card_number>") {
+		t.Errorf("the page did not get the value (16 digits, and the form's URL with it, masked):\n%s", out.String())
+	}
+	leaks := map[string]string{"stdout": out.String(), "stderr": errb.String()}
+	filepath.WalkDir(rec, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := os.ReadFile(path)
+			leaks[path] = string(b)
+		}
+		return nil
+	})
+	for where, text := range leaks {
+		if strings.Contains(text, card) {
+			t.Errorf("%s holds the secret", where)
+		}
+	}
+	code = runIO(context.Background(), []string{"run", "--serve", "../../evals/suites/demosuite", "--url", "/index.html", "--policy", "replay", "--actions", writePlan(t, `fill("3", "<secret:pin>")`),
+		"--secrets", filepath.Join(t.TempDir(), "none.txt")}, strings.NewReader(""), &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), "secrets file") {
+		t.Errorf("--secrets of a missing file: exit %d, %s", code, errb.String())
+	}
+}

@@ -330,9 +330,17 @@ func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.W
 		defer func() { err = joinErr(err, "", srv.Close()) }()
 		task.StartURL = resolveURL(srv.url, f.url)
 	}
-	e, err := web.New(f.webOptions(stderr))
+	secrets, err := f.human.loadSecrets()
+	if err != nil {
+		return err
+	}
+	we, err := web.New(f.webOptions(stderr))
 	if err != nil {
 		return fmt.Errorf("start the browser: %w", err)
+	}
+	var e env.Env = we
+	if len(secrets) > 0 {
+		e = env.WithSecrets(we, secrets)
 	}
 	defer func() { err = joinErr(err, "close the browser", e.Close()) }()
 	if srv != nil {

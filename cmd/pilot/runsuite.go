@@ -117,7 +117,11 @@ func (f *runFlags) suiteEpisode(ctx context.Context, res *runResult, log, stderr
 	}
 	res.Task, res.URL = task.ID, task.StartURL
 	fmt.Fprintf(log, "%s %s: %s\n", l.Suite.Name, task.ID, oneLineClip(task.Instruction, 200))
-	e, err := l.NewEnv(ctx, 0)
+	secrets, err := f.human.loadSecrets()
+	if err != nil {
+		return err
+	}
+	e, err := withSecrets(secrets, l.NewEnv)(ctx, 0)
 	if err != nil {
 		return err
 	}
