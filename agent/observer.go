@@ -97,6 +97,13 @@ func Progress(w io.Writer) Observer {
 				b.WriteString("  error: ")
 				b.WriteString(oneLine(s.Obs.Error))
 			}
+			if g := s.Gate; g != nil {
+				verdict := "approved"
+				if !g.Approved {
+					verdict = "refused"
+				}
+				fmt.Fprintf(&b, "  gate: %s (%s, %s)", verdict, g.By, oneLine(g.Answer))
+			}
 			if s.Unchanged > 0 {
 				fmt.Fprintf(&b, "  warning: the same action changed nothing (%d in a row)", s.Unchanged)
 			}

@@ -102,7 +102,25 @@ type Options struct {
 	// episode: past it a question gets no answer, recorded as such. 0
 	// means DefaultMaxQuestions; negative, none may be asked.
 	MaxQuestions int
+	// Confirm is the gate before the actions the env flags as
+	// irreversible (env.Irreversible: the shop's Buy Now and Place order,
+	// a web page's "Pay"): ConfirmNever (the zero value) lets them
+	// through; ConfirmAuto lets them through and records each in its
+	// step's Gate; ConfirmAlways asks the Human first, and a refusal or
+	// no answer keeps the action from the env. The gate's questions do
+	// not count against MaxQuestions.
+	Confirm ConfirmMode
 }
+
+// ConfirmMode is Options.Confirm.
+type ConfirmMode string
+
+// Gate modes.
+const (
+	ConfirmNever  ConfirmMode = ""
+	ConfirmAuto   ConfirmMode = "auto"
+	ConfirmAlways ConfirmMode = "always"
+)
 
 // Run plays one episode of task on e with p.
 //
@@ -131,6 +149,9 @@ func Run(ctx context.Context, e env.Env, task env.Task, p policy.Policy, opts Op
 	}
 	spec := e.Spec()
 	r.traj = &Trajectory{Task: task, Env: spec.Name, Policy: opts.PolicyName, Start: r.start.UTC()}
+	if opts.Confirm == ConfirmAlways && opts.Human == nil {
+		return r.traj, r.finish(ctx, &Error{Phase: PhaseReset, Step: -1, Err: errors.New("agent: Options.Confirm always asks a Human before irreversible steps: give Options.Human")})
+	}
 	if opts.Human != nil {
 		ts, err := tools.WithTools(spec)
 		if err != nil {
@@ -231,10 +252,16 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 			st   env.Step
 			call *ToolCall
 		)
+		var gate *Gate
 		if r.opts.Human != nil && tools.Is(d.Action.Name) {
 			if st, call, err = r.tool(ctx, task, spec, obs, i, d.Action); err != nil {
 				return err
 			}
+		} else if gate, err = r.gate(ctx, task, obs, i, d.Action); err != nil {
+			return err
+		} else if gate != nil && !gate.Approved {
+			st = env.Step{Obs: obs}
+			st.Obs.Error = "not done: " + gate.Answer + " (the gate asked before an irreversible step: " + gate.Why + ")"
 		} else {
 			cctx, cancel = r.callCtx(ctx)
 			st, err = r.e.Step(cctx, d.Action)
@@ -262,6 +289,7 @@ func (r *runner) loop(ctx context.Context, task env.Task, spec env.Spec, obs env
 			Meta:       d.Meta,
 			Info:       st.Info,
 			Tool:       call,
+			Gate:       gate,
 		})
 		rec := &r.traj.Steps[len(r.traj.Steps)-1]
 		if n := len(r.traj.Steps); n > 1 {

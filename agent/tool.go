@@ -66,3 +66,62 @@ func (r *runner) tool(ctx context.Context, task env.Task, spec env.Spec, obs env
 	call.Answer = &ans
 	return st, call, nil
 }
+
+// Gate is what the gate did before a step the env flagged as
+// irreversible.
+type Gate struct {
+	Why      string `json:"why"`
+	Approved bool   `json:"approved"`
+	// Answer is who decided and how ("auto", "yes", the refusal's words,
+	// "no answer (…)").
+	Answer string        `json:"answer"`
+	By     string        `json:"by"`
+	Wait   time.Duration `json:"wait_ns,omitempty"`
+}
+
+// gate checks a before it goes to the env: nil when the env does not
+// flag it (or the gate is off).
+func (r *runner) gate(ctx context.Context, task env.Task, obs env.Observation, i int, a env.Action) (*Gate, error) {
+	if r.opts.Confirm == ConfirmNever {
+		return nil, nil
+	}
+	ir, ok := r.e.(env.Irreversible)
+	if !ok {
+		return nil, nil
+	}
+	why := ir.Irreversible(obs, a)
+	if why == "" {
+		return nil, nil
+	}
+	if r.opts.Confirm == ConfirmAuto {
+		return &Gate{Why: why, Approved: true, Answer: "auto", By: "auto"}, nil
+	}
+	q := tools.Question{Kind: tools.KindConfirm, Text: fmt.Sprintf("%s: %s. Go ahead?", a, why), Task: task, Instruction: task.Instruction, Step: i}
+	cctx, cancel := ctx, noCancel
+	if !r.deadline.IsZero() {
+		cctx, cancel = context.WithDeadlineCause(ctx, r.deadline, errTimeLimit)
+	}
+	defer cancel()
+	t0 := time.Now()
+	ans, err := r.opts.Human.Ask(cctx, q)
+	g := &Gate{Why: why, Wait: time.Since(t0), By: ans.By}
+	if err != nil {
+		if ctx.Err() == nil && context.Cause(cctx) == errTimeLimit {
+			g.Answer = "no answer (the episode's time limit came first)"
+			return g, nil
+		}
+		return nil, &Error{Phase: PhaseHuman, Step: i, Err: fmt.Errorf("agent: step %d: confirm %s: %w", i, a, err)}
+	}
+	switch {
+	case ans.None:
+		g.Answer = ans.String()
+	case ans.Yes:
+		g.Approved, g.Answer = true, "yes"
+	default:
+		g.Answer = "the user said no"
+		if ans.Text != "" {
+			g.Answer += ": " + ans.Text
+		}
+	}
+	return g, nil
+}

@@ -118,3 +118,57 @@ func TestHumanFailure(t *testing.T) {
 		t.Errorf("ask_user without a Human: %v, step 0 %+v; want the env's refusal", err, traj.Steps[0])
 	}
 }
+
+// gated is a counter whose stop is irreversible.
+type gated struct{ *counter }
+
+func (gated) Irreversible(_ env.Observation, a env.Action) string {
+	if a.Name == "stop" {
+		return "stop ends the count for good"
+	}
+	return ""
+}
+
+// scriptedHuman answers confirmations in turn.
+type scriptedHuman struct {
+	answers []tools.Answer
+	asked   []string
+}
+
+func (h *scriptedHuman) Ask(_ context.Context, q tools.Question) (tools.Answer, error) {
+	h.asked = append(h.asked, q.Text)
+	a := h.answers[0]
+	h.answers = h.answers[1:]
+	return a, nil
+}
+
+func TestGate(t *testing.T) {
+	stop := policy.Func(func(context.Context, policy.Input) (policy.Decision, error) {
+		return policy.Decision{Action: env.A("stop", "0")}, nil
+	})
+	task := env.Task{Answer: "0"}
+	h := &scriptedHuman{answers: []tools.Answer{{Text: "not yet", By: "test"}, {None: true, Why: "timeout", By: "test"}, {Yes: true, By: "test"}}}
+	traj, err := agent.Run(t.Context(), gated{newCounter()}, task, stop, agent.Options{Human: h, Confirm: agent.ConfirmAlways})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(traj.Steps) != 3 || !traj.Success || len(h.asked) != 3 || !strings.Contains(h.asked[0], `stop("0"): stop ends the count for good. Go ahead?`) {
+		t.Fatalf("%d steps, success %v, asked %q; want two refusals then the stop", len(traj.Steps), traj.Success, h.asked)
+	}
+	if g := traj.Steps[0].Gate; g == nil || g.Approved || !strings.Contains(traj.Steps[0].Obs.Error, "not done: the user said no: not yet") {
+		t.Errorf("step 0: gate %+v, error %q; want refused, the step not done", g, traj.Steps[0].Obs.Error)
+	}
+	if g := traj.Steps[1].Gate; g == nil || g.Approved || !strings.Contains(g.Answer, "no answer") {
+		t.Errorf("step 1: gate %+v; want no answer as a refusal", g)
+	}
+	if g := traj.Steps[2].Gate; g == nil || !g.Approved || traj.Questions != 0 {
+		t.Errorf("step 2: gate %+v, questions %d; want approved, and the gate's questions not counted as the agent's", g, traj.Questions)
+	}
+	traj, err = agent.Run(t.Context(), gated{newCounter()}, task, stop, agent.Options{Confirm: agent.ConfirmAuto})
+	if err != nil || !traj.Success || traj.Steps[0].Gate == nil || traj.Steps[0].Gate.By != "auto" {
+		t.Errorf("auto: %v, success %v, gate %+v; want the step through, recorded", err, traj.Success, traj.Steps[0].Gate)
+	}
+	if _, err := agent.Run(t.Context(), gated{newCounter()}, task, stop, agent.Options{Confirm: agent.ConfirmAlways}); err == nil || !strings.Contains(err.Error(), "give Options.Human") {
+		t.Errorf("always without a Human: %v", err)
+	}
+}

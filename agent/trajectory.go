@@ -85,6 +85,9 @@ type StepRecord struct {
 	// Tool is the step's tool call (ask_user, confirm,
 	// report_infeasible), nil for an env step.
 	Tool *ToolCall `json:"tool,omitempty"`
+	// Gate is what the confirmation gate did before an irreversible
+	// action (Options.Confirm), nil when it was not asked.
+	Gate *Gate `json:"gate,omitempty"`
 }
 
 // ObsRecord is what a trajectory keeps of an observation.

@@ -276,3 +276,11 @@ func (w *secretSnapEnv) Restore(ctx context.Context, s State) error {
 	}
 	return w.maskErr(w.inner.(Snapshotter).Restore(ctx, ss.State))
 }
+
+// Irreversible asks the inner env, when it can tell (env.Irreversible).
+func (w *secretEnv) Irreversible(obs Observation, a Action) string {
+	if ir, ok := w.inner.(Irreversible); ok {
+		return ir.Irreversible(obs, a)
+	}
+	return ""
+}

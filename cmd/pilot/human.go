@@ -20,6 +20,7 @@ import (
 // humanFlags say who answers the agent's questions.
 type humanFlags struct {
 	secrets string // --secrets FILE
+	confirm string
 	kind    string
 	addr    string
 	timeout time.Duration
@@ -33,6 +34,7 @@ func (h *humanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&h.addr, "human-addr", "127.0.0.1:0", "--human web: the page's `ADDR`, on loopback")
 	fs.DurationVar(&h.timeout, "human-timeout", tools.DefaultTimeout, "--human terminal or web: how long a question waits for its answer")
 	fs.IntVar(&h.maxQ, "max-questions", agent.DefaultMaxQuestions, "questions an episode may ask (past them a question gets no answer)")
+	fs.StringVar(&h.confirm, "confirm", "never", "the gate before steps the env flags as irreversible (the shop's Buy Now and Place order; a page's Pay, Delete, …): never, auto (let them through, recorded in the step's gate) or always (ask the --human first; a refusal or no answer keeps the step from the env)")
 	fs.StringVar(&h.secrets, "secrets", "", "a `FILE` of NAME=VALUE secrets (besides $PILOT_SECRET_<NAME>): actions name them as <secret:NAME>, the env types the value, and every record keeps the placeholder")
 }
 
@@ -62,6 +64,15 @@ func withSecrets(s env.Secrets, newEnv func(context.Context, int) (env.Env, erro
 
 // validate checks the flags; workers is how many episodes run at once.
 func (h *humanFlags) validate(workers int) error {
+	switch h.confirm {
+	case "never", "auto":
+	case "always":
+		if h.kind == "none" {
+			return usagef("--confirm always asks someone: give --human terminal, web or simulated")
+		}
+	default:
+		return usagef("--confirm %q: want never, auto or always", h.confirm)
+	}
 	switch h.kind {
 	case "none":
 		for _, name := range []string{"human-addr", "human-timeout", "max-questions"} {
@@ -130,6 +141,12 @@ func (h *humanFlags) open(stdin io.Reader, stderr io.Writer) (tools.Human, func(
 
 // apply sets the Human and the question budget of an episode's options.
 func (h *humanFlags) apply(o *agent.Options, hu tools.Human) {
+	switch h.confirm {
+	case "auto":
+		o.Confirm = agent.ConfirmAuto
+	case "always":
+		o.Confirm = agent.ConfirmAlways
+	}
 	if hu == nil {
 		return
 	}

@@ -111,6 +111,8 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"run", "--url", "https://example.com", "--policy", "random", "--max-questions", "3"}, 2, "", "--max-questions is for a --human"},
 		{[]string{"run", "--url", "https://example.com", "--policy", "random", "--human", "web", "--human-addr", "0.0.0.0:80"}, 2, "", "listens on loopback only"},
 		{[]string{"eval", "--suite", "demo", "--human", "terminal", "--workers", "2"}, 2, "", "--human terminal answers one episode at a time"},
+		{[]string{"eval", "--suite", "demo", "--confirm", "always"}, 2, "", "--confirm always asks someone: give --human"},
+		{[]string{"eval", "--suite", "demo", "--confirm", "sometimes"}, 2, "", `--confirm "sometimes": want never, auto or always`},
 		{[]string{"run", "--url", "https://example.com", "--policy", "random", "--planner", "cem"}, 2, "", "--planner cem samples continuous actions, and a page of --url has none"},
 		{[]string{"run", "--suite", "shop", "--engine", "lite", "--planner", "bfs", "--branch", "0"}, 2, "", "--branch 0: want 1 or more candidates per state"},
 		{[]string{"run", "--policy", "random", "--max-time", "-1s"}, 2, "", "--max-time -1s"},

@@ -7,6 +7,7 @@ import (
 	"maps"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -230,4 +231,40 @@ func ServeLocal(ctx context.Context, store *Store) (baseURL string, stop func() 
 		return nil
 	})
 	return "http://" + ln.Addr().String(), stop, nil
+}
+
+var _ env.Irreversible = (*Env)(nil)
+
+// Irreversible flags the shop's commitments: a click on Buy Now (it
+// chooses the item and its options for the checkout) or on Place order
+// (it ends the episode with the order as it stands), or Enter on the
+// checkout page.
+func (e *Env) Irreversible(obs env.Observation, a env.Action) string {
+	var id string
+	switch a.Name {
+	case "click":
+		id = a.Arg(0)
+	case "press":
+		if strings.EqualFold(a.Arg(0), "Enter") && strings.Contains(obs.Text, `button "Place order"`) {
+			return "Enter on the checkout page places the order"
+		}
+		return ""
+	default:
+		return ""
+	}
+	prefix := "[" + id + "] "
+	for line := range strings.SplitSeq(obs.Text, "\n") {
+		l := strings.TrimSpace(line)
+		if !strings.HasPrefix(l, prefix) {
+			continue
+		}
+		switch {
+		case strings.Contains(l, `button "Place order"`):
+			return "Place order buys the item as chosen and ships it to the address given"
+		case strings.Contains(l, `button "Buy Now"`):
+			return "Buy Now chooses this item and its options for the order"
+		}
+		return ""
+	}
+	return ""
 }

@@ -198,3 +198,66 @@ func BenchmarkSnapshotRestore(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGate is the confirmation gate's check of one click on a
+// results page (shop.Env.Irreversible): what --confirm adds to a step.
+func BenchmarkGate(b *testing.B) {
+	e, store := newLiteShop(b)
+	defer e.Close()
+	tasks, _ := store.Tasks().Split("test")
+	obs, err := e.Reset(context.Background(), store.EnvTask(tasks[0]))
+	if err != nil {
+		b.Fatal(err)
+	}
+	id, _ := findID(obs.Text, `searchbox "Search"`)
+	st, err := e.Step(context.Background(), env.A("fill", id, "mug"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	id, _ = findID(st.Obs.Text, `button "Search"`)
+	if st, err = e.Step(context.Background(), env.A("click", id)); err != nil {
+		b.Fatal(err)
+	}
+	last := env.A("click", "999")
+	for b.Loop() {
+		if why := e.Irreversible(st.Obs, last); why != "" {
+			b.Fatal(why)
+		}
+	}
+}
+
+// The shop flags Buy Now and Place order for the gate, nothing else.
+func TestShopIrreversible(t *testing.T) {
+	t.Parallel()
+	e, store := newLiteShop(t)
+	defer e.Close()
+	tasks, _ := store.Tasks().Split("test")
+	task := tasks[1]
+	obs, err := e.Reset(t.Context(), store.EnvTask(task))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flag := func(obs env.Observation, s string) string {
+		id, ok := findID(obs.Text, s)
+		if !ok {
+			t.Fatalf("no %q in\n%s", s, obs.Text)
+		}
+		return e.Irreversible(obs, env.A("click", id))
+	}
+	st := liteStep(t, e, obs, "fill", `searchbox "Search"`, searchWord(t, task))
+	if why := flag(st.Obs, `button "Search"`); why != "" {
+		t.Errorf("Search flagged: %s", why)
+	}
+	st = liteStep(t, e, st.Obs, "click", `button "Search"`)
+	st = liteStep(t, e, st.Obs, "click", firstLink(t, st.Obs.Text))
+	if why := flag(st.Obs, `button "Buy Now"`); !strings.Contains(why, "Buy Now") {
+		t.Errorf("Buy Now: %q, want it flagged", why)
+	}
+	st = liteStep(t, e, st.Obs, "click", `button "Buy Now"`)
+	if why := flag(st.Obs, `button "Place order"`); !strings.Contains(why, "Place order") {
+		t.Errorf("Place order: %q, want it flagged", why)
+	}
+	if why := e.Irreversible(st.Obs, env.A("press", "Enter")); why == "" {
+		t.Error("Enter on the checkout page is not flagged")
+	}
+}
