@@ -87,3 +87,35 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Errorf("--secrets of a missing file: exit %d, %s", code, errb.String())
 	}
 }
+
+// shop/ambiguous leaves an option out of each instruction: the expert
+// fails without someone to ask, and succeeds asking the simulated user,
+// who holds the option.
+func TestEvalAmbiguousAsks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	rate := func(extra ...string) (float64, string) {
+		args := append([]string{"eval", "--suite", "shop", "--engine", "lite", "--split", "ambiguous", "--episodes", "20", "--json", "--run-dir", filepath.Join(dir, strings.Join(append([]string{"r"}, extra...), "-"))}, extra...)
+		code, out, errs := pilot(context.Background(), args...)
+		if code != 0 {
+			t.Fatalf("pilot %q: exit %d\n%s", args, code, errs)
+		}
+		var rep struct {
+			Success float64 `json:"success_rate"`
+		}
+		decodeOne(t, out, &rep)
+		return rep.Success, out
+	}
+	alone, _ := rate()
+	asking, _ := rate("--human", "simulated")
+	if alone > 0.2 || asking < 0.8 {
+		t.Errorf("shop/ambiguous: %.0f%% without a human, %.0f%% asking the simulated user; want at most 20%% and at least 80%%", 100*alone, 100*asking)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "r---human-simulated", "episodes", "shop-ambiguous-0000", "trajectory.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"action":"ask_user(`) || !strings.Contains(string(b), `"by":"simulated (rules)"`) {
+		t.Errorf("the trajectory has no question to the simulated user:\n%.2000s", b)
+	}
+}

@@ -68,7 +68,10 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 		return env.Observation{}, fmt.Errorf("shop: reset: %w", err)
 	}
 	it := e.store.EnvTask(task)
-	it.Seed, it.Hidden = t.Seed, t.Hidden
+	it.Seed = t.Seed
+	if t.Hidden != nil {
+		it.Hidden = t.Hidden
+	}
 	it.StartURL = ep.StartURL
 	obs, err := e.inner.Reset(ctx, it)
 	if err != nil {
@@ -194,7 +197,7 @@ func (e *Env) Close() error {
 // EnvTask turns a shop task into the env.Task that agents and evals run:
 // its id, the suite "shop" and the instruction.
 func (s *Store) EnvTask(t Task) env.Task {
-	return env.Task{ID: t.ID, Suite: "shop", Instruction: t.Instruction}
+	return env.Task{ID: t.ID, Suite: "shop", Instruction: t.Instruction, Hidden: t.Hidden}
 }
 
 // ServeLocal serves the store on a free port of 127.0.0.1 and returns its

@@ -73,6 +73,10 @@ type Task struct {
 	// Profile is the user's own address (Goal.Address when the task ships
 	// to the user).
 	Profile Address `json:"profile"`
+	// Hidden is what the instruction leaves out and only the user knows
+	// (the ambiguous split: an option the reward requires), option name →
+	// value.
+	Hidden map[string]string `json:"hidden,omitempty"`
 }
 
 // Purchase is what the agent bought: the item, the options it chose, and

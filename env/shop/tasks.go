@@ -2,6 +2,7 @@ package shop
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -16,8 +17,11 @@ const (
 	TrainTasks = 700
 )
 
-// SplitNames returns the names of the task splits: train, dev, test.
-func SplitNames() []string { return []string{"train", "dev", "test"} }
+// SplitNames returns the names of the task splits: train, dev, test, and
+// ambiguous: the test tasks that ask for an option, with one option left
+// out of the instruction and kept in Task.Hidden (the reward still wants
+// it: an agent must ask).
+func SplitNames() []string { return []string{"train", "dev", "test", "ambiguous"} }
 
 // TaskSet is the shopping tasks of a catalog, generated from a seed, in
 // three disjoint splits. It is immutable and safe for concurrent use.
@@ -70,6 +74,26 @@ func NewTaskSet(c *Catalog, seed int64) *TaskSet {
 		seen[t.Instruction] = true
 		ts.splits[split] = append(ts.splits[split], t)
 		ts.byID[t.ID] = t
+	}
+	// The ambiguous split: each test task with an option, its first
+	// option taken out of the instruction (phrased again without it) and
+	// put in Hidden.
+	amb := rand.New(rand.NewPCG(uint64(seed), 0x616d62)) // "amb"
+	for _, t := range ts.splits["test"] {
+		if len(t.Goal.Options) == 0 {
+			continue
+		}
+		name := sortedKeys(t.Goal.Options)[0]
+		g := t.Goal
+		g.Options = maps.Clone(g.Options)
+		delete(g.Options, name)
+		a := t
+		a.ID = strings.Replace(t.ID, "-test-", "-ambiguous-", 1)
+		a.Split = "ambiguous"
+		a.Instruction = instruction(amb, g)
+		a.Hidden = map[string]string{name: t.Goal.Options[name]}
+		ts.splits["ambiguous"] = append(ts.splits["ambiguous"], a)
+		ts.byID[a.ID] = a
 	}
 	return ts
 }

@@ -127,6 +127,9 @@ func TestInstructions(t *testing.T) {
 			}
 		}
 		for name, v := range g.Options {
+			if _, hidden := task.Hidden[name]; hidden {
+				continue // the ambiguous split leaves it out on purpose
+			}
 			if !strings.Contains(in, name+" "+v) && !(name == "color" && strings.Contains(in, "in "+v)) {
 				t.Errorf("%s: %q does not name the option %s %q", task.ID, in, name, v)
 			}
@@ -190,6 +193,40 @@ func TestPriceCeiling(t *testing.T) {
 	for _, tt := range tests {
 		if got := priceCeiling(tt.p); got != tt.want {
 			t.Errorf("priceCeiling(%v) = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestAmbiguousSplit(t *testing.T) {
+	ts := NewTaskSet(NewCatalog(1, 2000), 1)
+	amb, err := ts.Split("ambiguous")
+	if err != nil {
+		t.Fatal(err)
+	}
+	test, _ := ts.Split("test")
+	withOptions := 0
+	for _, tk := range test {
+		if len(tk.Goal.Options) > 0 {
+			withOptions++
+		}
+	}
+	if len(amb) != withOptions || len(amb) == 0 {
+		t.Fatalf("%d ambiguous tasks, %d test tasks with options: want one each", len(amb), withOptions)
+	}
+	for _, a := range amb {
+		if len(a.Hidden) != 1 || !strings.HasPrefix(a.ID, "shop-ambiguous-") {
+			t.Fatalf("task %s: hidden %v", a.ID, a.Hidden)
+		}
+		for name, v := range a.Hidden {
+			if a.Goal.Options[name] != v {
+				t.Errorf("%s: the hidden %s %q is not the goal's (the reward must still want it)", a.ID, name, v)
+			}
+			if strings.Contains(a.Instruction, name+" "+v) {
+				t.Errorf("%s: the instruction still says %s %s: %s", a.ID, name, v, a.Instruction)
+			}
+		}
+		if _, ok := ts.Task(a.ID); !ok {
+			t.Errorf("%s is not found by id", a.ID)
 		}
 	}
 }

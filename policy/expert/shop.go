@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,10 @@ type shopExpert struct {
 	rejected map[string]bool // item titles that failed a check
 	pages    int             // results pages seen for the current query
 	attempt  int             // how many times the query was shortened
+	// asked says the expert asked the user about the options (once an
+	// episode); facts are what the answer told, added to the goal.
+	asked, asking bool
+	facts         string
 }
 
 func (x *shopExpert) ResetEpisode(env.Task) {
@@ -153,6 +158,8 @@ func (x *shopExpert) Act(ctx context.Context, in policy.Input) (policy.Decision,
 	}
 	if instr != x.parsed {
 		x.goal, x.parsed = ParseShopInstruction(instr), instr
+		x.goal.Product += x.facts
+		x.goal.Text += x.facts
 	}
 	nodes := ParseTree(in.Obs.Text)
 	switch {
@@ -161,7 +168,7 @@ func (x *shopExpert) Act(ctx context.Context, in policy.Input) (policy.Decision,
 	case hasNode(nodes, "button", "Place order"):
 		return x.checkout(nodes)
 	case hasNode(nodes, "button", "Buy Now"):
-		return x.item(nodes)
+		return x.item(nodes, in)
 	case hasPrefixNode(nodes, "heading", "Results for"):
 		return x.results(nodes)
 	case hasPrefixNode(nodes, "StaticText", "No products match"):
@@ -257,7 +264,51 @@ func ShopResults(nodes []Node) []ShopResult {
 }
 
 // item checks the item page and chooses the options, then buys.
-func (x *shopExpert) item(nodes []Node) (policy.Decision, error) {
+func (x *shopExpert) item(nodes []Node, in policy.Input) (policy.Decision, error) {
+	if x.asking {
+		// The answer to the question just asked: its facts ("The color
+		// is green.") join the instruction.
+		x.asking = false
+		if h := in.History; len(h) > 0 && h[len(h)-1].Action.Name == "ask_user" {
+			var values []string
+			for _, m := range reFact.FindAllStringSubmatch(h[len(h)-1].Answer, -1) {
+				v := strings.ToLower(strings.TrimSpace(m[2]))
+				x.facts += ", " + strings.ToLower(strings.TrimSpace(m[1])) + " " + v
+				values = append(values, v)
+			}
+			x.goal = ParseShopInstruction(x.parsed)
+			x.goal.Product += x.facts // what the user said, as if the instruction had said it
+			x.goal.Text += x.facts
+			x.goal.Words = append(x.goal.Words, values...)
+			if len(values) > 0 {
+				// Search again with what the user wants.
+				x.rejected, x.pages, x.attempt = map[string]bool{}, 0, 0
+				if l := find(nodes, "link", "Back to Search"); l != nil {
+					return decide(env.A("click", l.ID), "search again with what the user said")
+				}
+			}
+		}
+	}
+	if !x.asked && hasAction(in.Spec, "ask_user") {
+		// Ask once, on the first item page whose options the instruction
+		// leaves open: about those, and about the usual ones it does not
+		// name (the item may lack the one that matters).
+		var open []string
+		for _, grp := range ShopOptionGroups(nodes) {
+			if x.goal.OptionIndex(grp.Name, grp.Values) < 0 && !x.goal.AsksFor(grp.Name) {
+				open = append(open, grp.Name)
+			}
+		}
+		if len(open) > 0 {
+			for _, usual := range []string{"color", "size"} {
+				if !x.goal.AsksFor(usual) && !slices.Contains(open, usual) {
+					open = append(open, usual)
+				}
+			}
+			x.asked, x.asking = true, true
+			return decide(env.A("ask_user", "Which "+joinOr(open)+" would you like, if it matters to you?"), "the instruction leaves options open")
+		}
+	}
 	title := ""
 	if h := findRole(nodes, "heading"); h != nil {
 		title = h.Name
@@ -292,7 +343,10 @@ func (x *shopExpert) item(nodes []Node) (policy.Decision, error) {
 			x.rejected[title] = true
 			return x.back(nodes, fmt.Sprintf("the instruction asks for a %s this item does not come in", grp.Name))
 		}
-		if want < 0 || grp.Values[want].Checked() {
+		if want < 0 {
+			continue
+		}
+		if grp.Values[want].Checked() {
 			continue
 		}
 		return decide(env.A("click", grp.Values[want].ID), fmt.Sprintf("choose %s %q", grp.Name, grp.Values[want].Name))
@@ -458,4 +512,20 @@ func hasPrefixNode(nodes []Node, role, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// reFact reads a simulated user's facts: "The color is green."
+var reFact = regexp.MustCompile(`(?i)\bthe ([a-z][a-z ]{0,30}?) is ([^.,;]{1,40})`)
+
+// joinOr writes "size, color or material".
+func joinOr(names []string) string {
+	if len(names) == 1 {
+		return names[0]
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
+}
+
+func hasAction(s env.Spec, name string) bool {
+	_, ok := s.Action(name)
+	return ok
 }
