@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/policy/openai"
+	"github.com/pilotkit/pilot/policy/openai/openaitest"
 	"github.com/pilotkit/pilot/tools"
 )
 
@@ -159,5 +161,40 @@ func TestWithTools(t *testing.T) {
 	}
 	if _, err := tools.WithTools(env.Spec{Name: "y", Actions: []env.ActionSpec{{Name: "confirm"}}}); err == nil {
 		t.Error("WithTools of an env with a confirm action = nil error")
+	}
+}
+
+// The model-backed user, through the OpenAI wire format to a test server
+// that plays a model: the prompt carries the hidden facts and the
+// question, and the answer is labelled as a model's.
+func TestModelUser(t *testing.T) {
+	srv := openaitest.NewServer(t, func(req openaitest.ChatRequest) openaitest.Reply {
+		text := req.Text()
+		switch {
+		case strings.Contains(text, "approve"):
+			return openaitest.Reply{Text: "No, the wrong colour."}
+		case strings.Contains(text, "- colour: blue") && strings.Contains(text, "Which colour?"):
+			return openaitest.Reply{Text: "Blue, please."}
+		}
+		return openaitest.Reply{Text: "I don't know."}
+	})
+	m, err := openai.New(openai.Options{Model: "user-sim", BaseURL: srv.URL, APIKey: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := tools.ModelUser{Model: m}
+	task := env.Task{Instruction: "buy a mug", Hidden: map[string]string{"colour": "blue"}}
+	a, err := u.Ask(t.Context(), tools.Question{Kind: tools.KindAsk, Text: "Which colour?", Task: task})
+	if err != nil || a.Text != "Blue, please." || a.By != "simulated (model user-sim)" {
+		t.Errorf("Ask = %+v, %v", a, err)
+	}
+	a, err = u.Ask(t.Context(), tools.Question{Kind: tools.KindConfirm, Text: "Buy the red mug", Task: task})
+	if err != nil || a.Yes || a.None || !strings.Contains(a.Text, "wrong colour") {
+		t.Errorf("confirm = %+v, %v; want a refusal with its reason", a, err)
+	}
+	srv.Close()
+	a, err = u.Ask(t.Context(), tools.Question{Kind: tools.KindAsk, Text: "Which colour?", Task: task})
+	if err != nil || !a.None || !strings.Contains(a.Why, "model failed") {
+		t.Errorf("Ask of a dead server = %+v, %v; want no answer, saying why", a, err)
 	}
 }

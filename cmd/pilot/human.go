@@ -14,6 +14,7 @@ import (
 
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/policy/models"
 	"github.com/pilotkit/pilot/tools"
 )
 
@@ -21,16 +22,20 @@ import (
 type humanFlags struct {
 	secrets string // --secrets FILE
 	confirm string
-	kind    string
-	addr    string
-	timeout time.Duration
-	maxQ    int
-	fs      *pflag.FlagSet
+	// userModel and userBase are --human model's model spec and base URL.
+	userModel, userBase string
+	kind                string
+	addr                string
+	timeout             time.Duration
+	maxQ                int
+	fs                  *pflag.FlagSet
 }
 
 func (h *humanFlags) register(fs *pflag.FlagSet) {
 	h.fs = fs
-	fs.StringVar(&h.kind, "human", "none", "who answers the agent's questions (ask_user, confirm), which the policy is then offered: none, terminal (stderr and stdin), web (a page on --human-addr) or simulated (a rule-based user holding the task's hidden facts)")
+	fs.StringVar(&h.kind, "human", "none", "who answers the agent's questions (ask_user, confirm), which the policy is then offered: none, terminal (stderr and stdin), web (a page on --human-addr), simulated (a rule-based user holding the task's hidden facts) or model (a simulated user played by --user-model)")
+	fs.StringVar(&h.userModel, "user-model", "", "--human model: the model that plays the user, `PROVIDER:MODEL` as --model takes it")
+	fs.StringVar(&h.userBase, "user-base-url", "", "--human model: the user model's OpenAI-compatible server")
 	fs.StringVar(&h.addr, "human-addr", "127.0.0.1:0", "--human web: the page's `ADDR`, on loopback")
 	fs.DurationVar(&h.timeout, "human-timeout", tools.DefaultTimeout, "--human terminal or web: how long a question waits for its answer")
 	fs.IntVar(&h.maxQ, "max-questions", agent.DefaultMaxQuestions, "questions an episode may ask (past them a question gets no answer)")
@@ -75,15 +80,25 @@ func (h *humanFlags) validate(workers int) error {
 	}
 	switch h.kind {
 	case "none":
-		for _, name := range []string{"human-addr", "human-timeout", "max-questions"} {
+		for _, name := range []string{"human-addr", "human-timeout", "max-questions", "user-model", "user-base-url"} {
 			if h.fs.Changed(name) {
 				return usagef("--%s is for a --human: give --human terminal, web or simulated", name)
 			}
 		}
 		return nil
 	case "terminal", "web", "simulated":
+		if h.userModel != "" || h.userBase != "" {
+			return usagef("--user-model and --user-base-url are for --human model")
+		}
+	case "model":
+		if h.userModel == "" {
+			return usagef("--human model needs --user-model PROVIDER:MODEL, the model that plays the user")
+		}
+		if _, _, err := models.Parse(h.userModel); err != nil {
+			return usagef("--user-model: %v", err)
+		}
 	default:
-		return usagef("--human %q: want none, terminal, web or simulated", h.kind)
+		return usagef("--human %q: want none, terminal, web, simulated or model", h.kind)
 	}
 	switch {
 	case h.kind == "terminal" && workers > 1:
@@ -116,6 +131,12 @@ func (h *humanFlags) open(stdin io.Reader, stderr io.Writer) (tools.Human, func(
 		return tools.NewTerminal(stdin, stderr, h.timeout), none, nil
 	case "simulated":
 		return tools.Simulated{}, none, nil
+	case "model":
+		m, err := models.Open(context.Background(), h.userModel, models.Options{BaseURL: h.userBase})
+		if err != nil {
+			return nil, nil, fmt.Errorf("--user-model: %w", err)
+		}
+		return tools.ModelUser{Model: m}, none, nil
 	case "web":
 		ln, err := net.Listen("tcp", h.addr)
 		if err != nil {

@@ -5,8 +5,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/pilotkit/pilot/policy/openai/openaitest"
 )
 
 // A replayed episode whose first action asks the person at the terminal:
@@ -117,5 +120,48 @@ func TestEvalAmbiguousAsks(t *testing.T) {
 	}
 	if !strings.Contains(string(b), `"action":"ask_user(`) || !strings.Contains(string(b), `"by":"simulated (rules)"`) {
 		t.Errorf("the trajectory has no question to the simulated user:\n%.2000s", b)
+	}
+}
+
+// --human model: the simulated user is a model behind the OpenAI wire
+// format (here a test server that plays one: it reads the facts it is
+// given and answers what the question names), and the run's answers say
+// so.
+func TestEvalAmbiguousAsksAModelUser(t *testing.T) {
+	t.Parallel()
+	fact := regexp.MustCompile(`(?m)^- ([a-z ]+): (.+)$`)
+	srv := openaitest.NewServer(t, func(req openaitest.ChatRequest) openaitest.Reply {
+		text := req.Text()
+		_, question, _ := strings.Cut(text, "The agent asks: ")
+		for _, m := range fact.FindAllStringSubmatch(text, -1) {
+			if strings.Contains(question, m[1]) {
+				return openaitest.Reply{Text: "The " + m[1] + " is " + m[2] + ".", PromptTokens: 90, CompletionTokens: 8}
+			}
+		}
+		return openaitest.Reply{Text: "I don't know.", PromptTokens: 90, CompletionTokens: 4}
+	})
+	dir := filepath.Join(t.TempDir(), "r")
+	code, out, errs := pilot(context.Background(), "eval", "--suite", "shop", "--engine", "lite", "--split", "ambiguous", "--episodes", "20", "--json", "--run-dir", dir,
+		"--human", "model", "--user-model", "openai:user-sim", "--user-base-url", srv.URL)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+	var rep struct {
+		Success float64 `json:"success_rate"`
+	}
+	decodeOne(t, out, &rep)
+	t.Logf("shop/ambiguous, 20 episodes, asking a model-backed user: %.0f%%", 100*rep.Success)
+	if rep.Success < 0.8 {
+		t.Errorf("success %.0f%% asking the model-backed user, want at least 80%%", 100*rep.Success)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "episodes", "shop-ambiguous-0000", "trajectory.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"by":"simulated (model user-sim)"`) {
+		t.Errorf("the answers are not labelled as a model's:\n%.1500s", b)
+	}
+	if len(srv.Requests()) == 0 {
+		t.Error("the model-backed user never called the model")
 	}
 }
