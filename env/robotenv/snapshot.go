@@ -3,6 +3,9 @@ package robotenv
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/robot/arm"
@@ -74,4 +77,44 @@ func (e *Env) Restore(ctx context.Context, s env.State) error {
 	e.last, e.over, e.steps, e.phi, e.started = st.obs, st.over, st.steps, st.phi, st.started
 	e.goal = append(e.goal[:0], st.goal...)
 	return nil
+}
+
+var _ env.Irreversible = (*Env)(nil)
+
+// Large moves, for the confirmation gate: a move of a joint by more than
+// LargeJointMove degrees in one move_joints, or of the tip by more than
+// LargeTipMove metres in one move_to, is flagged (on a real arm a wrong
+// large move can knock things over, and no restore takes it back).
+const (
+	LargeJointMove = 45.0
+	LargeTipMove   = 0.15
+)
+
+// Irreversible flags large moves (see LargeJointMove).
+func (e *Env) Irreversible(obs env.Observation, a env.Action) string {
+	if len(obs.State) < 9 {
+		return ""
+	}
+	switch a.Name {
+	case "move_joints":
+		for i, v := range a.Vec {
+			if i < 6 && i < len(obs.State) && math.Abs(v-obs.State[i]) > LargeJointMove {
+				return fmt.Sprintf("a large move: joint %d by %.0f (more than %.0f) in one step", i+1, math.Abs(v-obs.State[i]), LargeJointMove)
+			}
+		}
+	case "move_to":
+		var p [3]float64
+		for i := range p {
+			f, err := strconv.ParseFloat(strings.TrimSpace(a.Arg(i)), 64)
+			if err != nil {
+				return ""
+			}
+			p[i] = f
+		}
+		d := math.Sqrt((p[0]-obs.State[6])*(p[0]-obs.State[6]) + (p[1]-obs.State[7])*(p[1]-obs.State[7]) + (p[2]-obs.State[8])*(p[2]-obs.State[8]))
+		if d > LargeTipMove {
+			return fmt.Sprintf("a large move: the tip %.2f m (more than %.2f m)", d, LargeTipMove)
+		}
+	}
+	return ""
 }

@@ -167,3 +167,30 @@ func BenchmarkSnapshotRestore(b *testing.B) {
 		}
 	}
 }
+
+func TestIrreversibleLargeMoves(t *testing.T) {
+	e := newFastEnv(t, Reach)
+	obs, err := e.Reset(t.Context(), env.Task{Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := append([]float64(nil), obs.State[:6]...)
+	small, large := append([]float64(nil), q...), append([]float64(nil), q...)
+	small[0] += 10
+	large[1] += 60
+	tip := obs.State[6:9]
+	for _, c := range []struct {
+		a    env.Action
+		want bool
+	}{
+		{env.Action{Name: "move_joints", Vec: small}, false},
+		{env.Action{Name: "move_joints", Vec: large}, true},
+		{moveTo([3]float64{tip[0] + 0.02, tip[1], tip[2]}), false},
+		{moveTo([3]float64{tip[0], tip[1] + 0.3, tip[2]}), true},
+		{env.A("noop"), false},
+	} {
+		if got := e.Irreversible(obs, c.a); (got != "") != c.want {
+			t.Errorf("Irreversible(%v) = %q, want flagged %v", c.a, got, c.want)
+		}
+	}
+}
