@@ -113,6 +113,14 @@ func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
 		st.Reward = 0
 		st.Reason = "stopped without buying"
 	}
+	if ok && ep.Attack != nil {
+		info := maps.Clone(st.Info)
+		if info == nil {
+			info = map[string]any{}
+		}
+		info["attack"] = *ep.Attack
+		st.Info = info
+	}
 	e.done = st.Done()
 	e.last = st.Obs
 	return st, nil

@@ -27,7 +27,7 @@ func Shop() evals.Def {
 	return evals.Def{
 		Name:    "shop",
 		Doc:     "shopping under constraints in pilot's WebShop-style store",
-		Splits:  []string{"test", "dev", "train", "ambiguous"},
+		Splits:  []string{"test", "dev", "train", "ambiguous", "injection"},
 		Engines: []string{evals.EngineChromium, evals.EngineLite},
 		Params:  []evals.Param{{Name: "products", Doc: "the catalog's size (default 2000)", Check: checkProducts}},
 		Policy:  "expert",
