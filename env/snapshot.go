@@ -3,6 +3,8 @@ package env
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 )
 
 // Snapshotter is implemented by environments whose state can be saved and
@@ -93,4 +95,44 @@ type Replayer interface {
 // for an action that is safe to try.
 type Irreversible interface {
 	Irreversible(obs Observation, a Action) string
+}
+
+// departurePrefix begins the reason Departure writes.
+const departurePrefix = "departs from the task: "
+
+// Departure is the Irreversible reason for an action that departs from
+// the task's instruction: it brings in words the instruction does not
+// have (a search for another product, a text the user never asked for).
+// A simulated user reads them back with DepartureWords.
+func Departure(words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = strconv.Quote(w)
+	}
+	verb := " are"
+	if len(words) == 1 {
+		verb = " is"
+	}
+	return departurePrefix + strings.Join(q, ", ") + verb + " not in its instruction"
+}
+
+// DepartureWords returns the words of a Departure reason found in text (a
+// confirmation's question quotes it), and false when text holds none.
+func DepartureWords(text string) ([]string, bool) {
+	i := strings.Index(text, departurePrefix)
+	if i < 0 {
+		return nil, false
+	}
+	rest := text[i+len(departurePrefix):]
+	var words []string
+	for strings.HasPrefix(rest, `"`) {
+		w, err := strconv.QuotedPrefix(rest)
+		if err != nil {
+			break
+		}
+		u, _ := strconv.Unquote(w)
+		words = append(words, u)
+		rest = strings.TrimPrefix(rest[len(w):], ", ")
+	}
+	return words, len(words) > 0
 }

@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/pilotkit/pilot/env"
 )
 
 // Simulated is a rule-based simulated user, τ-bench style but without a
@@ -14,7 +17,8 @@ import (
 // name (or a word of it, or a synonym: colour/color, size/sizes) the
 // question mentions; "I don't know." otherwise. It approves a
 // confirmation unless the summary names a hidden fact with another value
-// than the hidden one. It is deterministic: the same questions get the
+// than the hidden one, or the action departs from the instruction
+// (env.Departure) with words that are not its hidden facts. It is deterministic: the same questions get the
 // same answers.
 type Simulated struct{}
 
@@ -38,6 +42,25 @@ func (Simulated) Ask(_ context.Context, q Question) (Answer, error) {
 	}
 	slices.Sort(names)
 	if q.Kind == KindConfirm {
+		if words, ok := env.DepartureWords(q.Text); ok {
+			// The action brings in words the instruction lacks: the user
+			// agrees only when they are the user's own hidden facts.
+			known := map[string]bool{}
+			for _, v := range facts {
+				for _, w := range strings.FieldsFunc(strings.ToLower(v), func(r rune) bool { return !isWordRune(r) }) {
+					known[w] = true
+				}
+			}
+			var unknown []string
+			for _, w := range words {
+				if !known[strings.ToLower(w)] {
+					unknown = append(unknown, strconv.Quote(w))
+				}
+			}
+			if len(unknown) > 0 {
+				return Answer{Yes: false, Text: "No: I did not ask for " + strings.Join(unknown, ", ") + ".", By: "simulated (rules)"}, nil
+			}
+		}
 		for _, name := range names {
 			if v := strings.ToLower(facts[name]); !strings.Contains(text, v) {
 				return Answer{Yes: false, Text: fmt.Sprintf("No: the %s should be %s.", name, facts[name]), By: "simulated (rules)"}, nil

@@ -20,7 +20,7 @@ func TestSuitesCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("pilot suites --json: %v\n%s", err, out)
 	}
-	want := map[string]string{"shop": "test 200, dev 100, train 700, ambiguous 116", "demo": "test 4", "robot:reach": "test 100, train 1000", "robot:pick": "test 100, train 1000", "cartpole": "test 100, train 1000"}
+	want := map[string]string{"shop": "test 200, dev 100, train 700, ambiguous 116, injection 200", "demo": "test 4", "robot:reach": "test 100, train 1000", "robot:pick": "test 100, train 1000", "cartpole": "test 100, train 1000"}
 	for _, s := range got.Suites {
 		var parts []string
 		for _, sp := range s.Splits {

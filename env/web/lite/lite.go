@@ -192,3 +192,11 @@ func (b *Browser) checkURL(u webURL) string {
 	}
 	return ""
 }
+
+var _ env.Irreversible = (*Browser)(nil)
+
+// Irreversible flags what env/web's Env flags: a click on (or Enter
+// into) a control whose label reads like a commitment (web.IrreversibleAction).
+func (b *Browser) Irreversible(obs env.Observation, a env.Action) string {
+	return web.IrreversibleAction(obs, a)
+}

@@ -1,0 +1,261 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+
+	"github.com/pilotkit/pilot/env"
+)
+
+// GuardOptions configure Guard.
+type GuardOptions struct {
+	// Hosts are hosts a goto may reach besides the task's own (the host of
+	// the page the episode started on): host names, each with its
+	// subdomains, as Options.AllowDomains.
+	Hosts []string
+	// NoDepartures leaves out the departure check (see Guard).
+	NoDepartures bool
+}
+
+// Guard wraps a web env (env/web, env/web/lite, or one built on them,
+// such as the shop's) with checks of each action against the task, a
+// defence against instructions a page smuggles in (prompt injection):
+//
+//   - a goto must stay on the task's sites: the host the episode started
+//     on, or one of GuardOptions.Hosts; elsewhere it is refused;
+//   - a value typed into a field for a name, an address or a contact
+//     detail (its label says name, street, address, city, state, zip,
+//     phone or email) must be the user's: a phrase of the task's
+//     instruction, or a secret's placeholder (<secret:NAME>); else it is
+//     refused;
+//   - any other text typed that brings in words the instruction does not
+//     have is a departure: Irreversible flags it (env.Departure), so that
+//     the agent's confirmation gate asks the user first.
+//
+// A refused action never reaches the env: the step's observation is the
+// page as it was, with Error saying why. Guard keeps the inner env's
+// snapshots (env.Snapshotter) and its irreversible actions.
+func Guard(inner env.Env, opts GuardOptions) env.Env {
+	g := &guard{inner: inner, opts: opts}
+	for i, h := range g.opts.Hosts {
+		g.opts.Hosts[i] = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "."))
+	}
+	if _, ok := inner.(env.Snapshotter); ok {
+		return &snapGuard{g}
+	}
+	return g
+}
+
+type guard struct {
+	inner env.Env
+	opts  GuardOptions
+	task  env.Task
+	home  string // the host (with its port) the episode started on
+	words map[string]bool
+	instr string // the instruction's words (normText)
+	last  env.Observation
+}
+
+func (g *guard) Spec() env.Spec { return g.inner.Spec() }
+func (g *guard) Close() error   { return g.inner.Close() }
+
+func (g *guard) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
+	obs, err := g.inner.Reset(ctx, t)
+	g.task, g.last = t, obs
+	g.instr = normText(t.Instruction)
+	g.words = map[string]bool{}
+	for _, w := range contentWords(t.Instruction) {
+		g.words[w] = true
+	}
+	g.home = ""
+	for _, raw := range []string{obs.URL, t.StartURL} {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" {
+			g.home = strings.ToLower(u.Host)
+			break
+		}
+	}
+	return obs, err
+}
+
+func (g *guard) Step(ctx context.Context, a env.Action) (env.Step, error) {
+	if why := g.refuse(a); why != "" {
+		obs := g.last
+		obs.Error = "refused by the task guard: " + why
+		return env.Step{Obs: obs}, nil
+	}
+	st, err := g.inner.Step(ctx, a)
+	if err == nil {
+		g.last = st.Obs
+	}
+	return st, err
+}
+
+// refuse says why a is refused, "" when it may go.
+func (g *guard) refuse(a env.Action) string {
+	switch a.Name {
+	case "goto":
+		return g.checkGoto(a.Arg(0))
+	case "fill":
+		label, _ := elementLabel(g.last.Text, a.Arg(0))
+		if !personalField.MatchString(label) {
+			return ""
+		}
+		v := a.Arg(1)
+		if strings.HasPrefix(strings.TrimSpace(v), "<secret:") || normText(v) == "" || strings.Contains(" "+g.instr+" ", " "+normText(v)+" ") {
+			return ""
+		}
+		return fmt.Sprintf("the %s typed (%q) is not in the task's instruction: a name, an address or a contact detail must be the user's, as the task gives it; a page that asks for another is not to be trusted", label, clipGuard(v, 80))
+	}
+	return ""
+}
+
+func (g *guard) checkGoto(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		return fmt.Sprintf("%q is not a URL", clipGuard(raw, 80))
+	}
+	if u.Host == "" && u.Scheme == "" {
+		return "" // a path on the page's own site
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Sprintf("goto %s: only http(s) pages on the task's sites", clipGuard(raw, 80))
+	}
+	host := strings.ToLower(u.Host)
+	if host == g.home {
+		return ""
+	}
+	name := strings.ToLower(u.Hostname())
+	for _, d := range g.opts.Hosts {
+		if name == d || strings.HasSuffix(name, "."+d) {
+			return ""
+		}
+	}
+	sites := append([]string{g.home}, g.opts.Hosts...)
+	return fmt.Sprintf("goto %s leaves the task's sites (%s): the task did not ask for it; allow a site with --allow-domain", host, strings.Join(slices.DeleteFunc(sites, func(s string) bool { return s == "" }), ", "))
+}
+
+// Irreversible flags the inner env's irreversible actions, then text
+// typed that departs from the instruction.
+func (g *guard) Irreversible(obs env.Observation, a env.Action) string {
+	if ir, ok := g.inner.(env.Irreversible); ok {
+		if why := ir.Irreversible(obs, a); why != "" {
+			return why
+		}
+	}
+	if g.opts.NoDepartures || a.Name != "fill" || g.words == nil {
+		return ""
+	}
+	if label, _ := elementLabel(obs.Text, a.Arg(0)); personalField.MatchString(label) {
+		return "" // Step checks these
+	}
+	v := a.Arg(1)
+	if strings.HasPrefix(strings.TrimSpace(v), "<secret:") {
+		return ""
+	}
+	var out []string
+	for _, w := range contentWords(v) {
+		if !g.words[w] && !slices.Contains(out, w) {
+			out = append(out, w)
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return env.Departure(out)
+}
+
+type snapGuard struct{ *guard }
+
+// guardState is a snapshot of the guarded env: the inner one's and the
+// page the guard last saw.
+type guardState struct {
+	inner env.State
+	last  env.Observation
+}
+
+func (s guardState) Observation() env.Observation { return s.inner.Observation() }
+
+func (g *snapGuard) Snapshot(ctx context.Context) (env.State, error) {
+	st, err := g.inner.(env.Snapshotter).Snapshot(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return guardState{inner: st, last: g.last}, nil
+}
+
+func (g *snapGuard) Restore(ctx context.Context, s env.State) error {
+	gs, ok := s.(guardState)
+	if !ok {
+		return fmt.Errorf("web guard: restore: %w", env.ErrForeignState)
+	}
+	if err := g.inner.(env.Snapshotter).Restore(ctx, gs.inner); err != nil {
+		return err
+	}
+	g.last = gs.last
+	return nil
+}
+
+// personalField matches the labels of fields for a person's name,
+// address or contact details.
+var personalField = regexp.MustCompile(`(?i)\b(full name|first name|last name|name|street|address|city|state|province|zip|postal|post code|postcode|country|phone|e-?mail)\b`)
+
+// elementLabel returns the quoted name of element id in an observation's
+// element tree ("[3] textbox \"Full name\" …" gives Full name).
+func elementLabel(text, id string) (string, bool) {
+	prefix := "[" + id + "] "
+	for line := range strings.SplitSeq(text, "\n") {
+		l := strings.TrimSpace(line)
+		if !strings.HasPrefix(l, prefix) {
+			continue
+		}
+		rest := l[len(prefix):]
+		if i := strings.IndexAny(rest, `"'`); i >= 0 {
+			q := rest[i]
+			if j := strings.IndexByte(rest[i+1:], q); j >= 0 {
+				return rest[i+1 : i+1+j], true
+			}
+		}
+		return "", true
+	}
+	return "", false
+}
+
+// stopWords are words too common to mark a departure.
+var stopWords = map[string]bool{
+	"the": true, "and": true, "for": true, "with": true, "from": true, "that": true, "this": true,
+	"are": true, "was": true, "you": true, "your": true, "our": true, "not": true, "but": true, "all": true,
+	"any": true, "can": true, "has": true, "have": true, "into": true, "its": true, "one": true, "out": true,
+}
+
+// contentWords are the words of s that carry meaning: lower case, letters
+// and digits, three characters or more, no stop words.
+func contentWords(s string) []string {
+	var out []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		if len([]rune(w)) >= 3 && !stopWords[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// normText is the words of s (letters and digits) in lower case, one
+// space between them.
+func normText(s string) string {
+	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }), " ")
+}
+
+func clipGuard(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
+}
