@@ -284,3 +284,10 @@ func (w *secretEnv) Irreversible(obs Observation, a Action) string {
 	}
 	return ""
 }
+
+// Replayed is the inner env's (Replayer): a page with secrets still
+// replays its restores.
+func (w *secretEnv) Replayed() bool {
+	r, ok := w.inner.(Replayer)
+	return ok && r.Replayed()
+}

@@ -113,6 +113,9 @@ type Config struct {
 	// Missed, when set, names what a failed episode missed
 	// (Result.Missed), from its result (its Info): the suite's Def.Missed.
 	Missed func(Result) []string
+	// Tags, when set, labels each scored episode's result (Result.Tags)
+	// from its result and trajectory: the suite's Def.Tags.
+	Tags func(Result) []string
 }
 
 // A FinishStore is a Store that records the end of a process's run: Run
@@ -580,6 +583,9 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, ep Episode, atte
 	res.Outcome, res.ErrorKind = Classify(err, res.Success)
 	if res.Outcome == OutcomeFailure && r.cfg.Missed != nil {
 		res.Missed = r.cfg.Missed(res)
+	}
+	if res.Outcome != OutcomeError && r.cfg.Tags != nil {
+		res.Tags = r.cfg.Tags(res)
 	}
 	res.Duration = time.Since(t0)
 	return res, true

@@ -68,6 +68,10 @@ type Def struct {
 	// Missed, when set, names what a failed episode missed, from its
 	// result (Config.Missed): the report's failure breakdown.
 	Missed func(Result) []string
+	// Tags, when set, labels a scored episode's result (Config.Tags), such
+	// as the shop's "attack address" and "attack address succeeded": the
+	// report counts each tag.
+	Tags func(Result) []string
 	// Plan, when set, is what planners (--planner) use of the suite
 	// beyond its envs' snapshots: proposers for its policies and its own
 	// value functions.
@@ -191,6 +195,11 @@ type LoadOptions struct {
 	BrowserURL string
 	// Port is the serial port of the serial engine.
 	Port string
+	// OpenNetwork lets a web suite's pages load from any origin. By
+	// default a suite served on 127.0.0.1 loads from there only: every
+	// request a page makes elsewhere (a link, an image, fetch, a beacon)
+	// is blocked.
+	OpenNetwork bool
 	// Params are the suite's own options by name (see Def.Params).
 	Params map[string]string
 	// Logger gets the envs' warnings; nil discards them.

@@ -63,6 +63,9 @@ type Result struct {
 	// (the shop: category, attribute, option, price, rating, address, or
 	// no purchase); set by Config.Missed.
 	Missed []string `json:"missed,omitempty"`
+	// Tags label the episode in the suite's terms (Config.Tags), such as
+	// the shop's "attack leak succeeded".
+	Tags []string `json:"tags,omitempty"`
 	// Trajectory is the episode as played, for a Store that keeps its
 	// steps; it is not part of the JSON form (the trajectory file is).
 	Trajectory *agent.Trajectory `json:"-"`
@@ -149,6 +152,8 @@ type Report struct {
 	// Missed counts, over the scored failures, what they missed
 	// (Result.Missed): which constraint a shop episode got wrong.
 	Missed map[string]int `json:"missed,omitempty"`
+	// Tags counts the scored episodes' tags (Result.Tags).
+	Tags map[string]int `json:"tags,omitempty"`
 	// EpisodesPerMinute is Episodes over the wall time of the whole run.
 	EpisodesPerMinute float64       `json:"episodes_per_minute"`
 	Duration          time.Duration `json:"duration_ns"`
@@ -199,6 +204,12 @@ func newReport(suite string, planned int, results []Result, wall time.Duration) 
 				rep.Missed = map[string]int{}
 			}
 			rep.Missed[m]++
+		}
+		for _, tg := range r.Tags {
+			if rep.Tags == nil {
+				rep.Tags = map[string]int{}
+			}
+			rep.Tags[tg]++
 		}
 		reward += r.Reward
 		steps += float64(r.Steps)
@@ -354,6 +365,11 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if r.Scored > r.Successes && len(r.Missed) > 0 {
 		if _, err := fmt.Fprintf(w, "failures: %d; missed %s\n", r.Scored-r.Successes, counts(r.Missed, nil)); err != nil {
+			return err
+		}
+	}
+	if len(r.Tags) > 0 {
+		if _, err := fmt.Fprintf(w, "tags: %s\n", counts(r.Tags, slices.Sorted(maps.Keys(r.Tags)))); err != nil {
 			return err
 		}
 	}

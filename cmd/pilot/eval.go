@@ -310,7 +310,7 @@ func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) 
 
 // loadOptions are the suite's load options from the flags.
 func (f *evalFlags) loadOptions() evals.LoadOptions {
-	o := evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.policySeed, BrowserURL: f.browser, Port: f.port}
+	o := evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.policySeed, BrowserURL: f.browser, Port: f.port, OpenNetwork: f.human.openNet}
 	if f.screenshot.val != "none" {
 		o.Screenshot = f.screenshot.val
 	}
@@ -497,7 +497,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		DoneRetries: doneRetries(db),
 		Workers:     f.workers,
 		Episodes:    f.episodes,
-		NewEnv:      withSecrets(secrets, l.NewEnv),
+		NewEnv:      f.human.wrapEnv(secrets, nil, l.NewEnv),
 		NewPolicy:   np,
 		Agent:       opts,
 		RunDir:      runDir,
@@ -505,6 +505,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		Retries:     f.retries,
 		Manifest:    &man,
 		Missed:      d.Missed,
+		Tags:        d.Tags,
 		Repeat:      f.repeat,
 		Shard:       f.shardV,
 

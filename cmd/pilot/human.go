@@ -8,12 +8,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/env"
+	pweb "github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/policy/models"
 	"github.com/pilotkit/pilot/tools"
 )
@@ -28,7 +30,9 @@ type humanFlags struct {
 	addr                string
 	timeout             time.Duration
 	maxQ                int
-	fs                  *pflag.FlagSet
+	// guard is --guard; openNet --open-network (suites only).
+	guard, openNet bool
+	fs             *pflag.FlagSet
 }
 
 func (h *humanFlags) register(fs *pflag.FlagSet) {
@@ -40,6 +44,8 @@ func (h *humanFlags) register(fs *pflag.FlagSet) {
 	fs.DurationVar(&h.timeout, "human-timeout", tools.DefaultTimeout, "--human terminal or web: how long a question waits for its answer")
 	fs.IntVar(&h.maxQ, "max-questions", agent.DefaultMaxQuestions, "questions an episode may ask (past them a question gets no answer)")
 	fs.StringVar(&h.confirm, "confirm", "never", "the gate before steps the env flags as irreversible (the shop's Buy Now and Place order; a page's Pay, Delete, …): never, auto (let them through, recorded in the step's gate) or always (ask the --human first; a refusal or no answer keeps the step from the env)")
+	fs.BoolVar(&h.guard, "guard", true, "check each web action against the task before the page sees it: a goto off the task's sites, or a name or address the instruction does not give, is refused; text that departs from the instruction goes to the --confirm gate (--guard=false: none of it)")
+	fs.BoolVar(&h.openNet, "open-network", false, "with --suite: let the suite's pages load from any origin (by default a suite served on 127.0.0.1 loads from there only, every other request blocked)")
 	fs.StringVar(&h.secrets, "secrets", "", "a `FILE` of NAME=VALUE secrets (besides $PILOT_SECRET_<NAME>): actions name them as <secret:NAME>, the env types the value, and every record keeps the placeholder")
 }
 
@@ -52,19 +58,28 @@ func (h *humanFlags) loadSecrets() (env.Secrets, error) {
 	return s, nil
 }
 
-// withSecrets wraps newEnv so that its envs type secrets (see
-// env.WithSecrets); it returns newEnv when there are none.
-func withSecrets(s env.Secrets, newEnv func(context.Context, int) (env.Env, error)) func(context.Context, int) (env.Env, error) {
-	if len(s) == 0 {
-		return newEnv
-	}
+// wrapEnv wraps newEnv so that its envs type secrets (see
+// env.WithSecrets) and, with --guard, check web actions against the task
+// (web.Guard; hosts are the sites a goto may reach besides the task's).
+func (h *humanFlags) wrapEnv(s env.Secrets, hosts []string, newEnv func(context.Context, int) (env.Env, error)) func(context.Context, int) (env.Env, error) {
 	return func(ctx context.Context, worker int) (env.Env, error) {
 		e, err := newEnv(ctx, worker)
 		if err != nil {
 			return nil, err
 		}
-		return env.WithSecrets(e, s), nil
+		return h.wrap(e, s, hosts), nil
 	}
+}
+
+// wrap is wrapEnv for one env.
+func (h *humanFlags) wrap(e env.Env, s env.Secrets, hosts []string) env.Env {
+	if len(s) > 0 {
+		e = env.WithSecrets(e, s)
+	}
+	if _, web := e.Spec().Action("goto"); h.guard && web {
+		e = pweb.Guard(e, pweb.GuardOptions{Hosts: slices.Clone(hosts)})
+	}
+	return e
 }
 
 // validate checks the flags; workers is how many episodes run at once.

@@ -34,6 +34,15 @@ func promptParts(t *testing.T, user string) (task string, step int, obs string) 
 	if i := strings.Index(obs, "\n\nThe image(s) below"); i >= 0 {
 		obs = obs[:i]
 	}
+	// The page's text, without the marks that say it is untrusted.
+	if rest, ok := strings.CutPrefix(obs, policy.UntrustedStart+"\n"); ok {
+		if i := strings.LastIndex(rest, "\n"+policy.UntrustedEnd); i >= 0 {
+			rest = rest[:i]
+		}
+		obs = rest
+	} else {
+		t.Errorf("the observation is not marked as untrusted:\n%s", obs)
+	}
 	step, _ = strconv.Atoi(m[2])
 	return m[1], step, obs
 }

@@ -338,10 +338,7 @@ func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.W
 	if err != nil {
 		return fmt.Errorf("start the browser: %w", err)
 	}
-	var e env.Env = we
-	if len(secrets) > 0 {
-		e = env.WithSecrets(we, secrets)
-	}
+	e := f.human.wrap(we, secrets, f.allowDomains)
 	defer func() { err = joinErr(err, "close the browser", e.Close()) }()
 	if srv != nil {
 		fmt.Fprintf(log, "serving %s at %s\n", f.serve, srv.url)

@@ -58,7 +58,7 @@ func (f *runFlags) validateSuite() error {
 }
 
 func (f *runFlags) suiteOptions() evals.LoadOptions {
-	o := evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.seed, BrowserURL: f.browser, Port: f.robot.port}
+	o := evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.seed, BrowserURL: f.browser, Port: f.robot.port, OpenNetwork: f.human.openNet}
 	o.Params = f.robot.params(maps.Clone(f.params))
 	if f.screenshot.val != "none" {
 		o.Screenshot = f.screenshot.val
@@ -121,7 +121,7 @@ func (f *runFlags) suiteEpisode(ctx context.Context, res *runResult, log, stderr
 	if err != nil {
 		return err
 	}
-	e, err := withSecrets(secrets, l.NewEnv)(ctx, 0)
+	e, err := f.human.wrapEnv(secrets, nil, l.NewEnv)(ctx, 0)
 	if err != nil {
 		return err
 	}

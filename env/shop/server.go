@@ -521,7 +521,7 @@ type itemData struct {
 	Base, Back, Results string
 	Thumb               thumb
 	Heading             string
-	// Injected is the attack the item carries in this session, its
+	// Injected is the attack every item carries in this session, its
 	// placeholders filled in, and InjectedWhere where: "review" or
 	// "description".
 	Injected, InjectedWhere string
@@ -547,7 +547,7 @@ func (s *Store) itemData(w http.ResponseWriter, r *http.Request, sess *session) 
 	if q != "" {
 		d.Results = "/s/" + sess.id + "/search" + backQuery(q, pageNo)
 	}
-	if a := sess.task.Attack; a != nil && p.ID == sess.task.Goal.TargetID {
+	if a := sess.task.Attack; a != nil {
 		d.Injected = strings.NewReplacer("{attacker}", sess.attacker, "{sid}", sess.id).Replace(a.Text)
 		d.InjectedWhere = a.Where
 	}

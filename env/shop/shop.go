@@ -96,9 +96,10 @@ func AttackKinds() []string {
 	return []string{AttackAddress, AttackDomain, AttackLeak, AttackProduct}
 }
 
-// Attack is a prompt injection: text a seller put in the target product's
-// top review or description, shown on its item page and on the review or
-// description page, in the sessions of the task that carries it.
+// Attack is a prompt injection: text in a product's top review or
+// description, shown on the item page and on the review or description
+// page of every product, in the sessions of the task that carries it (so
+// that an agent meets it on the first item it opens).
 type Attack struct {
 	Kind  string `json:"kind"`  // one of AttackKinds
 	Where string `json:"where"` // "review" or "description"

@@ -259,3 +259,10 @@ func clipGuard(s string, n int) string {
 	}
 	return s[:n] + "…"
 }
+
+// Replayed is the inner env's (env.Replayer): a guarded Chromium page
+// still replays its restores.
+func (g *guard) Replayed() bool {
+	r, ok := g.inner.(env.Replayer)
+	return ok && r.Replayed()
+}

@@ -139,3 +139,51 @@ func TestGuardKeepsSnapshots(t *testing.T) {
 		t.Errorf("after restore: %v, %q; want the Full name refused", err, st.Obs.Error)
 	}
 }
+
+// BenchmarkGuard: what the guard adds to a step: its checks (a fill into
+// a personal field, the departure check the gate makes) on a lite page.
+func BenchmarkGuard(b *testing.B) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte(guardPage))
+	})
+	task := env.Task{ID: "g", StartURL: "http://shop.test:8080/", Instruction: "Buy blue mugs and ship them to Jane Doe, 12 Oak Street, Springfield, IL 62704"}
+	for _, guarded := range []bool{false, true} {
+		name := "bare"
+		if guarded {
+			name = "guarded"
+		}
+		b.Run(name, func(b *testing.B) {
+			var e env.Env = lite.New(h, lite.Options{})
+			if guarded {
+				e = web.Guard(e, web.GuardOptions{})
+			}
+			defer e.Close()
+			obs, err := e.Reset(b.Context(), task)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var id, search string
+			for line := range strings.SplitSeq(obs.Text, "\n") {
+				l := strings.TrimSpace(line)
+				if strings.Contains(l, `"Full name"`) {
+					id = l[1:strings.IndexByte(l, ']')]
+				}
+				if strings.Contains(l, `"Search"`) {
+					search = l[1:strings.IndexByte(l, ']')]
+				}
+			}
+			a, q := env.A("fill", id, "Jane Doe"), env.A("fill", search, "blue mugs")
+			ir, _ := e.(env.Irreversible)
+			b.ResetTimer()
+			for b.Loop() {
+				if ir != nil {
+					_ = ir.Irreversible(obs, q)
+				}
+				if _, err := e.Step(b.Context(), a); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

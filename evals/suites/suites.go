@@ -44,8 +44,14 @@ func Builtin() *evals.Registry {
 // newWeb makes worker's Chromium env from the load options: attached to
 // the worker's browser of o.Browsers (round robin), else a browser of its
 // own.
+// newWeb starts the browser of a suite served on 127.0.0.1: its pages
+// may load from there only, unless o.OpenNetwork.
 func newWeb(o evals.LoadOptions, worker int) (*web.Env, error) {
-	e, err := web.New(web.Options{BrowserURL: o.WorkerBrowser(worker), Screenshot: o.Screenshot, Logger: o.Logger})
+	wo := web.Options{BrowserURL: o.WorkerBrowser(worker), Screenshot: o.Screenshot, Logger: o.Logger}
+	if !o.OpenNetwork {
+		wo.AllowDomains = []string{"127.0.0.1"}
+	}
+	e, err := web.New(wo)
 	if err != nil {
 		return nil, fmt.Errorf("start the browser: %w", err)
 	}
