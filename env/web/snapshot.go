@@ -333,7 +333,9 @@ var irreversibleWords = regexp.MustCompile(`(?i)\b(buy|purchase|place (your )?or
 // element whose label reads like a commitment: buy, place order, pay,
 // submit, send, delete, confirm, subscribe, … A guess from the words on
 // the page: it errs on the side of caution.
-func (e *Env) Irreversible(obs env.Observation, a env.Action) string { return IrreversibleAction(obs, a) }
+func (e *Env) Irreversible(obs env.Observation, a env.Action) string {
+	return IrreversibleAction(obs, a)
+}
 
 // IrreversibleAction is Env.Irreversible for any env whose observations
 // are env/web's (the lite engine's too).
