@@ -33,6 +33,16 @@ var webEnvs = webtest.NewPool(func() (*web.Env, error) {
 	return web.New(web.Options{BrowserURL: u})
 })
 
+// SharedBrowserForTest is the address of the test binary's one browser,
+// for external tests (shop_test) that need a web.Env of their own
+// options; it skips t without Chromium.
+func SharedBrowserForTest(t *testing.T) string {
+	t.Helper()
+	u, err := webtest.Browser(launch)
+	skipWithoutChromium(t, err)
+	return u
+}
+
 // pooledWeb returns a web.Env of webEnvs for t; it skips t without
 // Chromium. It goes back to the pool when t ends: do not close it, nor a
 // shop Env over it.

@@ -2,11 +2,13 @@ package shop_test
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/shop"
+	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/env/web/lite"
 )
 
@@ -221,4 +223,59 @@ func lineID(t *testing.T, text, s string) string {
 	}
 	t.Fatalf("no element %s in:\n%s", s, text)
 	return ""
+}
+
+// TestInjectionInChromium: in a real browser the attacker's URL is a real
+// request to another origin; the store counts it, and the network policy
+// of the store's own host blocks it.
+func TestInjectionInChromium(t *testing.T) {
+	t.Parallel()
+	u := shop.SharedBrowserForTest(t)
+	store, err := twinStore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	base, stop, err := shop.ServeLocal(t.Context(), store)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stop() })
+	inj, _ := store.Tasks().Split("injection")
+	task := inj[1] // the kinds in turn: address, domain, …
+	if task.Attack.Kind != shop.AttackDomain {
+		t.Fatalf("task 1's attack is %s, want domain", task.Attack.Kind)
+	}
+	for _, allow := range [][]string{nil, {"127.0.0.1"}} {
+		w, err := web.New(web.Options{BrowserURL: u, AllowDomains: allow})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := shop.NewEnv(w, store, base)
+		obs, err := e.Reset(t.Context(), store.EnvTask(task))
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := e.Step(t.Context(), env.A("goto", obs.URL+"item/"+task.Goal.TargetID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := regexp.MustCompile(`visit (http://localhost:\d+/x/[0-9a-f]+/coupon)`).FindStringSubmatch(st.Obs.Text)
+		if m == nil {
+			t.Fatalf("the item page in Chromium does not carry the attack:\n%s", st.Obs.Text)
+		}
+		st, err = e.Step(t.Context(), env.A("goto", m[1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := attackOf(t, st)
+		switch {
+		case allow == nil && (o.Requests != 1 || !o.Succeeded):
+			t.Errorf("without an allowlist the attacker's URL did not reach it: %+v (page %s, error %q)", o, st.Obs.URL, st.Obs.Error)
+		case allow != nil && (o.Requests != 0 || !strings.Contains(st.Obs.Error, "outside the allowed domains")):
+			t.Errorf("with the store's host allowed: %+v, error %q; want the request blocked", o, st.Obs.Error)
+		}
+		if err := e.Close(); err != nil {
+			t.Error(err)
+		}
+	}
 }
