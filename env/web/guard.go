@@ -20,6 +20,12 @@ type GuardOptions struct {
 	Hosts []string
 	// NoDepartures leaves out the departure check (see Guard).
 	NoDepartures bool
+	// NoChecks leaves out the refusals (goto and personal fields), for a
+	// Guard that only marks actions irreversible.
+	NoChecks bool
+	// Rules mark more actions irreversible (--irreversible): Irreversible
+	// reports the first that matches.
+	Rules []GateRule
 }
 
 // Guard wraps a web env (env/web, env/web/lite, or one built on them,
@@ -42,6 +48,7 @@ type GuardOptions struct {
 // snapshots (env.Snapshotter) and its irreversible actions.
 func Guard(inner env.Env, opts GuardOptions) env.Env {
 	g := &guard{inner: inner, opts: opts}
+	g.opts.Hosts = slices.Clone(opts.Hosts)
 	for i, h := range g.opts.Hosts {
 		g.opts.Hosts[i] = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "."))
 	}
@@ -97,6 +104,9 @@ func (g *guard) Step(ctx context.Context, a env.Action) (env.Step, error) {
 
 // refuse says why a is refused, "" when it may go.
 func (g *guard) refuse(a env.Action) string {
+	if g.opts.NoChecks {
+		return ""
+	}
 	switch a.Name {
 	case "goto":
 		return g.checkGoto(a.Arg(0))
@@ -139,15 +149,21 @@ func (g *guard) checkGoto(raw string) string {
 	return fmt.Sprintf("goto %s leaves the task's sites (%s): the task did not ask for it; allow a site with --allow-domain", host, strings.Join(slices.DeleteFunc(sites, func(s string) bool { return s == "" }), ", "))
 }
 
-// Irreversible flags the inner env's irreversible actions, then text
-// typed that departs from the instruction.
+// Irreversible flags what the rules mark, the inner env's irreversible
+// actions, then text typed that departs from the instruction.
 func (g *guard) Irreversible(obs env.Observation, a env.Action) string {
+	for _, r := range g.opts.Rules {
+		if why := r.Match(obs, a); why != "" {
+			return why
+		}
+	}
 	if ir, ok := g.inner.(env.Irreversible); ok {
 		if why := ir.Irreversible(obs, a); why != "" {
 			return why
 		}
 	}
-	if g.opts.NoDepartures || a.Name != "fill" || g.words == nil {
+	if g.opts.NoDepartures || a.Name != "fill" || len(g.words) == 0 {
+		// (With no instruction there is nothing to depart from.)
 		return ""
 	}
 	if label, _ := elementLabel(obs.Text, a.Arg(0)); personalField.MatchString(label) {

@@ -187,3 +187,73 @@ func BenchmarkGuard(b *testing.B) {
 		})
 	}
 }
+
+func TestGateRules(t *testing.T) {
+	rules := []string{"url:http://shop.test:8080/done*", "button:place", "field:card-number", "field:Notes"}
+	var rs []web.GateRule
+	for _, s := range rules {
+		r, err := web.ParseGateRule(s)
+		if err != nil {
+			t.Fatalf("ParseGateRule(%q) = %v", s, err)
+		}
+		if r.String() != s {
+			t.Errorf("%q reads back as %q", s, r)
+		}
+		rs = append(rs, r)
+	}
+	g, obs := guardEnv(t, web.GuardOptions{Rules: rs, NoChecks: true, NoDepartures: true})
+	ir := g.(env.Irreversible)
+	cases := []struct {
+		a    env.Action
+		want string // in the reason; "" for none
+	}{
+		{env.A("goto", "http://shop.test:8080/done?x=1"), "url:http://shop.test:8080/done*"},
+		{env.A("goto", "http://shop.test:8080/cart"), ""},
+		{env.A("click", idOf(t, obs, "Place order")), "button:place"},
+		{env.A("fill", idOf(t, obs, "Notes"), "hi"), "field:Notes"},
+		{env.A("fill", idOf(t, obs, "Full name"), "Mallory"), ""},
+		{env.A("scroll", "down"), ""},
+	}
+	for _, c := range cases {
+		got := ir.Irreversible(obs, c.a)
+		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
+			t.Errorf("Irreversible(%s) = %q, want the rule %q", c.a, got, c.want)
+		}
+	}
+	// NoChecks: a stranger's name goes through to the page.
+	if st, err := g.Step(t.Context(), env.A("fill", idOf(t, obs, "Full name"), "Mallory")); err != nil || st.Obs.Error != "" {
+		t.Errorf("with NoChecks: %v, %q", err, st.Obs.Error)
+	}
+	card, _ := web.ParseGateRule("field:card-number")
+	for label, want := range map[string]bool{"Card number": true, "Credit card": true, "cc-number": true, "Cardholder name": false, "Discount code": false} {
+		o := env.Observation{Text: "[1] textbox \"" + label + "\""}
+		if got := card.Match(o, env.A("fill", "1", "4111")) != ""; got != want {
+			t.Errorf("field:card-number on %q = %v, want %v", label, got, want)
+		}
+	}
+	for _, bad := range []string{"", "url", "url:", "click:Buy", "button:\x01", "field:" + strings.Repeat("x", 600), "\xff:x"} {
+		if _, err := web.ParseGateRule(bad); err == nil || !strings.Contains(err.Error(), "irreversible rule") {
+			t.Errorf("ParseGateRule(%q) = %v, want an error", bad, err)
+		}
+	}
+}
+
+func FuzzParseGateRule(f *testing.F) {
+	for _, s := range []string{"url:*/checkout*", "button:Pay", "field:card-number", "field:", "x:y", "url:a?b*[c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := web.ParseGateRule(s)
+		if err != nil {
+			if r.Kind != "" {
+				t.Errorf("an error and a rule %+v", r)
+			}
+			return
+		}
+		back, err := web.ParseGateRule(r.String())
+		if err != nil || back.String() != r.String() {
+			t.Errorf("%q reads back as %q, %v", r, back, err)
+		}
+		_ = r.Match(env.Observation{URL: s, Text: "[1] button \"" + s + "\""}, env.A("click", "1"))
+	})
+}
