@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -576,6 +577,13 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, ep Episode, atte
 	if n := len(traj.Steps); n > 0 {
 		res.Info = traj.Steps[n-1].Info
 	}
+	res.Questions, res.Hidden = traj.Questions, len(task.Hidden) > 0
+	for _, st := range traj.Steps {
+		if st.Tool != nil && st.Tool.Name == "ask_user" && st.Tool.Answer != nil && st.Tool.Answer.Told() {
+			res.Answered++
+		}
+	}
+	res.Confidence = Confidence(traj)
 	if err != nil {
 		res.Error = err.Error()
 		res.Success = false
@@ -589,6 +597,36 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, ep Episode, atte
 	}
 	res.Duration = time.Since(t0)
 	return res, true
+}
+
+// Confidence is an episode's confidence (Result.Confidence): the one its
+// last step states (Decision.Meta["stated_confidence"], as a model gives
+// it with stop), else the lowest of its steps' estimates
+// (Meta["confidence"], as planner.AskWhenUnsure records them) over the
+// steps that acted (not those that asked instead); nil when no step gives
+// one.
+func Confidence(traj *agent.Trajectory) *float64 {
+	if n := len(traj.Steps); n > 0 {
+		if v, ok := traj.Steps[n-1].Meta["stated_confidence"].(float64); ok && !math.IsNaN(v) {
+			v = min(max(v, 0), 1)
+			return &v
+		}
+	}
+	var low *float64
+	for _, st := range traj.Steps {
+		if unsure, _ := st.Meta["unsure"].(bool); unsure {
+			continue // it asked instead: the answer settles it
+		}
+		v, ok := st.Meta["confidence"].(float64)
+		if !ok || math.IsNaN(v) {
+			continue
+		}
+		v = min(max(v, 0), 1)
+		if low == nil || v < *low {
+			low = &v
+		}
+	}
+	return low
 }
 
 // retry keeps an errored attempt that is played again: in the store when

@@ -66,6 +66,18 @@ type Result struct {
 	// Tags label the episode in the suite's terms (Config.Tags), such as
 	// the shop's "attack leak succeeded".
 	Tags []string `json:"tags,omitempty"`
+	// Questions counts the questions the agent asked (ask_user), and
+	// Hidden is set when the task kept facts from the instruction
+	// (Task.Hidden): a question was needed.
+	Questions int  `json:"questions,omitempty"`
+	Hidden    bool `json:"hidden,omitempty"`
+	// Answered counts the questions whose answer told something
+	// (tools.Answer.Told): not "I don't know.", not no answer.
+	Answered int `json:"answered,omitempty"`
+	// Confidence is the agent's confidence in the episode, when it gave
+	// one (a step's Decision.Meta["confidence"]): the one its last step
+	// states, else the lowest of its steps'. Nil when it gave none.
+	Confidence *float64 `json:"confidence,omitempty"`
 	// Trajectory is the episode as played, for a Store that keeps its
 	// steps; it is not part of the JSON form (the trajectory file is).
 	Trajectory *agent.Trajectory `json:"-"`
@@ -154,6 +166,17 @@ type Report struct {
 	Missed map[string]int `json:"missed,omitempty"`
 	// Tags counts the scored episodes' tags (Result.Tags).
 	Tags map[string]int `json:"tags,omitempty"`
+	// Questions sums the scored episodes' questions; Unnecessary those
+	// asked in episodes whose task hid nothing. HiddenEpisodes counts the
+	// episodes whose task hid facts, HiddenAsked those of them that asked.
+	Questions      int `json:"questions,omitempty"`
+	Answered       int `json:"answered_questions,omitempty"`
+	Unnecessary    int `json:"unnecessary_questions,omitempty"`
+	HiddenEpisodes int `json:"hidden_episodes,omitempty"`
+	HiddenAsked    int `json:"hidden_asked,omitempty"`
+	// Calibration compares the agent's confidence with its success, over
+	// the scored episodes that gave one; nil when none did.
+	Calibration *Calibration `json:"calibration,omitempty"`
 	// EpisodesPerMinute is Episodes over the wall time of the whole run.
 	EpisodesPerMinute float64       `json:"episodes_per_minute"`
 	Duration          time.Duration `json:"duration_ns"`
@@ -211,9 +234,21 @@ func newReport(suite string, planned int, results []Result, wall time.Duration) 
 			}
 			rep.Tags[tg]++
 		}
+		rep.Questions += r.Questions
+		rep.Answered += r.Answered
+		switch {
+		case r.Hidden:
+			rep.HiddenEpisodes++
+			if r.Questions > 0 {
+				rep.HiddenAsked++
+			}
+		default:
+			rep.Unnecessary += r.Questions
+		}
 		reward += r.Reward
 		steps += float64(r.Steps)
 	}
+	rep.Calibration = calibrate(results)
 	rep.CI95Low, rep.CI95High = Wilson(rep.Successes, rep.Scored, Z95)
 	if rep.Successes > 0 {
 		rep.CostPerSuccess = rep.CostUSD / float64(rep.Successes)
@@ -229,6 +264,61 @@ func newReport(suite string, planned int, results []Result, wall time.Duration) 
 	}
 	rep.Complete = rep.Episodes == rep.Planned
 	return rep
+}
+
+// Calibration is how well an agent's confidence predicts its success:
+// the expected calibration error over ten equal-width bins of
+// confidence, ECE = Σ_b (n_b/N)·|success rate_b − mean confidence_b|.
+type Calibration struct {
+	Episodes       int     `json:"episodes"`
+	MeanConfidence float64 `json:"mean_confidence"`
+	SuccessRate    float64 `json:"success_rate"`
+	ECE            float64 `json:"ece"`
+	// Bins are the ten bins from [0, 0.1) to [0.9, 1]: episodes, mean
+	// confidence, success rate.
+	Bins [10]CalibrationBin `json:"bins"`
+}
+
+// CalibrationBin is one bin of Calibration.
+type CalibrationBin struct {
+	Episodes       int     `json:"episodes"`
+	MeanConfidence float64 `json:"mean_confidence,omitempty"`
+	SuccessRate    float64 `json:"success_rate,omitempty"`
+}
+
+// calibrate computes the calibration of the scored results with a
+// confidence; nil when none has one.
+func calibrate(results []Result) *Calibration {
+	c := &Calibration{}
+	var conf, succ [10]float64
+	var sumConf, sumSucc float64
+	for _, r := range results {
+		if r.Confidence == nil || (r.Error != "" && r.Outcome != OutcomeFailure) {
+			continue
+		}
+		p := min(max(*r.Confidence, 0), 1)
+		b := min(int(p*10), 9)
+		c.Episodes++
+		c.Bins[b].Episodes++
+		conf[b] += p
+		sumConf += p
+		if r.Success {
+			succ[b]++
+			sumSucc++
+		}
+	}
+	if c.Episodes == 0 {
+		return nil
+	}
+	n := float64(c.Episodes)
+	c.MeanConfidence, c.SuccessRate = sumConf/n, sumSucc/n
+	for b := range c.Bins {
+		if k := float64(c.Bins[b].Episodes); k > 0 {
+			c.Bins[b].MeanConfidence, c.Bins[b].SuccessRate = conf[b]/k, succ[b]/k
+			c.ECE += k / n * math.Abs(c.Bins[b].SuccessRate-c.Bins[b].MeanConfidence)
+		}
+	}
+	return c
 }
 
 // passK is pass^k for k = 1..K over the scored results (see
@@ -365,6 +455,20 @@ func (r *Report) WriteTable(w io.Writer) error {
 	}
 	if r.Scored > r.Successes && len(r.Missed) > 0 {
 		if _, err := fmt.Fprintf(w, "failures: %d; missed %s\n", r.Scored-r.Successes, counts(r.Missed, nil)); err != nil {
+			return err
+		}
+	}
+	if r.Questions > 0 || r.HiddenEpisodes > 0 {
+		line := fmt.Sprintf("questions: %d (%.2f per episode), %d answered with a fact, %d unnecessary (asked when the task hid nothing)", r.Questions, float64(r.Questions)/float64(max(r.Scored, 1)), r.Answered, r.Unnecessary)
+		if r.HiddenEpisodes > 0 {
+			line += fmt.Sprintf("; asked in %d of the %d episodes whose task hid something", r.HiddenAsked, r.HiddenEpisodes)
+		}
+		if _, err := fmt.Fprintln(w, line); err != nil {
+			return err
+		}
+	}
+	if c := r.Calibration; c != nil {
+		if _, err := fmt.Fprintf(w, "calibration: ECE %.3f over %d episodes with a confidence (mean confidence %.2f, success %.1f%%)\n", c.ECE, c.Episodes, c.MeanConfidence, 100*c.SuccessRate); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,8 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/pilotkit/pilot/env"
@@ -122,4 +124,42 @@ func thoughtBefore(lines []string) string {
 		keep = append(keep, l)
 	}
 	return strings.TrimSpace(strings.Join(keep, "\n"))
+}
+
+// ParseConfidence reads the confidence a model states beside stop: a line
+// "Confidence: 0.8" (or 80%), any case, the last such line winning. ok is
+// false when there is none, or when the value is not a number in [0, 1]
+// (a percentage in [0, 100]).
+func ParseConfidence(text string) (conf float64, ok bool) {
+	if len(text) > MaxAnswerLen {
+		return 0, false
+	}
+	defer func() {
+		if !ok {
+			conf = 0
+		}
+	}()
+	for _, line := range strings.Split(text, "\n") {
+		l := strings.TrimSpace(cleanLine(line))
+		if len(l) < len("confidence:") || !strings.EqualFold(l[:len("confidence:")], "confidence:") {
+			continue
+		}
+		v := strings.Trim(l[len("confidence:"):], " *`_")
+		pct := strings.HasSuffix(v, "%")
+		v = strings.TrimSpace(strings.TrimSuffix(v, "%"))
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			ok = false
+			continue
+		}
+		if pct {
+			f /= 100
+		}
+		if f < 0 || f > 1 {
+			ok = false
+			continue
+		}
+		conf, ok = f, true
+	}
+	return conf, ok
 }

@@ -167,6 +167,9 @@ func (p *LLMPolicy) Act(ctx context.Context, in Input) (Decision, error) {
 		a, thought, perr := p.parseChoice(in.Spec, c)
 		if perr == nil {
 			d.Action, d.Thought = a, thought
+			if conf, ok := ParseConfidence(answerText(c)); ok && a.Name == "stop" {
+				meta["stated_confidence"] = conf
+			}
 			if len(repairs) > 0 {
 				meta["repairs"] = repairs
 			}
@@ -375,7 +378,7 @@ func (p *LLMPolicy) systemPrompt(spec env.Spec) string {
 	b.WriteString("\nRules:\n")
 	b.WriteString("- Use only what the current observation shows: element ids change from page to page.\n")
 	if _, ok := spec.Action("stop"); ok {
-		b.WriteString("- When the task is done, call stop; if the task asks for an answer, give it to stop.\n")
+		b.WriteString("- When the task is done, call stop; if the task asks for an answer, give it to stop. With stop you may add a line \"Confidence: 0.8\": how sure you are, from 0 to 1, that the task is done right.\n")
 	}
 	b.WriteString("- If an action fails, the next observation says why: try something else.\n")
 	if !p.opts.NoUntrustedMarks {

@@ -15,7 +15,8 @@ import (
 // model: it holds the task's hidden facts (Task.Hidden: "colour" →
 // "blue") and answers only what a question asks about: the facts whose
 // name (or a word of it, or a synonym: colour/color, size/sizes) the
-// question mentions; "I don't know." otherwise. It approves a
+// question mentions, or whose value it offers as a choice; "I don't
+// know." otherwise. It approves a
 // confirmation unless the summary names a hidden fact with another value
 // than the hidden one, or the action departs from the instruction
 // (env.Departure) with words that are not its hidden facts. It is deterministic: the same questions get the
@@ -36,7 +37,9 @@ func (Simulated) Ask(_ context.Context, q Question) (Answer, error) {
 	text := strings.ToLower(q.Text)
 	var names []string
 	for name := range facts {
-		if mentions(text, name) {
+		// A question names the fact, or offers its value as a choice
+		// ("navy or gray?" is about the colour).
+		if mentions(text, name) || (q.Kind != KindConfirm && facts[name] != "" && hasWord(text, strings.ToLower(facts[name]))) {
 			names = append(names, name)
 		}
 	}

@@ -107,6 +107,14 @@ func (a Answer) String() string {
 	return "no"
 }
 
+// Told reports whether the answer to a question told something: it came,
+// and it is not "I don't know." (what the simulated users say beyond
+// their facts).
+func (a Answer) Told() bool {
+	t := strings.ToLower(strings.TrimSpace(a.Text))
+	return !a.None && t != "" && t != "i don't know." && t != "i don't know" && t != "i do not know."
+}
+
 // A Human answers an agent's questions. Ask returns a None answer, not an
 // error, when no answer comes in time; an error is for what ends the
 // episode (ctx done).

@@ -435,7 +435,20 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 	if err != nil {
 		return err
 	}
-	if f.plan.on() && len(suite.Tasks) > 0 {
+	if f.human.unsure > 0 {
+		name += f.human.unsureName()
+		np = f.human.unsureWrap(d, np)
+		if rp := f.repeatPolicy; rp != nil {
+			f.repeatPolicy = func(t env.Task, repeat int) (policy.Policy, error) {
+				p, err := rp(t, repeat)
+				if err != nil {
+					return nil, err
+				}
+				return f.human.unsureOver(d, p, p)
+			}
+		}
+	}
+	if (f.plan.on() || f.human.unsure > 0) && len(suite.Tasks) > 0 {
 		// A planner that cannot be made (a value the policy cannot give)
 		// is the command's mistake, not 200 errored episodes.
 		if _, err := np(suite.Tasks[0]); err != nil {

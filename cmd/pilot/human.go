@@ -16,6 +16,9 @@ import (
 	"github.com/pilotkit/pilot/agent"
 	"github.com/pilotkit/pilot/env"
 	pweb "github.com/pilotkit/pilot/env/web"
+	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/planner"
+	"github.com/pilotkit/pilot/policy"
 	"github.com/pilotkit/pilot/policy/models"
 	"github.com/pilotkit/pilot/tools"
 )
@@ -32,6 +35,9 @@ type humanFlags struct {
 	maxQ                int
 	// guard is --guard; openNet --open-network (suites only).
 	guard, openNet bool
+	// unsure is --ask-when-unsure, unsureK --unsure-samples.
+	unsure  float64
+	unsureK int
 	// irrev is --irreversible as written, rules as read by validate.
 	irrev []string
 	rules []pweb.GateRule
@@ -49,6 +55,8 @@ func (h *humanFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&h.confirm, "confirm", "never", "the gate before steps the env flags as irreversible (the shop's Buy Now and Place order; a page's Pay, Delete, …): never, auto (let them through, recorded in the step's gate) or always (ask the --human first; a refusal or no answer keeps the step from the env)")
 	fs.BoolVar(&h.guard, "guard", true, "check each web action against the task before the page sees it: a goto off the task's sites, or a name or address the instruction does not give, is refused; text that departs from the instruction goes to the --confirm gate (--guard=false: none of it)")
 	fs.BoolVar(&h.openNet, "open-network", false, "with --suite: let the suite's pages load from any origin (by default a suite served on 127.0.0.1 loads from there only, every other request blocked)")
+	fs.Float64Var(&h.unsure, "ask-when-unsure", 0, "ask the --human when the policy is unsure: when its best candidate's probability is under this `P` (0..1; 0: never), once an episode; the candidates are the suite's scorer's (nn:) or the model's samples (--model)")
+	fs.IntVar(&h.unsureK, "unsure-samples", 5, "--ask-when-unsure: candidates (a model's samples) per step")
 	fs.StringArrayVar(&h.irrev, "irreversible", nil, "mark more web actions irreversible for the --confirm gate, as `KIND:PATTERN` (repeatable): url:GLOB (actions on pages whose URL matches, such as url:*/checkout*), button:TEXT (a click on a control whose label contains it), field:KIND (typing into a card-number, cvc or password field, or one whose label contains KIND)")
 	fs.StringVar(&h.secrets, "secrets", "", "a `FILE` of NAME=VALUE secrets (besides $PILOT_SECRET_<NAME>): actions name them as <secret:NAME>, the env types the value, and every record keeps the placeholder")
 }
@@ -86,6 +94,49 @@ func (h *humanFlags) wrap(e env.Env, s env.Secrets, hosts []string) env.Env {
 	return e
 }
 
+// unsureName is how --ask-when-unsure appears beside the policy's name.
+func (h *humanFlags) unsureName() string {
+	if h.unsure == 0 {
+		return ""
+	}
+	return fmt.Sprintf("+unsure(%g)", h.unsure)
+}
+
+// unsureOver wraps p so that it asks when unsure (planner.AskWhenUnsure),
+// with --ask-when-unsure; the candidates are the suite's proposer for p
+// (the shop's scorer), or a model policy's samples.
+func (h *humanFlags) unsureOver(d evals.Def, p, base policy.Policy) (policy.Policy, error) {
+	if h.unsure == 0 {
+		return p, nil
+	}
+	var prop planner.Proposer
+	if d.Plan != nil && d.Plan.Propose != nil {
+		prop, _ = d.Plan.Propose(base)
+	}
+	if prop == nil {
+		llm, ok := base.(*policy.LLMPolicy)
+		if !ok {
+			return nil, usagef("--ask-when-unsure reads how sure the policy is from its candidates: a --model policy's samples, or a suite's scorer (nn:shop); %T has none", base)
+		}
+		prop = planner.Samples(llm)
+	}
+	return planner.AskWhenUnsure(p, prop, planner.UnsureOptions{K: h.unsureK, Threshold: h.unsure}), nil
+}
+
+// unsureWrap is unsureOver for each policy of np.
+func (h *humanFlags) unsureWrap(d evals.Def, np newPolicy) newPolicy {
+	if h.unsure == 0 || np == nil {
+		return np
+	}
+	return func(t env.Task) (policy.Policy, error) {
+		p, err := np(t)
+		if err != nil {
+			return nil, err
+		}
+		return h.unsureOver(d, p, p)
+	}
+}
+
 // validate checks the flags; workers is how many episodes run at once.
 func (h *humanFlags) validate(workers int) error {
 	h.rules = nil
@@ -95,6 +146,18 @@ func (h *humanFlags) validate(workers int) error {
 			return usagef("--irreversible: %v", err)
 		}
 		h.rules = append(h.rules, r)
+	}
+	switch {
+	case h.unsure < 0 || h.unsure >= 1:
+		return usagef("--ask-when-unsure %g: want a probability in [0, 1): 0 never asks", h.unsure)
+	case h.unsure > 0 && h.kind == "none":
+		return usagef("--ask-when-unsure asks someone: give --human terminal, web, simulated or model")
+	case h.unsureK < 2 || h.unsureK > 64:
+		return usagef("--unsure-samples %d: want 2 to 64", h.unsureK)
+	case h.unsure == 0 && h.fs.Changed("unsure-samples"):
+		return usagef("--unsure-samples is for --ask-when-unsure")
+	case h.unsure > 0 && h.fs.Lookup("planner") != nil && h.fs.Lookup("planner").Value.String() != "none":
+		return usagef("--ask-when-unsure and --planner do not go together: the planner chooses from its own search")
 	}
 	if len(h.rules) > 0 && h.confirm == "never" {
 		return usagef("--irreversible marks actions for the gate: give --confirm auto (record them) or always (ask first)")

@@ -318,6 +318,9 @@ func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.W
 	if p, err = f.plan.planOver(pageDef(), p, 0); err != nil {
 		return err
 	}
+	if p, err = f.human.unsureOver(pageDef(), p, p); err != nil {
+		return err
+	}
 	task := env.Task{Instruction: f.task, Answer: f.answer, Seed: f.seed, StartURL: f.url}
 	if f.replayed != nil {
 		task = *f.replayed // the recording's task, from where it started

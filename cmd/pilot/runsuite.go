@@ -115,6 +115,9 @@ func (f *runFlags) suiteEpisode(ctx context.Context, res *runResult, log, stderr
 	if p, err = f.plan.planOver(d, p, 0); err != nil {
 		return err
 	}
+	if p, err = f.human.unsureOver(d, p, p); err != nil {
+		return err
+	}
 	res.Task, res.URL = task.ID, task.StartURL
 	fmt.Fprintf(log, "%s %s: %s\n", l.Suite.Name, task.ID, oneLineClip(task.Instruction, 200))
 	secrets, err := f.human.loadSecrets()

@@ -62,19 +62,20 @@ type shopProposer struct {
 	m      *shopnn.Model
 	goal   expert.ShopGoal
 	parsed string
+	told   string // expert.AnswersKey of the history the goal has
 	mem    shopnn.Memory
 }
 
 func (p *shopProposer) ResetEpisode(env.Task) {
-	p.goal, p.parsed, p.mem = expert.ShopGoal{}, "", shopnn.Memory{}
+	p.goal, p.parsed, p.told, p.mem = expert.ShopGoal{}, "", "", shopnn.Memory{}
 }
 
 func (p *shopProposer) Propose(ctx context.Context, in policy.Input, k int) ([]planner.Candidate, policy.Usage, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, policy.Usage{}, err
 	}
-	if in.Task.Instruction != p.parsed {
-		p.goal, p.parsed = expert.ParseShopInstruction(in.Task.Instruction), in.Task.Instruction
+	if told := expert.AnswersKey(in.History); in.Task.Instruction != p.parsed || told != p.told {
+		p.goal, p.parsed, p.told = expert.ParseShopInstruction(in.Task.Instruction).Told(in.History), in.Task.Instruction, told
 	}
 	mem := cloneMemory(p.mem)
 	page := shopnn.Read(p.goal, in.Obs.Text, &mem)

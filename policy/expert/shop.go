@@ -32,9 +32,10 @@ type shopExpert struct {
 	pages    int             // results pages seen for the current query
 	attempt  int             // how many times the query was shortened
 	// asked says the expert asked the user about the options (once an
-	// episode); facts are what the answer told, added to the goal.
-	asked, asking bool
-	facts         string
+	// episode); told is AnswersKey of the answers the goal has, research
+	// that one of them told a fact to search again with.
+	asked, research bool
+	told            string
 }
 
 func (x *shopExpert) ResetEpisode(env.Task) {
@@ -156,12 +157,31 @@ func (x *shopExpert) Act(ctx context.Context, in policy.Input) (policy.Decision,
 	if instr == "" {
 		instr = instructionFromPage(in.Obs.Text)
 	}
-	if instr != x.parsed {
-		x.goal, x.parsed = ParseShopInstruction(instr), instr
-		x.goal.Product += x.facts
-		x.goal.Text += x.facts
+	if told := AnswersKey(in.History); instr != x.parsed || told != x.told {
+		// What the user answered (to its own question or another's) joins
+		// the goal, as if the instruction had said it; a new fact means a
+		// new search.
+		if told != x.told {
+			if h := in.History; len(h) > 0 && h[len(h)-1].Action.Name == "ask_user" {
+				if _, values := AnswerFacts(h[len(h)-1].Answer); len(values) > 0 {
+					x.research = true
+				}
+			}
+		}
+		x.goal, x.parsed, x.told = ParseShopInstruction(instr).Told(in.History), instr, told
 	}
 	nodes := ParseTree(in.Obs.Text)
+	if x.research {
+		if l := find(nodes, "link", "Back to Search"); l != nil {
+			x.research = false
+			x.rejected, x.pages, x.attempt = map[string]bool{}, 0, 0
+			return decide(env.A("click", l.ID), "search again with what the user said")
+		}
+		if find(nodes, "searchbox", "Search") != nil {
+			x.research = false
+			x.rejected, x.pages, x.attempt = map[string]bool{}, 0, 0
+		}
+	}
 	switch {
 	case hasNode(nodes, "heading", "Thank you for your order"):
 		return decide(env.A("stop", ""), "the order is placed")
@@ -265,30 +285,6 @@ func ShopResults(nodes []Node) []ShopResult {
 
 // item checks the item page and chooses the options, then buys.
 func (x *shopExpert) item(nodes []Node, in policy.Input) (policy.Decision, error) {
-	if x.asking {
-		// The answer to the question just asked: its facts ("The color
-		// is green.") join the instruction.
-		x.asking = false
-		if h := in.History; len(h) > 0 && h[len(h)-1].Action.Name == "ask_user" {
-			var values []string
-			for _, m := range reFact.FindAllStringSubmatch(h[len(h)-1].Answer, -1) {
-				v := strings.ToLower(strings.TrimSpace(m[2]))
-				x.facts += ", " + strings.ToLower(strings.TrimSpace(m[1])) + " " + v
-				values = append(values, v)
-			}
-			x.goal = ParseShopInstruction(x.parsed)
-			x.goal.Product += x.facts // what the user said, as if the instruction had said it
-			x.goal.Text += x.facts
-			x.goal.Words = append(x.goal.Words, values...)
-			if len(values) > 0 {
-				// Search again with what the user wants.
-				x.rejected, x.pages, x.attempt = map[string]bool{}, 0, 0
-				if l := find(nodes, "link", "Back to Search"); l != nil {
-					return decide(env.A("click", l.ID), "search again with what the user said")
-				}
-			}
-		}
-	}
 	if !x.asked && hasAction(in.Spec, "ask_user") {
 		// Ask once, on the first item page whose options the instruction
 		// leaves open: about those, and about the usual ones it does not
@@ -305,7 +301,7 @@ func (x *shopExpert) item(nodes []Node, in policy.Input) (policy.Decision, error
 					open = append(open, usual)
 				}
 			}
-			x.asked, x.asking = true, true
+			x.asked = true
 			return decide(env.A("ask_user", "Which "+joinOr(open)+" would you like, if it matters to you?"), "the instruction leaves options open")
 		}
 	}
@@ -512,6 +508,46 @@ func hasPrefixNode(nodes []Node, role, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// AnswerFacts reads the facts of a user's answer ("The color is green.")
+// as an instruction would say them (", color green") and their values
+// (green), lower case.
+func AnswerFacts(answer string) (facts string, values []string) {
+	for _, m := range reFact.FindAllStringSubmatch(answer, -1) {
+		v := strings.ToLower(strings.TrimSpace(m[2]))
+		facts += ", " + strings.ToLower(strings.TrimSpace(m[1])) + " " + v
+		values = append(values, v)
+	}
+	return facts, values
+}
+
+// Told returns the goal with what the user said in their answers to
+// ask_user in history (AnswerFacts), as if the instruction had said it:
+// the facts join Product and Text, their values the search words.
+func (g ShopGoal) Told(history []policy.Turn) ShopGoal {
+	for _, t := range history {
+		if t.Action.Name != "ask_user" || t.Answer == "" {
+			continue
+		}
+		facts, values := AnswerFacts(t.Answer)
+		g.Product += facts
+		g.Text += facts
+		g.Words = append(slices.Clip(g.Words), values...)
+	}
+	return g
+}
+
+// AnswersKey is what the answers in history told, to see when it changes.
+func AnswersKey(history []policy.Turn) string {
+	var b strings.Builder
+	for _, t := range history {
+		if t.Action.Name == "ask_user" {
+			b.WriteString(t.Answer)
+			b.WriteByte(0)
+		}
+	}
+	return b.String()
 }
 
 // reFact reads a simulated user's facts: "The color is green."

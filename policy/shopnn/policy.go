@@ -24,6 +24,7 @@ type Agent struct {
 
 	goal   expert.ShopGoal
 	parsed string
+	told   string // expert.AnswersKey of the history the goal has
 	mem    Memory
 	queue  []env.Action
 
@@ -40,7 +41,7 @@ func NewAgent(m *Model) *Agent { return &Agent{Model: m} }
 
 // ResetEpisode forgets the episode.
 func (a *Agent) ResetEpisode(env.Task) {
-	a.goal, a.parsed, a.mem, a.queue = expert.ShopGoal{}, "", Memory{}, nil
+	a.goal, a.parsed, a.told, a.mem, a.queue = expert.ShopGoal{}, "", "", Memory{}, nil
 }
 
 // Act returns the next action: the next of the chosen candidate's
@@ -57,8 +58,9 @@ func (a *Agent) Act(ctx context.Context, in policy.Input) (policy.Decision, erro
 		a.queue = a.queue[1:]
 		return policy.Decision{Action: act, Thought: "continue"}, nil
 	}
-	if in.Task.Instruction != a.parsed {
-		a.goal, a.parsed = expert.ParseShopInstruction(in.Task.Instruction), in.Task.Instruction
+	if told := expert.AnswersKey(in.History); in.Task.Instruction != a.parsed || told != a.told {
+		// What the user answered joins the instruction's goal.
+		a.goal, a.parsed, a.told = expert.ParseShopInstruction(in.Task.Instruction).Told(in.History), in.Task.Instruction, told
 	}
 	p := Read(a.goal, in.Obs.Text, &a.mem)
 	z := a.Model.Scores(&p)
