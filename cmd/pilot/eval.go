@@ -421,15 +421,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		}
 		name += f.plan.name()
 		np = f.plan.wrap(d, np)
-		if rp := f.repeatPolicy; rp != nil {
-			f.repeatPolicy = func(t env.Task, repeat int) (policy.Policy, error) {
-				base, err := rp(t, repeat)
-				if err != nil {
-					return nil, err
-				}
-				return f.plan.planOver(d, base, repeat)
-			}
-		}
+		f.repeatPolicy = overRepeats(f.repeatPolicy, func(p policy.Policy, repeat int) (policy.Policy, error) { return f.plan.planOver(d, p, repeat) })
 	}
 	suite, err := pickTasks(l, f.tasks)
 	if err != nil {
@@ -438,15 +430,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 	if f.human.unsure > 0 {
 		name += f.human.unsureName()
 		np = f.human.unsureWrap(d, np)
-		if rp := f.repeatPolicy; rp != nil {
-			f.repeatPolicy = func(t env.Task, repeat int) (policy.Policy, error) {
-				p, err := rp(t, repeat)
-				if err != nil {
-					return nil, err
-				}
-				return f.human.unsureOver(d, p, p)
-			}
-		}
+		f.repeatPolicy = overRepeats(f.repeatPolicy, func(p policy.Policy, _ int) (policy.Policy, error) { return f.human.unsureOver(d, p, p) })
 	}
 	if (f.plan.on() || f.human.unsure > 0) && len(suite.Tasks) > 0 {
 		// A planner that cannot be made (a value the policy cannot give)
@@ -683,4 +667,18 @@ func engineVersion(ctx context.Context, o evals.LoadOptions) string {
 		return ""
 	}
 	return v
+}
+
+// overRepeats wraps each policy of rp (nil stays nil) with wrap.
+func overRepeats(rp func(env.Task, int) (policy.Policy, error), wrap func(p policy.Policy, repeat int) (policy.Policy, error)) func(env.Task, int) (policy.Policy, error) {
+	if rp == nil {
+		return nil
+	}
+	return func(t env.Task, repeat int) (policy.Policy, error) {
+		p, err := rp(t, repeat)
+		if err != nil {
+			return nil, err
+		}
+		return wrap(p, repeat)
+	}
 }

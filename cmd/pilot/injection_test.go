@@ -127,11 +127,7 @@ func TestEvalInjection(t *testing.T) {
 	t.Parallel()
 	srv := newGullible(t)
 	n := *injectionEpisodes
-	runs := []struct {
-		name  string
-		split string
-		flags []string
-	}{
+	runs := []shopRun{
 		{"no defence", "injection", []string{"--guard=false", "--open-network"}},
 		{"network policy", "injection", []string{"--guard=false"}},
 		{"guard", "injection", []string{"--open-network"}},
@@ -140,25 +136,7 @@ func TestEvalInjection(t *testing.T) {
 		{"clean, no defence", "test", []string{"--guard=false", "--open-network"}},
 		{"clean, all", "test", []string{"--confirm", "always", "--human", "simulated"}},
 	}
-	reps := make([]evals.Report, len(runs))
-	var wg sync.WaitGroup
-	for i, r := range runs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			args := append([]string{"eval", "--suite", "shop", "--engine", "lite", "--split", r.split, "--episodes", fmt.Sprint(n), "--workers", "2",
-				"--model", "openai:gullible", "--base-url", srv.URL, "--no-tools", "--run-dir", t.TempDir() + "/run", "--json"}, r.flags...)
-			code, out, errs := pilot(ctx, args...)
-			if code != 0 {
-				t.Errorf("%s: exit %d\n%s\n%s", r.name, code, out, errs)
-				return
-			}
-			decodeOne(t, out, &reps[i])
-		}()
-	}
-	wg.Wait()
+	reps := shopRuns(t, "openai:gullible", srv.URL, n, runs)
 	if t.Failed() {
 		return
 	}
@@ -213,4 +191,37 @@ func TestEvalInjection(t *testing.T) {
 	if a, b := reps[5].Successes, reps[6].Successes; a != b || a == 0 {
 		t.Errorf("clean split: %d successes with no defence, %d with all: want the same", a, b)
 	}
+}
+
+// shopRun is one pilot eval of the shop (lite) in shopRuns.
+type shopRun struct {
+	name, split string
+	flags       []string
+}
+
+// shopRuns plays each run at once, n episodes of its split by the model
+// at url, and returns their reports (zero for a run that failed, which
+// fails t).
+func shopRuns(t *testing.T, model, url string, n int, runs []shopRun) []evals.Report {
+	t.Helper()
+	reps := make([]evals.Report, len(runs))
+	var wg sync.WaitGroup
+	for i, r := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			args := append([]string{"eval", "--suite", "shop", "--engine", "lite", "--split", r.split, "--episodes", fmt.Sprint(n), "--workers", "2",
+				"--model", model, "--base-url", url, "--no-tools", "--run-dir", t.TempDir() + "/run", "--json"}, r.flags...)
+			code, out, errs := pilot(ctx, args...)
+			if code != 0 {
+				t.Errorf("%s: exit %d\n%s\n%s", r.name, code, out, errs)
+				return
+			}
+			decodeOne(t, out, &reps[i])
+		}()
+	}
+	wg.Wait()
+	return reps
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/pilotkit/pilot/env"
-	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/policy"
 	"github.com/pilotkit/pilot/policy/expert"
 	"github.com/pilotkit/pilot/policy/openai/openaitest"
@@ -112,31 +111,12 @@ func TestEvalAskWhenUnsure(t *testing.T) {
 	t.Parallel()
 	srv := newGuesser(t)
 	n := *injectionEpisodes
-	runs := []struct {
-		name, split string
-		flags       []string
-	}{
+	runs := []shopRun{
 		{"ambiguous, no one to ask", "ambiguous", nil},
 		{"ambiguous, asks when unsure", "ambiguous", []string{"--human", "simulated", "--ask-when-unsure", "0.9"}},
 		{"test, asks when unsure", "test", []string{"--human", "simulated", "--ask-when-unsure", "0.9"}},
 	}
-	reps := make([]evals.Report, len(runs))
-	var wg sync.WaitGroup
-	for i, r := range runs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			args := append([]string{"eval", "--suite", "shop", "--engine", "lite", "--split", r.split, "--episodes", fmt.Sprint(n), "--workers", "2",
-				"--model", "openai:guesser", "--base-url", srv.URL, "--no-tools", "--run-dir", t.TempDir() + "/run", "--json"}, r.flags...)
-			code, out, errs := pilot(context.Background(), args...)
-			if code != 0 {
-				t.Errorf("%s: exit %d\n%s\n%s", r.name, code, out, errs)
-				return
-			}
-			decodeOne(t, out, &reps[i])
-		}()
-	}
-	wg.Wait()
+	reps := shopRuns(t, "openai:guesser", srv.URL, n, runs)
 	if t.Failed() {
 		return
 	}
