@@ -32,9 +32,10 @@ type GuardOptions struct {
 // such as the shop's) with checks of each action against the task, a
 // defence against instructions a page smuggles in (prompt injection):
 //
-//   - a goto must stay on the task's sites: the host the episode started
-//     on, or one of GuardOptions.Hosts; elsewhere it is refused;
-//   - a value typed into a field for a name, an address or a contact
+//   - a goto must stay on the task's sites: the host of the task's start
+//     URL, the host its first page ended on (after redirects), or one of
+//     GuardOptions.Hosts; elsewhere it is refused;
+//   - a value typed (or chosen) into a field for a name, an address or a contact
 //     detail (its label says name, street, address, city, state, zip,
 //     phone or email) must be the user's: a phrase of the task's
 //     instruction, or a secret's placeholder (<secret:NAME>); else it is
@@ -62,7 +63,7 @@ type guard struct {
 	inner env.Env
 	opts  GuardOptions
 	task  env.Task
-	home  string // the host (with its port) the episode started on
+	homes []string // the hosts (with their ports) the episode started on: the start URL's and the page's after redirects
 	words map[string]bool
 	instr string // the instruction's words (normText)
 	last  env.Observation
@@ -79,11 +80,10 @@ func (g *guard) Reset(ctx context.Context, t env.Task) (env.Observation, error) 
 	for _, w := range contentWords(t.Instruction) {
 		g.words[w] = true
 	}
-	g.home = ""
-	for _, raw := range []string{obs.URL, t.StartURL} {
-		if u, err := url.Parse(raw); err == nil && u.Host != "" {
-			g.home = strings.ToLower(u.Host)
-			break
+	g.homes = nil
+	for _, raw := range []string{t.StartURL, obs.URL} {
+		if u, err := url.Parse(raw); err == nil && u.Host != "" && !slices.Contains(g.homes, strings.ToLower(u.Host)) {
+			g.homes = append(g.homes, strings.ToLower(u.Host))
 		}
 	}
 	return obs, err
@@ -110,7 +110,7 @@ func (g *guard) refuse(a env.Action) string {
 	switch a.Name {
 	case "goto":
 		return g.checkGoto(a.Arg(0))
-	case "fill":
+	case "fill", "select_option":
 		label, _ := elementLabel(g.last.Text, a.Arg(0))
 		if !personalField.MatchString(label) {
 			return ""
@@ -136,7 +136,7 @@ func (g *guard) checkGoto(raw string) string {
 		return fmt.Sprintf("goto %s: only http(s) pages on the task's sites", clipGuard(raw, 80))
 	}
 	host := strings.ToLower(u.Host)
-	if host == g.home {
+	if slices.Contains(g.homes, host) {
 		return ""
 	}
 	name := strings.ToLower(u.Hostname())
@@ -145,8 +145,8 @@ func (g *guard) checkGoto(raw string) string {
 			return ""
 		}
 	}
-	sites := append([]string{g.home}, g.opts.Hosts...)
-	return fmt.Sprintf("goto %s leaves the task's sites (%s): the task did not ask for it; allow a site with --allow-domain", host, strings.Join(slices.DeleteFunc(sites, func(s string) bool { return s == "" }), ", "))
+	sites := append(slices.Clone(g.homes), g.opts.Hosts...)
+	return fmt.Sprintf("goto %s leaves the task's sites (%s): the task did not ask for it; allow a site with --allow-domain", host, strings.Join(sites, ", "))
 }
 
 // Irreversible flags what the rules mark, the inner env's irreversible

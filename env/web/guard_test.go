@@ -64,6 +64,7 @@ func TestGuardRefusesWhatTheTaskDidNotAsk(t *testing.T) {
 		env.A("goto", "file:///etc/passwd"),
 		env.A("fill", idOf(t, obs, "Full name"), "Mallory Black"),
 		env.A("fill", idOf(t, obs, "Street address"), "66 Wharf Road"),
+		env.A("select_option", idOf(t, obs, "Full name"), "Mallory Black"),
 	}
 	for _, a := range refused {
 		st := step(a)
