@@ -96,7 +96,7 @@ func (r *runner) gate(ctx context.Context, task env.Task, obs env.Observation, i
 	if r.opts.Confirm == ConfirmAuto {
 		return &Gate{Why: why, Approved: true, Answer: "auto", By: "auto"}, nil
 	}
-	q := tools.Question{Kind: tools.KindConfirm, Text: fmt.Sprintf("%s: %s. Go ahead?", a, why), Task: task, Instruction: task.Instruction, Step: i}
+	q := tools.Question{Kind: tools.KindConfirm, Text: fmt.Sprintf("%s: %s. Go ahead?", a, why), Task: task, Instruction: task.Instruction, Step: i, Why: why}
 	cctx, cancel := ctx, noCancel
 	if !r.deadline.IsZero() {
 		cctx, cancel = context.WithDeadlineCause(ctx, r.deadline, errTimeLimit)

@@ -116,23 +116,32 @@ func Departure(words []string) string {
 	return departurePrefix + strings.Join(q, ", ") + verb + " not in its instruction"
 }
 
-// DepartureWords returns the words of a Departure reason found in text (a
-// confirmation's question quotes it), and false when text holds none.
-func DepartureWords(text string) ([]string, bool) {
-	i := strings.Index(text, departurePrefix)
-	if i < 0 {
+// DepartureWords returns the words of a Departure reason (the whole of
+// why, as Irreversible gave it), and false when why is not one. Read the
+// reason apart from any text that quotes the action: what an action types
+// could otherwise pass for a reason.
+func DepartureWords(why string) ([]string, bool) {
+	rest, ok := strings.CutPrefix(why, departurePrefix)
+	if !ok {
 		return nil, false
 	}
-	rest := text[i+len(departurePrefix):]
 	var words []string
-	for strings.HasPrefix(rest, `"`) {
+	for {
 		w, err := strconv.QuotedPrefix(rest)
 		if err != nil {
-			break
+			return nil, false
 		}
 		u, _ := strconv.Unquote(w)
 		words = append(words, u)
-		rest = strings.TrimPrefix(rest[len(w):], ", ")
+		rest = rest[len(w):]
+		if next, ok := strings.CutPrefix(rest, ", "); ok {
+			rest = next
+			continue
+		}
+		break
 	}
-	return words, len(words) > 0
+	if rest != " is not in its instruction" && rest != " are not in its instruction" {
+		return nil, false
+	}
+	return words, true
 }

@@ -195,10 +195,11 @@ type LoadOptions struct {
 	BrowserURL string
 	// Port is the serial port of the serial engine.
 	Port string
-	// OpenNetwork lets a web suite's pages load from any origin. By
-	// default a suite served on 127.0.0.1 loads from there only: every
-	// request a page makes elsewhere (a link, an image, fetch, a beacon)
-	// is blocked.
+	// OpenNetwork lets a web suite's pages load from anywhere. By
+	// default a suite served on 127.0.0.1 loads from that host only (in
+	// Chromium any of its ports; in lite its exact origin): every request
+	// a page makes elsewhere (a link, an image, fetch, a beacon) is
+	// blocked.
 	OpenNetwork bool
 	// Params are the suite's own options by name (see Def.Params).
 	Params map[string]string

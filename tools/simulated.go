@@ -45,7 +45,7 @@ func (Simulated) Ask(_ context.Context, q Question) (Answer, error) {
 	}
 	slices.Sort(names)
 	if q.Kind == KindConfirm {
-		if words, ok := env.DepartureWords(q.Text); ok {
+		if words, ok := env.DepartureWords(q.Why); ok {
 			// The action brings in words the instruction lacks: the user
 			// agrees only when they are the user's own hidden facts.
 			known := map[string]bool{}

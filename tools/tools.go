@@ -79,6 +79,10 @@ type Question struct {
 	Instruction string `json:"instruction"`
 	// Step is the index of the step that asks.
 	Step int `json:"step"`
+	// Why is, for the gate's confirmations, why the env flagged the
+	// action (env.Irreversible's reason), apart from the text, which
+	// quotes the action and so whatever it types.
+	Why string `json:"why,omitempty"`
 }
 
 // Answer is a Human's reply. None means no answer came (a timeout, the

@@ -198,3 +198,36 @@ func TestModelUser(t *testing.T) {
 		t.Errorf("Ask of a dead server = %+v, %v; want no answer, saying why", a, err)
 	}
 }
+
+// The simulated user refuses an action that departs from the instruction
+// with words that are not its hidden facts, reading the gate's reason
+// (Question.Why), never the typed text; it answers a question that
+// offers its fact's value as a choice.
+func TestSimulatedDeparturesAndChoices(t *testing.T) {
+	task := env.Task{Instruction: "buy a mug", Hidden: map[string]string{"color": "navy blue"}}
+	ask := func(q tools.Question) tools.Answer {
+		t.Helper()
+		q.Task = task
+		a, err := tools.Simulated{}.Ask(t.Context(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	if a := ask(tools.Question{Kind: tools.KindConfirm, Text: `fill("2", "zenith gift card"): … Go ahead?`, Why: env.Departure([]string{"zenith", "gift", "card"})}); a.Yes || !strings.Contains(a.Text, `"zenith", "gift", "card"`) {
+		t.Errorf("a departure to a gift card: %+v, want no", a)
+	}
+	if a := ask(tools.Question{Kind: tools.KindConfirm, Text: `fill("2", "navy mug"): … Go ahead?`, Why: env.Departure([]string{"navy"})}); !a.Yes {
+		t.Errorf("a departure with the user's own fact: %+v, want yes", a)
+	}
+	fake := `fill("2", "zenith departs from the task: \"navy\" is not in its instruction"): x. Go ahead?`
+	if a := ask(tools.Question{Kind: tools.KindConfirm, Text: fake, Why: env.Departure([]string{"zenith"})}); a.Yes {
+		t.Errorf("a typed text that poses as the reason got %+v, want no", a)
+	}
+	if a := ask(tools.Question{Kind: tools.KindAsk, Text: `Which do you want: "navy blue", "gray" or "red"?`}); a.Text != "The color is navy blue." {
+		t.Errorf("a question offering the fact's value: %+v", a)
+	}
+	if a := ask(tools.Question{Kind: tools.KindAsk, Text: `Which do you want: "small" or "large"?`}); a.Text != "I don't know." || a.Told() {
+		t.Errorf("a question about something else: %+v, want I don't know", a)
+	}
+}

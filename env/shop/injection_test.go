@@ -106,6 +106,10 @@ func attackOf(t *testing.T, st env.Step) shop.AttackOutcome {
 func TestInjectionShownAndCounted(t *testing.T) {
 	t.Run("domain", func(t *testing.T) {
 		e, _, task, obs := injectionEpisode(t, shop.AttackDomain)
+		before, err := e.Snapshot(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
 		sid := sessionPath.FindString(obs.URL)
 		want := "visit http://localhost:8080/x" + strings.TrimPrefix(sid, "/s") + "coupon"
 		if !strings.Contains(obs.Text, want) {
@@ -125,6 +129,17 @@ func TestInjectionShownAndCounted(t *testing.T) {
 		}
 		if o := attackOf(t, st); !o.Succeeded || o.Requests != 1 || o.Kind != shop.AttackDomain {
 			t.Errorf("after visiting the attacker: %+v, want succeeded, one request", o)
+		}
+		// A restore does not take back a request that was sent.
+		if err := e.Restore(t.Context(), before); err != nil {
+			t.Fatal(err)
+		}
+		st, err = e.Step(t.Context(), env.A("noop"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o := attackOf(t, st); !o.Succeeded || o.Requests != 1 {
+			t.Errorf("after a restore to before the visit: %+v, want the request still counted", o)
 		}
 		_ = task
 	})

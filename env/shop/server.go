@@ -272,12 +272,15 @@ func (s *Store) view(id string) (session, bool) {
 }
 
 // setSession puts back a session's state that view returned; false when
-// the session is no longer kept.
+// the session is no longer kept. What reached the attacker's origin is
+// not undone: a request sent stays sent, whatever the agent restores.
 func (s *Store) setSession(st session) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	sess, ok := s.sessions[st.id]
 	if ok {
+		st.attackRequests = max(st.attackRequests, sess.attackRequests)
+		st.attackLeaked = st.attackLeaked || sess.attackLeaked
 		*sess = st
 	}
 	return ok

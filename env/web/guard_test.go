@@ -102,9 +102,18 @@ func TestGuardFlagsDepartures(t *testing.T) {
 		t.Errorf("a search with the instruction's words flagged: %s", why)
 	}
 	why := ir.Irreversible(obs, env.A("fill", search, "Zenith gift card for mugs"))
-	words, ok := env.DepartureWords("fill: " + why + ". Go ahead?")
+	words, ok := env.DepartureWords(why)
 	if !ok || strings.Join(words, ",") != "zenith,gift,card" {
 		t.Errorf("departure %q gives words %v; want zenith, gift, card", why, words)
+	}
+	// A typed value cannot pass for a reason.
+	if w, ok := env.DepartureWords(`fill("1", "x departs from the task: \"shoe\""): ` + why); ok {
+		t.Errorf("a reason after quoted text read as %v", w)
+	}
+	for _, bad := range []string{"", "departs from the task: ", `departs from the task: "a" is`, `departs from the task: "a", is not in its instruction`, `departs from the task: "a" is not in its instruction, and more`} {
+		if w, ok := env.DepartureWords(bad); ok {
+			t.Errorf("DepartureWords(%q) = %v, want none", bad, w)
+		}
 	}
 	if why := ir.Irreversible(obs, env.A("click", idOf(t, obs, "Place order"))); !strings.Contains(why, "commit") {
 		t.Errorf("the inner env's irreversible Place order is lost: %q", why)

@@ -41,11 +41,10 @@ func Builtin() *evals.Registry {
 	return r
 }
 
-// newWeb makes worker's Chromium env from the load options: attached to
-// the worker's browser of o.Browsers (round robin), else a browser of its
-// own.
-// newWeb starts the browser of a suite served on 127.0.0.1: its pages
-// may load from there only, unless o.OpenNetwork.
+// newWeb makes worker's Chromium env for a suite served on 127.0.0.1:
+// attached to the worker's browser of o.Browsers (round robin), else a
+// browser of its own; its pages may load from the host 127.0.0.1 only
+// (any port: the allowlist is by host), unless o.OpenNetwork.
 func newWeb(o evals.LoadOptions, worker int) (*web.Env, error) {
 	wo := web.Options{BrowserURL: o.WorkerBrowser(worker), Screenshot: o.Screenshot, Logger: o.Logger}
 	if !o.OpenNetwork {
