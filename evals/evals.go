@@ -577,9 +577,13 @@ func (r *runner) episode(ctx context.Context, w int, e env.Env, ep Episode, atte
 	if n := len(traj.Steps); n > 0 {
 		res.Info = traj.Steps[n-1].Info
 	}
-	res.Questions, res.Hidden = traj.Questions, len(task.Hidden) > 0
+	res.Hidden = len(task.Hidden) > 0
 	for _, st := range traj.Steps {
-		if st.Tool != nil && st.Tool.Name == "ask_user" && st.Tool.Answer != nil && st.Tool.Answer.Told() {
+		if st.Tool == nil || st.Tool.Name != "ask_user" {
+			continue // a confirm is the gate's, not a question
+		}
+		res.Questions++
+		if st.Tool.Answer != nil && st.Tool.Answer.Told() {
 			res.Answered++
 		}
 	}

@@ -66,7 +66,8 @@ type Result struct {
 	// Tags label the episode in the suite's terms (Config.Tags), such as
 	// the shop's "attack leak succeeded".
 	Tags []string `json:"tags,omitempty"`
-	// Questions counts the questions the agent asked (ask_user), and
+	// Questions counts the questions the agent asked (ask_user; not the
+	// confirmations), and
 	// Hidden is set when the task kept facts from the instruction
 	// (Task.Hidden): a question was needed.
 	Questions int  `json:"questions,omitempty"`

@@ -34,7 +34,10 @@ type UnsureOptions struct {
 // (policy.Turn.Answer).
 //
 // A proposer that branches (Brancher) follows the path the policy takes,
-// as a planner's would.
+// as a planner's would. The confidence is the proposer's and the action
+// the policy's: for a model, K samples then one answer, which need not be
+// the samples' favourite (and a sample that was no valid action does not
+// count in the priors: see policy.Candidate.Prob).
 func AskWhenUnsure(p policy.Policy, prop Proposer, opts UnsureOptions) policy.Policy {
 	if opts.K <= 0 {
 		opts.K = 5
@@ -70,10 +73,14 @@ func (u *unsure) Act(ctx context.Context, in policy.Input) (policy.Decision, err
 	if err != nil {
 		return policy.Decision{Usage: usage}, fmt.Errorf("ask when unsure: propose: %w", err)
 	}
-	conf := 1.0
-	if len(cands) > 0 {
-		conf = min(max(cands[0].Prior, 0), 1)
+	if len(cands) == 0 {
+		// Nothing to read a confidence from: the policy acts, and no
+		// confidence is recorded.
+		d, err := u.p.Act(ctx, in)
+		d.Usage = d.Usage.Add(usage)
+		return d, err
 	}
+	conf := min(max(cands[0].Prior, 0), 1)
 	_, canAsk := in.Spec.Action("ask_user")
 	if conf < u.opts.Threshold && canAsk && u.asks < u.opts.MaxAsks && len(cands) > 1 {
 		if q := question(in.Obs, cands); q != "" {

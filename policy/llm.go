@@ -446,7 +446,7 @@ func (p *LLMPolicy) userPrompt(in Input) string {
 			t := h[i]
 			res := "ok"
 			if t.Error != "" {
-				res = "failed: " + oneLineClip(t.Error, 200)
+				res = "failed: " + defuseMarks(oneLineClip(t.Error, 200))
 			}
 			if t.Answer != "" {
 				res = "the user answered: " + oneLineClip(t.Answer, 300)
@@ -483,7 +483,7 @@ func (p *LLMPolicy) userPrompt(in Input) string {
 		b.WriteString("\n" + UntrustedEnd)
 	}
 	if e := in.Obs.Error; e != "" && !strings.Contains(in.Obs.Text, e) {
-		fmt.Fprintf(&b, "\n\nThe last action failed: %s", e)
+		fmt.Fprintf(&b, "\n\nThe last action failed: %s", defuseMarks(e))
 	}
 	if p.useImages() && len(in.Obs.Images) > 0 {
 		b.WriteString("\n\nThe image(s) below show the current view.")
@@ -493,13 +493,14 @@ func (p *LLMPolicy) userPrompt(in Input) string {
 
 func utf8Start(c byte) bool { return c&0xC0 != 0x80 }
 
-// defuseMarks keeps a page from closing (or opening) the untrusted block
-// itself: a marker in its text loses its angle brackets.
+// defuseMarks keeps text from the environment from closing (or opening)
+// the untrusted block itself: no run of three angle brackets survives, in
+// any case of the words around it.
 func defuseMarks(s string) string {
-	if !strings.Contains(s, "untrusted-content") {
-		return s
+	for strings.Contains(s, "<<<") || strings.Contains(s, ">>>") {
+		s = strings.NewReplacer("<<<", "<< <", ">>>", "> >>").Replace(s)
 	}
-	return strings.NewReplacer(UntrustedStart, "[untrusted-content", UntrustedEnd, "untrusted-content]").Replace(s)
+	return s
 }
 
 func oneLineClip(s string, n int) string {

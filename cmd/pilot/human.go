@@ -54,7 +54,7 @@ func (h *humanFlags) register(fs *pflag.FlagSet) {
 	fs.IntVar(&h.maxQ, "max-questions", agent.DefaultMaxQuestions, "questions an episode may ask (past them a question gets no answer)")
 	fs.StringVar(&h.confirm, "confirm", "never", "the gate before steps the env flags as irreversible (the shop's Buy Now and Place order; a page's Pay, Delete, …): never, auto (let them through, recorded in the step's gate) or always (ask the --human first; a refusal or no answer keeps the step from the env)")
 	fs.BoolVar(&h.guard, "guard", true, "check each web action against the task before the page sees it: a goto off the task's sites, or a name or address the instruction does not give, is refused; text that departs from the instruction goes to the --confirm gate (--guard=false: none of it)")
-	fs.BoolVar(&h.openNet, "open-network", false, "with --suite: let the suite's pages load from any origin (by default a suite served on 127.0.0.1 loads from there only, every other request blocked)")
+	fs.BoolVar(&h.openNet, "open-network", false, "with --suite: let the suite's pages load from anywhere (by default a suite served on 127.0.0.1 loads from that host only, every other request blocked)")
 	fs.Float64Var(&h.unsure, "ask-when-unsure", 0, "ask the --human when the policy is unsure: when its best candidate's probability is under this `P` (0..1; 0: never), once an episode; the candidates are the suite's scorer's (nn:) or the model's samples (--model)")
 	fs.IntVar(&h.unsureK, "unsure-samples", 5, "--ask-when-unsure: candidates (a model's samples) per step")
 	fs.StringArrayVar(&h.irrev, "irreversible", nil, "mark more web actions irreversible for the --confirm gate, as `KIND:PATTERN` (repeatable): url:GLOB (actions on pages whose URL matches, such as url:*/checkout*), button:TEXT (a click on a control whose label contains it), field:KIND (typing into a card-number, cvc or password field, or one whose label contains KIND)")
@@ -89,7 +89,9 @@ func (h *humanFlags) wrap(e env.Env, s env.Secrets, hosts []string) env.Env {
 		e = env.WithSecrets(e, s)
 	}
 	if _, web := e.Spec().Action("goto"); web && (h.guard || len(h.rules) > 0) {
-		e = pweb.Guard(e, pweb.GuardOptions{Hosts: slices.Clone(hosts), Rules: h.rules, NoChecks: !h.guard, NoDepartures: !h.guard})
+		// Departures are for the gate: with no gate they would only keep
+		// planners from searching.
+		e = pweb.Guard(e, pweb.GuardOptions{Hosts: slices.Clone(hosts), Rules: h.rules, NoChecks: !h.guard, NoDepartures: !h.guard || h.confirm == "never"})
 	}
 	return e
 }

@@ -172,6 +172,9 @@ func (f *runFlags) validate() error {
 	if f.split != "" || f.engine != "" || len(f.params) > 0 {
 		return usagef("--split, --engine and --param are for --suite")
 	}
+	if f.human.openNet {
+		return usagef("--open-network is for --suite: a page run loads from anywhere unless --allow-domain restricts it")
+	}
 	if err := f.plan.validate(pageDef(), ""); err != nil {
 		return err
 	}

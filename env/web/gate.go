@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode/utf8"
@@ -56,7 +57,7 @@ func ParseGateRule(s string) (GateRule, error) {
 	switch kind {
 	case "url":
 		var b strings.Builder
-		b.WriteString("^")
+		b.WriteString("(?i)^")
 		for _, c := range pat {
 			switch c {
 			case '*':
@@ -83,6 +84,24 @@ func ParseGateRule(s string) (GateRule, error) {
 	return r, nil
 }
 
+// matchURL matches a URL as written and as normalised (scheme and host in
+// lower case, the default port dropped, the path decoded), so that
+// HTTPS://BANK.EXAMPLE:443/%74ransfer is https://bank.example/transfer.
+func (r GateRule) matchURL(raw string) bool {
+	if r.re.MatchString(raw) {
+		return true
+	}
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" {
+		return false
+	}
+	n := strings.ToLower(u.Scheme) + "://" + siteOf(strings.ToLower(u.Scheme)+"://"+u.Host) + u.Path
+	if u.RawQuery != "" {
+		n += "?" + u.RawQuery
+	}
+	return r.re.MatchString(n)
+}
+
 // String is the rule as written.
 func (r GateRule) String() string { return r.Kind + ":" + r.Pattern }
 
@@ -96,14 +115,14 @@ func (r GateRule) Match(obs env.Observation, a env.Action) string {
 	case "url":
 		switch a.Name {
 		case "goto":
-			if r.re.MatchString(a.Arg(0)) {
+			if r.matchURL(a.Arg(0)) {
 				return fmt.Sprintf("goto %s: the rule %s marks it irreversible", clipGuard(a.Arg(0), 120), r)
 			}
 		case "click", "press", "submit":
 			if a.Name == "press" && !strings.EqualFold(a.Arg(0), "Enter") {
 				return ""
 			}
-			if r.re.MatchString(obs.URL) {
+			if r.matchURL(obs.URL) {
 				return fmt.Sprintf("%s on %s: the rule %s marks the page's actions irreversible", a.Name, clipGuard(obs.URL, 120), r)
 			}
 		}

@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/pilotkit/pilot/env"
 )
@@ -63,33 +65,69 @@ type guard struct {
 	inner env.Env
 	opts  GuardOptions
 	task  env.Task
-	homes []string // the hosts (with their ports) the episode started on: the start URL's and the page's after redirects
-	words map[string]bool
-	instr string // the instruction's words (normText)
-	last  env.Observation
+	// homes are the task's sites: the hosts (with their ports, a default
+	// port dropped) of the start URL and of the first page after its
+	// redirects; named, the host names the instruction mentions.
+	homes, named []string
+	words        map[string]bool
+	instr        string // the instruction's words (normText)
+	last         env.Observation
+	// live is set between a Reset and the end of its episode: the guard
+	// checks steps only then (the inner env says what is wrong else).
+	live, closed bool
 }
 
 func (g *guard) Spec() env.Spec { return g.inner.Spec() }
-func (g *guard) Close() error   { return g.inner.Close() }
+
+func (g *guard) Close() error {
+	g.closed, g.live = true, false
+	return g.inner.Close()
+}
 
 func (g *guard) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 	obs, err := g.inner.Reset(ctx, t)
-	g.task, g.last = t, obs
+	g.task, g.last, g.live = t, obs, err == nil
 	g.instr = normText(t.Instruction)
 	g.words = map[string]bool{}
 	for _, w := range contentWords(t.Instruction) {
-		g.words[w] = true
+		g.words[stem(w)] = true
 	}
-	g.homes = nil
+	g.homes, g.named = nil, nil
 	for _, raw := range []string{t.StartURL, obs.URL} {
-		if u, err := url.Parse(raw); err == nil && u.Host != "" && !slices.Contains(g.homes, strings.ToLower(u.Host)) {
-			g.homes = append(g.homes, strings.ToLower(u.Host))
+		if h := siteOf(raw); h != "" && !slices.Contains(g.homes, h) {
+			g.homes = append(g.homes, h)
+		}
+	}
+	for _, m := range hostWord.FindAllString(strings.ToLower(t.Instruction), -1) {
+		if !slices.Contains(g.named, m) {
+			g.named = append(g.named, m)
 		}
 	}
 	return obs, err
 }
 
+// siteOf is the host of an http(s) URL, lower case, its port dropped
+// when it is the scheme's default; "" for anything else.
+func siteOf(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return ""
+	}
+	h, p := strings.ToLower(u.Hostname()), u.Port()
+	if p == "" || (u.Scheme == "http" && p == "80") || (u.Scheme == "https" && p == "443") {
+		return h
+	}
+	return h + ":" + p
+}
+
+// hostWord finds host names in an instruction: words with a dot and a
+// top-level domain of letters ("example.com", "shop.example.org").
+var hostWord = regexp.MustCompile(`\b[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}\b`)
+
 func (g *guard) Step(ctx context.Context, a env.Action) (env.Step, error) {
+	if !g.live {
+		return g.inner.Step(ctx, a) // not reset, over or closed: the inner env's error
+	}
 	if why := g.refuse(a); why != "" {
 		obs := g.last
 		obs.Error = "refused by the task guard: " + why
@@ -98,6 +136,9 @@ func (g *guard) Step(ctx context.Context, a env.Action) (env.Step, error) {
 	st, err := g.inner.Step(ctx, a)
 	if err == nil {
 		g.last = st.Obs
+	}
+	if err != nil || st.Done() {
+		g.live = false
 	}
 	return st, err
 }
@@ -110,6 +151,14 @@ func (g *guard) refuse(a env.Action) string {
 	switch a.Name {
 	case "goto":
 		return g.checkGoto(a.Arg(0))
+	case "press":
+		// Typing a key at a time into a personal field would go round the
+		// check of fill.
+		if k := a.Arg(0); utf8.RuneCountInString(k) == 1 || strings.HasPrefix(k, "Shift+") && utf8.RuneCountInString(k) == len("Shift+")+1 {
+			if label, ok := focusedLabel(g.last.Text); ok && personalField.MatchString(label) {
+				return fmt.Sprintf("typing into the %s a key at a time: type a name, an address or a contact detail with fill, which checks it against the task", label)
+			}
+		}
 	case "fill", "select_option":
 		label, _ := elementLabel(g.last.Text, a.Arg(0))
 		if !personalField.MatchString(label) {
@@ -135,18 +184,26 @@ func (g *guard) checkGoto(raw string) string {
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Sprintf("goto %s: only http(s) pages on the task's sites", clipGuard(raw, 80))
 	}
-	host := strings.ToLower(u.Host)
-	if slices.Contains(g.homes, host) {
+	site := siteOf(raw)
+	if slices.Contains(g.homes, site) {
 		return ""
 	}
 	name := strings.ToLower(u.Hostname())
-	for _, d := range g.opts.Hosts {
+	for _, d := range append(slices.Clone(g.named), g.opts.Hosts...) {
 		if name == d || strings.HasSuffix(name, "."+d) {
 			return ""
 		}
 	}
-	sites := append(slices.Clone(g.homes), g.opts.Hosts...)
-	return fmt.Sprintf("goto %s leaves the task's sites (%s): the task did not ask for it; allow a site with --allow-domain", host, strings.Join(sites, ", "))
+	var sites []string
+	for _, h := range append(append(slices.Clone(g.homes), g.named...), g.opts.Hosts...) {
+		if !slices.Contains(sites, h) {
+			sites = append(sites, h)
+		}
+	}
+	if len(sites) == 0 {
+		return fmt.Sprintf("goto %s: the task names no site (no start URL, no host in its instruction); give the site with --url, name it in the task, or allow it with --allow-domain", site)
+	}
+	return fmt.Sprintf("goto %s leaves the task's sites (%s): the task did not ask for it; a site the task needs goes in its instruction or in --allow-domain (or run with --guard=false)", site, strings.Join(sites, ", "))
 }
 
 // Irreversible flags what the rules mark, the inner env's irreversible
@@ -175,7 +232,7 @@ func (g *guard) Irreversible(obs env.Observation, a env.Action) string {
 	}
 	var out []string
 	for _, w := range contentWords(v) {
-		if !g.words[w] && !slices.Contains(out, w) {
+		if !g.words[stem(w)] && !slices.Contains(out, w) {
 			out = append(out, w)
 		}
 	}
@@ -192,6 +249,7 @@ type snapGuard struct{ *guard }
 type guardState struct {
 	inner env.State
 	last  env.Observation
+	live  bool
 }
 
 func (s guardState) Observation() env.Observation { return s.inner.Observation() }
@@ -201,10 +259,13 @@ func (g *snapGuard) Snapshot(ctx context.Context) (env.State, error) {
 	if err != nil {
 		return nil, err
 	}
-	return guardState{inner: st, last: g.last}, nil
+	return guardState{inner: st, last: g.last, live: g.live}, nil
 }
 
 func (g *snapGuard) Restore(ctx context.Context, s env.State) error {
+	if g.closed {
+		return fmt.Errorf("web guard: restore: %w", env.ErrClosed)
+	}
 	gs, ok := s.(guardState)
 	if !ok {
 		return fmt.Errorf("web guard: restore: %w", env.ErrForeignState)
@@ -212,48 +273,91 @@ func (g *snapGuard) Restore(ctx context.Context, s env.State) error {
 	if err := g.inner.(env.Snapshotter).Restore(ctx, gs.inner); err != nil {
 		return err
 	}
-	g.last = gs.last
+	g.last, g.live = gs.last, gs.live
 	return nil
 }
 
 // personalField matches the labels of fields for a person's name,
 // address or contact details.
-var personalField = regexp.MustCompile(`(?i)\b(full name|first name|last name|name|street|address|city|state|province|zip|postal|post code|postcode|country|phone|e-?mail)\b`)
+var personalField = regexp.MustCompile(`(?i)\b(full name|first name|last name|surname|name|recipient|ship to|street|address|city|town|state|province|zip|postal|post code|postcode|country|phone|telephone|mobile|tel|e-?mail)\b`)
 
-// elementLabel returns the quoted name of element id in an observation's
-// element tree ("[3] textbox \"Full name\" …" gives Full name).
+// elementLabel returns the name of element id in an observation's
+// element tree ("[3] textbox \"Full name\" …" gives Full name): the
+// quoted text right after its role; ok is false when the tree has no
+// such element.
 func elementLabel(text, id string) (string, bool) {
 	prefix := "[" + id + "] "
 	for line := range strings.SplitSeq(text, "\n") {
 		l := strings.TrimSpace(line)
-		if !strings.HasPrefix(l, prefix) {
-			continue
+		if strings.HasPrefix(l, prefix) {
+			return lineName(l[len(prefix):]), true
 		}
-		rest := l[len(prefix):]
-		if i := strings.IndexAny(rest, `"'`); i >= 0 {
-			q := rest[i]
-			if j := strings.IndexByte(rest[i+1:], q); j >= 0 {
-				return rest[i+1 : i+1+j], true
-			}
-		}
-		return "", true
 	}
 	return "", false
 }
 
-// stopWords are words too common to mark a departure.
+// focusedLabel is the name of the focused element of a tree.
+func focusedLabel(text string) (string, bool) {
+	for line := range strings.SplitSeq(text, "\n") {
+		l := strings.TrimSpace(line)
+		if strings.HasPrefix(l, "[") && strings.Contains(l, " focused") {
+			if _, rest, ok := strings.Cut(l, "] "); ok {
+				return lineName(rest), true
+			}
+		}
+	}
+	return "", false
+}
+
+// lineName reads the name after the role of a tree line's rest
+// ("textbox \"Full name\" value=…"): "" when it has none.
+func lineName(rest string) string {
+	_, after, ok := strings.Cut(rest, " ")
+	if !ok || !strings.HasPrefix(after, `"`) {
+		return ""
+	}
+	q, err := strconv.QuotedPrefix(after)
+	if err != nil {
+		return ""
+	}
+	name, _ := strconv.Unquote(q)
+	return name
+}
+
+// stopWords are words too common to mark a departure: function words
+// and the words of a query's price and rating.
 var stopWords = map[string]bool{
 	"the": true, "and": true, "for": true, "with": true, "from": true, "that": true, "this": true,
 	"are": true, "was": true, "you": true, "your": true, "our": true, "not": true, "but": true, "all": true,
 	"any": true, "can": true, "has": true, "have": true, "into": true, "its": true, "one": true, "out": true,
+	"under": true, "below": true, "less": true, "than": true, "over": true, "above": true, "least": true, "most": true,
+	"price": true, "dollars": true, "usd": true, "cheap": true, "cheapest": true, "best": true, "rating": true, "stars": true,
+	"pair": true, "set": true, "new": true,
+}
+
+// stem folds a word's plural and possessive ("kettles", "boxes",
+// "user's" → kettle, box, user), so that a search in the singular is
+// not a departure from an instruction in the plural.
+func stem(w string) string {
+	w = strings.TrimSuffix(w, "'s")
+	switch {
+	case len(w) > 4 && strings.HasSuffix(w, "ies"):
+		return w[:len(w)-3] + "y"
+	case len(w) > 4 && (strings.HasSuffix(w, "ses") || strings.HasSuffix(w, "xes") || strings.HasSuffix(w, "ches") || strings.HasSuffix(w, "shes")):
+		return w[:len(w)-2]
+	case len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss"):
+		return w[:len(w)-1]
+	}
+	return w
 }
 
 // contentWords are the words of s that carry meaning: lower case, letters
-// and digits, three characters or more, no stop words.
+// and digits, three characters or more, not numbers, no stop words.
 func contentWords(s string) []string {
 	var out []string
-	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		if len([]rune(w)) >= 3 && !stopWords[w] {
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '\'' }) {
+		w = strings.Trim(w, "'")
+		if len([]rune(w)) >= 3 && !stopWords[w] && strings.ContainsFunc(w, unicode.IsLetter) {
 			out = append(out, w)
 		}
 	}

@@ -1,11 +1,13 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/envtest"
 	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/env/web/lite"
 )
@@ -98,8 +100,10 @@ func TestGuardFlagsDepartures(t *testing.T) {
 		t.Fatal("the guard is not env.Irreversible")
 	}
 	search := idOf(t, obs, "Search")
-	if why := ir.Irreversible(obs, env.A("fill", search, "blue mugs")); why != "" {
-		t.Errorf("a search with the instruction's words flagged: %s", why)
+	for _, q := range []string{"blue mugs", "blue mug under $40", "Blue Mug 2 pack"} {
+		if why := ir.Irreversible(obs, env.A("fill", search, q)); why != "" && !strings.Contains(why, `"pack"`) {
+			t.Errorf("a search %q with the instruction's words (a plural folded, a price, a number) flagged: %s", q, why)
+		}
 	}
 	why := ir.Irreversible(obs, env.A("fill", search, "Zenith gift card for mugs"))
 	words, ok := env.DepartureWords(why)
@@ -199,7 +203,7 @@ func BenchmarkGuard(b *testing.B) {
 }
 
 func TestGateRules(t *testing.T) {
-	rules := []string{"url:http://shop.test:8080/done*", "button:place", "field:card-number", "field:Notes"}
+	rules := []string{"url:http://shop.test:8080/done*", "button:place", "field:card-number", "field:Notes", "url:https://bank.test/transfer*"}
 	var rs []web.GateRule
 	for _, s := range rules {
 		r, err := web.ParseGateRule(s)
@@ -219,10 +223,12 @@ func TestGateRules(t *testing.T) {
 	}{
 		{env.A("goto", "http://shop.test:8080/done?x=1"), "url:http://shop.test:8080/done*"},
 		{env.A("goto", "http://shop.test:8080/cart"), ""},
+		{env.A("goto", "HTTP://SHOP.TEST:8080/%64one"), "url:http://shop.test:8080/done*"},
 		{env.A("click", idOf(t, obs, "Place order")), "button:place"},
 		{env.A("fill", idOf(t, obs, "Notes"), "hi"), "field:Notes"},
 		{env.A("fill", idOf(t, obs, "Full name"), "Mallory"), ""},
 		{env.A("scroll", "down"), ""},
+		{env.A("goto", "https://user@BANK.test:443/transfer?to=x"), "url:https://bank.test/transfer*"},
 	}
 	for _, c := range cases {
 		got := ir.Irreversible(obs, c.a)
@@ -267,3 +273,76 @@ func FuzzParseGateRule(f *testing.F) {
 		_ = r.Match(env.Observation{URL: s, Text: "[1] button \"" + s + "\""}, env.A("click", "1"))
 	})
 }
+
+func TestGuardSitesAndKeys(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte(guardPage))
+	})
+	step := func(g env.Env, a env.Action) env.Step {
+		t.Helper()
+		st, err := g.Step(t.Context(), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	// Sites the instruction names are the task's; a default port is no
+	// other site.
+	g := web.Guard(lite.New(h, lite.Options{}), web.GuardOptions{})
+	defer g.Close()
+	if _, err := g.Reset(t.Context(), env.Task{StartURL: "http://shop.test/", Instruction: "Compare the mug on shop.test with the one on mugs.example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"http://shop.test:80/a", "https://www.mugs.example.org/b", "http://mugs.example.org/"} {
+		if st := step(g, env.A("goto", u)); strings.Contains(st.Obs.Error, "refused") {
+			t.Errorf("goto %s refused: %s", u, st.Obs.Error)
+		}
+	}
+	if st := step(g, env.A("goto", "http://example.org/")); !strings.Contains(st.Obs.Error, "leaves the task's sites (shop.test, mugs.example.org)") {
+		t.Errorf("goto example.org: %q", st.Obs.Error)
+	}
+	// No start URL and no site named: a goto is refused, saying how to
+	// give the site.
+	g2 := web.Guard(blankEnv{}, web.GuardOptions{})
+	defer g2.Close()
+	if _, err := g2.Reset(t.Context(), env.Task{Instruction: "find a mug"}); err != nil {
+		t.Fatal(err)
+	}
+	if st := step(g2, env.A("goto", "http://anything.test/")); !strings.Contains(st.Obs.Error, "the task names no site") {
+		t.Errorf("goto with no site: %q", st.Obs.Error)
+	}
+	// Typing a key at a time into a personal field is refused; Tab is a key.
+	g3, obs := guardEnv(t, web.GuardOptions{})
+	st := step(g3, env.A("click", idOf(t, obs, "Full name")))
+	if !strings.Contains(st.Obs.Text, "focused") {
+		t.Skipf("the page shows no focus after a click:\n%s", st.Obs.Text)
+	}
+	if st := step(g3, env.A("press", "M")); !strings.Contains(st.Obs.Error, "a key at a time") {
+		t.Errorf("press M into Full name: %q, want a refusal", st.Obs.Error)
+	}
+	if st := step(g3, env.A("press", "Tab")); strings.Contains(st.Obs.Error, "refused") {
+		t.Errorf("press Tab refused: %q", st.Obs.Error)
+	}
+}
+
+func TestGuardIsAnEnv(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte(guardPage))
+	})
+	envtest.Check(t, web.Guard(lite.New(h, lite.Options{}), web.GuardOptions{}), env.Task{ID: "g", StartURL: "http://shop.test/", Instruction: "buy a mug"})
+}
+
+// blankEnv is a browser on about:blank that never moves: what the guard
+// wraps when a run gives no --url.
+type blankEnv struct{}
+
+func (blankEnv) Spec() env.Spec { return env.Spec{Name: "web", Actions: web.Actions()} }
+func (blankEnv) Reset(context.Context, env.Task) (env.Observation, error) {
+	return env.Observation{URL: "about:blank", Text: "URL: about:blank"}, nil
+}
+func (blankEnv) Step(context.Context, env.Action) (env.Step, error) {
+	return env.Step{Obs: env.Observation{URL: "about:blank", Text: "URL: about:blank"}}, nil
+}
+func (blankEnv) Close() error { return nil }
