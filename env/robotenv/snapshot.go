@@ -82,8 +82,9 @@ func (e *Env) Restore(ctx context.Context, s env.State) error {
 var _ env.Irreversible = (*Env)(nil)
 
 // Large moves, for the confirmation gate: a move of a joint by more than
-// LargeJointMove degrees in one move_joints, or of the tip by more than
-// LargeTipMove metres in one move_to, is flagged (on a real arm a wrong
+// LargeJointMove degrees in one move_joints or home (the gripper: by more
+// than LargeJointMove percent), or of the tip by more than LargeTipMove
+// metres in one move_to, is flagged (on a real arm a wrong
 // large move can knock things over, and no restore takes it back).
 const (
 	LargeJointMove = 45.0
@@ -96,11 +97,18 @@ func (e *Env) Irreversible(obs env.Observation, a env.Action) string {
 		return ""
 	}
 	switch a.Name {
-	case "move_joints":
-		for i, v := range a.Vec {
-			if i < 6 && i < len(obs.State) && math.Abs(v-obs.State[i]) > LargeJointMove {
+	case "move_joints", "home":
+		goal := a.Vec
+		if a.Name == "home" {
+			goal = e.home[:min(len(e.home), 5)] // the gripper keeps its opening
+		}
+		for i, v := range goal {
+			if i < 5 && i < len(obs.State) && math.Abs(v-obs.State[i]) > LargeJointMove {
 				return fmt.Sprintf("a large move: joint %d by %.0f (more than %.0f) in one step", i+1, math.Abs(v-obs.State[i]), LargeJointMove)
 			}
+		}
+		if a.Name == "move_joints" && len(goal) > 5 && len(obs.State) > 5 && math.Abs(goal[5]-obs.State[5]) > LargeJointMove {
+			return fmt.Sprintf("a large move: the gripper by %.0f (more than %.0f) in one step", math.Abs(goal[5]-obs.State[5]), LargeJointMove)
 		}
 	case "move_to":
 		var p [3]float64

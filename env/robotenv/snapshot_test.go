@@ -188,9 +188,17 @@ func TestIrreversibleLargeMoves(t *testing.T) {
 		{moveTo([3]float64{tip[0] + 0.02, tip[1], tip[2]}), false},
 		{moveTo([3]float64{tip[0], tip[1] + 0.3, tip[2]}), true},
 		{env.A("noop"), false},
+		{env.A("home"), false}, // the episode starts at home
 	} {
 		if got := e.Irreversible(obs, c.a); (got != "") != c.want {
 			t.Errorf("Irreversible(%v) = %q, want flagged %v", c.a, got, c.want)
 		}
+	}
+	// Home from far away is a large move.
+	far := obs
+	far.State = append([]float64(nil), obs.State...)
+	far.State[1] += 70
+	if got := e.Irreversible(far, env.A("home")); got == "" {
+		t.Errorf("home from 70 degrees away is not flagged")
 	}
 }
