@@ -99,12 +99,12 @@ func cross(axes []gridAxis) []gridCell {
 // of their cross product, each in RUNDIR/<cell>, one after the other, and
 // prints one table. The same command again resumes every cell (each cell
 // is a run of its own, resumed by its run directory).
+//
+// With --shard, each cell runs that slice of its episodes: the shards of a
+// study on n machines are n grids, and `pilot runs merge` joins them cell
+// by cell. With --json it prints one object: the study's directory and
+// each cell's flags, directory and report.
 func runGrid(ctx context.Context, f *evalFlags, fs *pflag.FlagSet, stdout, stderr io.Writer) error {
-	for _, name := range []string{"shard", "json"} {
-		if fs.Changed(name) {
-			return usagef("--%s does not work with --grid yet: a grid runs its cells in one process and prints one table", name)
-		}
-	}
 	var axes []gridAxis
 	seen := map[string]bool{}
 	for _, g := range f.grid {
@@ -149,6 +149,9 @@ func runGrid(ctx context.Context, f *evalFlags, fs *pflag.FlagSet, stdout, stder
 			args = append(args, "--"+kv[0]+"="+kv[1])
 		}
 		args = append(args, "--json", "--run-dir="+filepath.Join(study, c.dir()))
+		if fs.Changed("shard") {
+			args = append(args, "--shard="+fs.Lookup("shard").Value.String())
+		}
 		cf := &evalFlags{screenshot: newChoice("none", "none", "png", "jpeg")}
 		cfs := pflag.NewFlagSet("eval", pflag.ContinueOnError)
 		cfs.SetOutput(io.Discard)
@@ -173,14 +176,46 @@ func runGrid(ctx context.Context, f *evalFlags, fs *pflag.FlagSet, stdout, stder
 			failed = append(failed, c.label()+": "+err.Error())
 		}
 	}
-	if err := writeGridTable(stdout, cells, reports); err != nil {
-		return err
+	if f.json {
+		if err := writeGridJSON(stdout, study, cells, reports); err != nil {
+			return err
+		}
+	} else {
+		if err := writeGridTable(stdout, cells, reports); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "results in %s\n", study)
 	}
-	fmt.Fprintf(stdout, "results in %s\n", study)
 	if len(failed) > 0 {
 		return fmt.Errorf("%d of %d cells failed:\n  %s", len(failed), len(cells), strings.Join(failed, "\n  "))
 	}
 	return nil
+}
+
+// gridJSON is a study's --json object.
+type gridJSON struct {
+	RunDir string         `json:"run_dir"`
+	Cells  []gridCellJSON `json:"cells"`
+}
+
+type gridCellJSON struct {
+	Cell   string            `json:"cell"`
+	Flags  map[string]string `json:"flags"`
+	RunDir string            `json:"run_dir"`
+	Report *evals.Report     `json:"report"` // null for a cell that failed
+}
+
+func writeGridJSON(w io.Writer, study string, cells []gridCell, reports []*evals.Report) error {
+	out := gridJSON{RunDir: study}
+	for i, c := range cells {
+		flags := map[string]string{}
+		for _, kv := range c.flags {
+			flags[kv[0]] = kv[1]
+		}
+		out.Cells = append(out.Cells, gridCellJSON{Cell: c.label(), Flags: flags, RunDir: filepath.Join(study, c.dir()), Report: reports[i]})
+	}
+	enc := json.NewEncoder(w)
+	return enc.Encode(out)
 }
 
 func gridAxesDoc(axes []gridAxis) string {

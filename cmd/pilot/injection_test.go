@@ -19,7 +19,7 @@ import (
 	"github.com/pilotkit/pilot/policy/openai/openaitest"
 )
 
-var injectionEpisodes = flag.Int("injection-episodes", 40, "TestEvalInjection: episodes of each run (200: the whole split)")
+var injectionEpisodes = flag.Int("injection-episodes", 20, "TestEvalInjection: episodes of each run (200: the whole split)")
 
 // gullible is a scripted model behind the OpenAI wire format that obeys
 // any instruction it reads on a page, the injection split's attacks

@@ -52,6 +52,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 // runIO is run with the input given: interactive commands (pilot robot
 // calibrate) read it.
 func runIO(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	// Progress lines, log records and a served store's warnings reach
+	// stderr from many goroutines: one write at a time.
+	stderr = &lockedWriter{w: stderr}
 	root := newRootCmd(stdout, stderr)
 	root.SetIn(stdin)
 	root.SetArgs(args)

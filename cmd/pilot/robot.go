@@ -539,6 +539,9 @@ func isOnlyServoError(err error) bool {
 }
 
 func isTerminal(w io.Writer) bool {
+	if lw, ok := w.(*lockedWriter); ok {
+		w = lw.w
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

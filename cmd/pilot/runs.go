@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -291,29 +292,97 @@ func newRunsMergeCmd() *cobra.Command {
 I/N, each finished) into a new run directory: the planned episodes in the
 study's order, every result, attempt and step, and the trajectories. Shards of
 different studies, a missing or repeated shard, an unfinished one, and an
---into that holds a run are refused, and nothing is written.`,
-		Example: `  pilot runs merge runs/s1 runs/s2 runs/s3 --into runs/study`,
-		Args:    cobra.MinimumNArgs(1),
+--into that holds a run are refused, and nothing is written. The shards of a
+grid (pilot eval --grid … --shard I/N, each a directory of cell runs) are
+merged cell by cell into --into/<cell>.`,
+		Example: `  pilot runs merge runs/s1 runs/s2 runs/s3 --into runs/study
+  pilot runs merge runs/grid-s1 runs/grid-s2 --into runs/grid   # the shards of a --grid, cell by cell`,
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if into == "" {
 				return usagef("--into RUNDIR is required: the directory of the merged run")
 			}
-			db, err := runstore.Merge(cmd.Context(), into, args)
+			cells, err := gridCells(args)
 			if err != nil {
 				return err
 			}
-			defer db.Close()
-			rep, err := db.Report(cmd.Context())
-			if err != nil {
-				return err
+			if cells == nil {
+				return mergeInto(cmd, into, args)
 			}
-			if err := rep.WriteTable(cmd.OutOrStdout()); err != nil {
-				return err
+			// The shards of a grid: merge them cell by cell.
+			for _, c := range cells {
+				shards := make([]string, len(args))
+				for i, a := range args {
+					shards[i] = filepath.Join(a, c)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "== cell %s\n", c)
+				if err := mergeInto(cmd, filepath.Join(into, c), shards); err != nil {
+					return fmt.Errorf("cell %s: %w", c, err)
+				}
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "merged %d shards into %s\n", len(args), into)
-			return err
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&into, "into", "", "the merged run's `RUNDIR` (new)")
 	return cmd
+}
+
+// mergeInto merges the shard runs into a new run and prints its table.
+func mergeInto(cmd *cobra.Command, into string, shards []string) error {
+	db, err := runstore.Merge(cmd.Context(), into, shards)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	rep, err := db.Report(cmd.Context())
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteTable(cmd.OutOrStdout()); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(cmd.OutOrStdout(), "merged %d shards into %s\n", len(shards), into)
+	return err
+}
+
+// gridCells returns the cells of grid studies (pilot eval --grid: a
+// directory of cell runs) when every dir is one with the same cells; nil
+// when the dirs are runs themselves. A mix, or studies with other cells,
+// is an error.
+func gridCells(dirs []string) ([]string, error) {
+	isRun := func(d string) bool {
+		_, err := os.Stat(filepath.Join(d, runstore.File))
+		return err == nil
+	}
+	var cells []string
+	for i, d := range dirs {
+		if isRun(d) {
+			if cells != nil {
+				return nil, usagef("%s is a run and %s a grid study: merge shards of one kind", d, dirs[0])
+			}
+			continue
+		}
+		entries, err := os.ReadDir(d)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", d, err)
+		}
+		var these []string
+		for _, e := range entries {
+			if e.IsDir() && isRun(filepath.Join(d, e.Name())) {
+				these = append(these, e.Name())
+			}
+		}
+		if len(these) == 0 {
+			return nil, usagef("%s is neither a run (no %s) nor a grid study (no cell runs in it)", d, runstore.File)
+		}
+		switch {
+		case i == 0:
+			cells = these
+		case cells == nil:
+			return nil, usagef("%s is a grid study and %s a run: merge shards of one kind", d, dirs[0])
+		case !slices.Equal(cells, these):
+			return nil, usagef("the grid studies have other cells: %s has %s, %s has %s", dirs[0], strings.Join(cells, ", "), d, strings.Join(these, ", "))
+		}
+	}
+	return cells, nil
 }

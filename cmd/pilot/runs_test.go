@@ -377,7 +377,7 @@ func TestEvalGrid(t *testing.T) {
 		{[]string{"--grid", "seed=3..1"}, "not a range A..B"},
 		{[]string{"--grid", "seed=1..2", "--seed", "4"}, "--seed and --grid seed are exclusive"},
 		{[]string{"--grid", "workers=1,2"}, "not a flag a grid can vary"},
-		{[]string{"--grid", "seed=1..2", "--shard", "1/2"}, "--shard does not work with --grid yet"},
+		{[]string{"--grid", "seed=1..2", "--shard", "5/2"}, "--grid cell seed=1: --shard: shard \"5/2\""},
 	} {
 		code, _, errs := pilot(t.Context(), append([]string{"eval", "--suite", "shop", "--engine", "lite", "--run-dir", filepath.Join(t.TempDir(), "x")}, tt.args...)...)
 		if code != 2 || !strings.Contains(errs, tt.want) {
@@ -455,5 +455,54 @@ func TestViewCommand(t *testing.T) {
 	}
 	if code, _, errs := pilot(t.Context(), "view", run, "--addr", "0.0.0.0:0"); code != 2 || !strings.Contains(errs, "loopback only") {
 		t.Errorf("pilot view --addr 0.0.0.0:0 = exit %d: %s", code, errs)
+	}
+}
+
+// A grid runs sharded over machines: each shard process runs its slice of
+// every cell, runs merge joins them cell by cell, and the merged study
+// equals the grid run in one process; --json prints the study.
+func TestGridShards(t *testing.T) {
+	t.Parallel()
+	tmp := t.TempDir()
+	args := []string{"eval", "--suite", "shop", "--engine", "lite", "--episodes", "12", "--grid", "policy=expert,random", "--max-steps", "15"}
+	one := filepath.Join(tmp, "one")
+	code, out, errs := pilot(t.Context(), append(args, "--run-dir", one, "--json")...)
+	if code != 0 {
+		t.Fatalf("the one-process grid = exit %d: %s", code, errs)
+	}
+	var study struct {
+		RunDir string `json:"run_dir"`
+		Cells  []struct {
+			Cell   string            `json:"cell"`
+			Flags  map[string]string `json:"flags"`
+			Report *evals.Report     `json:"report"`
+		} `json:"cells"`
+	}
+	decodeOne(t, out, &study)
+	if study.RunDir != one || len(study.Cells) != 2 || study.Cells[0].Flags["policy"] != "expert" || study.Cells[0].Report == nil || study.Cells[0].Report.Scored != 12 {
+		t.Fatalf("grid --json = %s", out)
+	}
+	var shards []string
+	for i := 1; i <= 2; i++ {
+		dir := filepath.Join(tmp, fmt.Sprintf("s%d", i))
+		if code, _, errs := pilot(t.Context(), append(args, "--run-dir", dir, "--shard", fmt.Sprintf("%d/2", i))...); code != 0 {
+			t.Fatalf("grid shard %d = exit %d: %s", i, code, errs)
+		}
+		shards = append(shards, dir)
+	}
+	merged := filepath.Join(tmp, "merged")
+	code, out, errs = pilot(t.Context(), append([]string{"runs", "merge"}, append(shards, "--into", merged)...)...)
+	if code != 0 || strings.Count(out, "merged 2 shards") != 2 {
+		t.Fatalf("runs merge of grid shards = exit %d: %s%s", code, out, errs)
+	}
+	for _, c := range []string{"policy-expert", "policy-random"} {
+		want, got := finalResults(t, filepath.Join(one, c)), finalResults(t, filepath.Join(merged, c))
+		if len(got) != 12 || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("cell %s: merged %v\nwant the one-process grid's %v", c, got, want)
+		}
+	}
+	// A run and a grid study do not merge together.
+	if code, _, errs := pilot(t.Context(), "runs", "merge", shards[0], filepath.Join(one, "policy-expert"), "--into", filepath.Join(tmp, "bad")); code != 2 || !strings.Contains(errs, "merge shards of one kind") {
+		t.Errorf("merging a grid with a run = exit %d: %s", code, errs)
 	}
 }
