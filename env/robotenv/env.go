@@ -166,6 +166,8 @@ func Spec(kind string) env.Spec {
 			{Name: "home", Doc: "Return to the home pose above the table (the gripper keeps its opening)."},
 			{Name: "move_joints", Doc: "Set joint targets for one step: shoulder_pan, shoulder_lift, elbow_flex, wrist_flex, wrist_roll in degrees, gripper in percent open. The safety layer limits how far each step moves.",
 				Params: []env.Param{{Name: "targets", Type: env.Vector, Doc: "six values: five joint angles in degrees, then the gripper in percent open"}}},
+			{Name: "torque", Doc: "Turn the servos' torque off (the arm goes limp and falls where nothing holds it; a person can then move it by hand) or on (it holds where it is). Any move turns it on again.",
+				Params: []env.Param{{Name: "state", Type: env.String, Enum: []string{"on", "off"}, Doc: "on or off"}}},
 			{Name: "noop", Doc: "Hold still for one step."},
 			{Name: "stop", Doc: "End the episode: the task is judged as it stands."},
 		},
@@ -331,7 +333,24 @@ func (e *Env) act(ctx context.Context, a env.Action, info map[string]any) (strin
 		}
 		return "", err
 	case "noop", "stop":
+		if !e.rig.Arm.TorqueOn() {
+			return "", nil // a limp arm stays limp while it waits
+		}
 		_, err := e.moveJoints(ctx, e.goal, e.opts.StepTime, false)
+		return "", err
+	case "torque":
+		var err error
+		if a.Arg(0) == "off" {
+			err = e.rig.Arm.Relax(ctx)
+		} else {
+			err = e.rig.Arm.Engage(ctx)
+		}
+		var te *arm.TorqueError
+		if errors.As(err, &te) {
+			// Not confirmed: the step says so, and the session goes on
+			// (a move turns every servo on again).
+			return te.Error(), nil
+		}
 		return "", err
 	}
 	return fmt.Sprintf("action %s is not implemented", a.Name), nil

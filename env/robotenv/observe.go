@@ -83,6 +83,9 @@ func (e *Env) text(pos []float64, s scene, actErr string) string {
 		fmt.Fprintf(&b, " %s %.1f%s", j.Name, pos[i], map[bool]string{true: "%", false: "°"}[j.Gripper])
 	}
 	b.WriteString(".\n")
+	if !e.rig.Arm.TorqueOn() {
+		b.WriteString("Torque is off: the arm is limp (torque(\"on\") or any move holds it again).\n")
+	}
 	if e.opts.Task == Reach {
 		fmt.Fprintf(&b, "Target at %s m, %.3f m away.\n", v3(e.layout.Target), dist(s.Tip, e.layout.Target))
 	} else {

@@ -91,9 +91,15 @@ const (
 	LargeTipMove   = 0.15
 )
 
-// Irreversible flags large moves (see LargeJointMove).
+// Irreversible flags a change of torque and large moves (see
+// LargeJointMove).
 func (e *Env) Irreversible(obs env.Observation, a env.Action) string {
-	if len(obs.State) < 9 {
+	switch {
+	case a.Name == "torque" && a.Arg(0) == "off":
+		return "torque off: the arm goes limp and falls where nothing holds it"
+	case a.Name == "torque":
+		return "torque on: the servos hold the arm where it is, with force"
+	case len(obs.State) < 9:
 		return ""
 	}
 	switch a.Name {

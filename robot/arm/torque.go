@@ -106,3 +106,56 @@ func torqueOff(ctx context.Context, bus Bus, ids []byte, names []string) error {
 	te.Err = errors.Join(errs...)
 	return te
 }
+
+// Relax turns torque off on every servo and reads it back (see
+// TorqueOffAttempts): the arm goes limp, falls under its own weight where
+// nothing holds it, and a person can move it by hand. It feeds the
+// watchdog. The next Step turns torque on again, holding where the arm is
+// first, and so does Engage. Relax returns nil only when every servo read
+// back torque off, and a *TorqueError naming the others otherwise.
+func (a *Arm) Relax(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.usable(); err != nil {
+		return err
+	}
+	a.lastCommand = a.clock.Now()
+	return a.torqueOffAll(ctx)
+}
+
+// Engage turns torque on, each goal first set to the present position so
+// that the arm does not jump, and reads Torque_Enable back from every
+// servo: it returns nil only when every one reads 1.
+func (a *Arm) Engage(ctx context.Context) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.usable(); err != nil {
+		return err
+	}
+	a.lastCommand = a.clock.Now()
+	if err := a.torqueOnHolding(ctx); err != nil {
+		return a.stopLocked(ctx, err)
+	}
+	var off []string
+	for i, id := range a.ids {
+		v, err := a.bus.ReadReg(ctx, id, feetech.TorqueEnable)
+		if err != nil && !isServoErr(err) {
+			return fmt.Errorf("arm: torque on: read back %s: %w", a.name(i), err)
+		}
+		if v != 1 {
+			off = append(off, a.name(i))
+		}
+	}
+	if len(off) > 0 {
+		return fmt.Errorf("arm: torque on: %s read back Torque_Enable = 0: the servo may be faulty or its power off", strings.Join(off, ", "))
+	}
+	return nil
+}
+
+// TorqueOn reports whether the arm holds torque, as last set (and, for a
+// torque-off, read back).
+func (a *Arm) TorqueOn() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.torqueOn
+}
