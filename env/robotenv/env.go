@@ -298,6 +298,13 @@ func (e *Env) Step(ctx context.Context, a env.Action) (_ env.Step, err error) {
 // observation; the error ends the session.
 func (e *Env) act(ctx context.Context, a env.Action, info map[string]any) (string, error) {
 	n := len(e.goal)
+	if !e.rig.Arm.TorqueOn() {
+		// A limp arm is where it fell or was put: goals start from there,
+		// not from the pose it held before.
+		if err := e.goalFromPresent(ctx); err != nil {
+			return "", err
+		}
+	}
 	switch a.Name {
 	case "move_to":
 		var p kin.Vec3
@@ -334,7 +341,8 @@ func (e *Env) act(ctx context.Context, a env.Action, info map[string]any) (strin
 		return "", err
 	case "noop", "stop":
 		if !e.rig.Arm.TorqueOn() {
-			return "", nil // a limp arm stays limp while it waits
+			// A limp arm stays limp while it waits.
+			return "", e.rig.Arm.Clock().Sleep(ctx, e.opts.StepTime)
 		}
 		_, err := e.moveJoints(ctx, e.goal, e.opts.StepTime, false)
 		return "", err
@@ -346,14 +354,29 @@ func (e *Env) act(ctx context.Context, a env.Action, info map[string]any) (strin
 			err = e.rig.Arm.Engage(ctx)
 		}
 		var te *arm.TorqueError
-		if errors.As(err, &te) {
+		switch {
+		case errors.As(err, &te), errors.Is(err, arm.ErrNotEngaged):
 			// Not confirmed: the step says so, and the session goes on
 			// (a move turns every servo on again).
-			return te.Error(), nil
+			return err.Error(), e.goalFromPresent(ctx)
+		case err != nil:
+			return "", err
 		}
-		return "", err
+		// Hold where the arm is now, not where it was before.
+		return "", e.goalFromPresent(ctx)
 	}
 	return fmt.Sprintf("action %s is not implemented", a.Name), nil
+}
+
+// goalFromPresent makes the present position the goal, the gripper's
+// opening included.
+func (e *Env) goalFromPresent(ctx context.Context) error {
+	st, err := e.rig.Arm.Read(ctx)
+	if err != nil {
+		return err
+	}
+	copy(e.goal, st.Pos)
+	return nil
 }
 
 func (e *Env) jointNames() string {

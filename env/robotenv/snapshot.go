@@ -82,27 +82,39 @@ func (e *Env) Restore(ctx context.Context, s env.State) error {
 var _ env.Irreversible = (*Env)(nil)
 
 // Large moves, for the confirmation gate: a move of a joint by more than
-// LargeJointMove degrees in one move_joints or home (the gripper: by more
-// than LargeJointMove percent), or of the tip by more than LargeTipMove
-// metres in one move_to, is flagged (on a real arm a wrong
+// LargeJointMove degrees in one move_joints or home, of the gripper by
+// more than LargeJointMove points in one move_joints, open_gripper or
+// close_gripper, or of the tip by more than LargeTipMove metres in one
+// move_to, is flagged (on a real arm a wrong
 // large move can knock things over, and no restore takes it back).
 const (
 	LargeJointMove = 45.0
 	LargeTipMove   = 0.15
 )
 
-// Irreversible flags a change of torque and large moves (see
-// LargeJointMove).
+// Irreversible flags a change of torque (and any move of a limp arm,
+// which turns torque on again) and large moves (see LargeJointMove).
 func (e *Env) Irreversible(obs env.Observation, a env.Action) string {
+	limp := !e.rig.Arm.TorqueOn()
 	switch {
-	case a.Name == "torque" && a.Arg(0) == "off":
+	case a.Name == "torque" && a.Arg(0) == "off" && !limp:
 		return "torque off: the arm goes limp and falls where nothing holds it"
-	case a.Name == "torque":
+	case a.Name == "torque" && a.Arg(0) == "on" && limp:
 		return "torque on: the servos hold the arm where it is, with force"
+	case limp && a.Name != "torque" && a.Name != "noop" && a.Name != "stop":
+		return a.Name + " turns torque on again on a limp arm: the servos hold and move with force"
 	case len(obs.State) < 9:
 		return ""
 	}
 	switch a.Name {
+	case "open_gripper", "close_gripper":
+		want := 100.0
+		if a.Name == "close_gripper" {
+			want = 0
+		}
+		if len(obs.State) > 5 && math.Abs(want-obs.State[5]) > LargeJointMove {
+			return fmt.Sprintf("a large move: the gripper by %.0f (more than %.0f) in one step", math.Abs(want-obs.State[5]), LargeJointMove)
+		}
 	case "move_joints", "home":
 		goal := a.Vec
 		if a.Name == "home" {

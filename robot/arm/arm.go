@@ -690,7 +690,7 @@ func (a *Arm) watchdog(ctx context.Context) {
 		case <-tick.C:
 		}
 		a.mu.Lock()
-		if a.usable() == nil && !a.tripped && a.torqueOn && a.clock.Now()-a.lastCommand > a.opts.Watchdog {
+		if a.usable() == nil && !a.tripped && (a.torqueOn || a.energized) && a.clock.Now()-a.lastCommand > a.opts.Watchdog {
 			a.tripped = true
 			idle := a.clock.Now() - a.lastCommand
 			a.log.Warn("watchdog: no command", "idle", idle.Round(time.Millisecond), "action", a.opts.OnWatchdog.String())

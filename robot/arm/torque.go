@@ -107,32 +107,49 @@ func torqueOff(ctx context.Context, bus Bus, ids []byte, names []string) error {
 	return te
 }
 
+// ErrNotEngaged is wrapped by Engage's error when a servo did not read
+// back Torque_Enable = 1.
+var ErrNotEngaged = errors.New("torque did not read back on")
+
 // Relax turns torque off on every servo and reads it back (see
 // TorqueOffAttempts): the arm goes limp, falls under its own weight where
-// nothing holds it, and a person can move it by hand. It feeds the
-// watchdog. The next Step turns torque on again, holding where the arm is
-// first, and so does Engage. Relax returns nil only when every servo read
-// back torque off, and a *TorqueError naming the others otherwise.
+// nothing holds it (the simulator has no gravity: there it stays), and a
+// person can move it by hand. The next Step turns torque on again on
+// every servo, holding where the arm is first, and so does Engage. Relax
+// returns nil only when every servo read back torque off, and a
+// *TorqueError naming the others otherwise; the watchdog still watches
+// those.
 func (a *Arm) Relax(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err := a.usable(); err != nil {
 		return err
 	}
-	a.lastCommand = a.clock.Now()
-	return a.torqueOffAll(ctx)
+	a.lastCommand, a.tripped = a.clock.Now(), false
+	err := a.torqueOffAll(ctx)
+	if err != nil {
+		// Some servos went limp: the next command engages them all again.
+		// energized stays set, so that the watchdog watches the others.
+		a.torqueOn = false
+	}
+	return err
 }
 
 // Engage turns torque on, each goal first set to the present position so
 // that the arm does not jump, and reads Torque_Enable back from every
-// servo: it returns nil only when every one reads 1.
+// servo: it returns nil only when every one reads 1, and an error
+// wrapping ErrNotEngaged naming the others otherwise (the arm then counts
+// as limp). It checks the servos' health first, as a Step does.
 func (a *Arm) Engage(ctx context.Context) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err := a.usable(); err != nil {
 		return err
 	}
-	a.lastCommand = a.clock.Now()
+	if err := a.healthLocked(ctx, false); err != nil {
+		return err
+	}
+	a.lastCommand, a.tripped = a.clock.Now(), false
 	if err := a.torqueOnHolding(ctx); err != nil {
 		return a.stopLocked(ctx, err)
 	}
@@ -147,7 +164,8 @@ func (a *Arm) Engage(ctx context.Context) error {
 		}
 	}
 	if len(off) > 0 {
-		return fmt.Errorf("arm: torque on: %s read back Torque_Enable = 0: the servo may be faulty or its power off", strings.Join(off, ", "))
+		a.torqueOn = false
+		return fmt.Errorf("arm: torque on: %s read back Torque_Enable = 0: the servo may be faulty or its power off: %w", strings.Join(off, ", "), ErrNotEngaged)
 	}
 	return nil
 }
