@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -125,6 +126,13 @@ func runGrid(ctx context.Context, f *evalFlags, fs *pflag.FlagSet, stdout, stder
 	study := f.runDir
 	if study == "" {
 		study = evals.DefaultRunDir(f.suite+"-grid", time.Now())
+		if fs.Changed("shard") {
+			// As a sharded run's: shards started at once do not share it.
+			study += "-shard" + strings.NewReplacer("/", "of").Replace(resolvedShard(f.shard))
+		}
+	}
+	if err := writeGridPlan(study, cells); err != nil {
+		return err
 	}
 	// The base arguments: every flag given, but the grid's own.
 	var base []string
@@ -190,6 +198,64 @@ func runGrid(ctx context.Context, f *evalFlags, fs *pflag.FlagSet, stdout, stder
 		return fmt.Errorf("%d of %d cells failed:\n  %s", len(failed), len(cells), strings.Join(failed, "\n  "))
 	}
 	return nil
+}
+
+// GridPlanFile is the file in a grid study's directory that lists its
+// cells, so that a merge of its shards can tell a cell that never ran.
+const GridPlanFile = "grid.json"
+
+// writeGridPlan writes (or checks, on a resume) the study's cells.
+func writeGridPlan(study string, cells []gridCell) error {
+	var dirs []string
+	for _, c := range cells {
+		dirs = append(dirs, c.dir())
+	}
+	path := filepath.Join(study, GridPlanFile)
+	if b, err := os.ReadFile(path); err == nil {
+		var had struct{ Cells []string }
+		if json.Unmarshal(b, &had) != nil || !slices.Equal(had.Cells, dirs) {
+			return usagef("%s holds a grid of other cells (%s): give another --run-dir", study, path)
+		}
+		return nil
+	}
+	if err := os.MkdirAll(study, 0o755); err != nil {
+		return fmt.Errorf("grid: %w", err)
+	}
+	b, _ := json.Marshal(struct {
+		Cells []string `json:"cells"`
+	}{dirs})
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("grid: write %s: %w", path, err)
+	}
+	return nil
+}
+
+// readGridPlan reads a study's cells; ok is false when dir has no plan.
+func readGridPlan(dir string) (cells []string, ok bool, err error) {
+	b, err := os.ReadFile(filepath.Join(dir, GridPlanFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var plan struct{ Cells []string }
+	if err := json.Unmarshal(b, &plan); err != nil || len(plan.Cells) == 0 {
+		return nil, false, fmt.Errorf("%s: not a grid plan (%v): it lists no cells", filepath.Join(dir, GridPlanFile), err)
+	}
+	return plan.Cells, true, nil
+}
+
+// resolvedShard is --shard as I/N: N alone takes I from
+// JOB_COMPLETION_INDEX (0-based), as pilot eval does.
+func resolvedShard(v string) string {
+	if strings.Contains(v, "/") {
+		return v
+	}
+	if i, err := strconv.Atoi(os.Getenv("JOB_COMPLETION_INDEX")); err == nil && i >= 0 {
+		return strconv.Itoa(i+1) + "/" + v
+	}
+	return v
 }
 
 // gridJSON is a study's --json object.

@@ -293,8 +293,9 @@ I/N, each finished) into a new run directory: the planned episodes in the
 study's order, every result, attempt and step, and the trajectories. Shards of
 different studies, a missing or repeated shard, an unfinished one, and an
 --into that holds a run are refused, and nothing is written. The shards of a
-grid (pilot eval --grid … --shard I/N, each a directory of cell runs) are
-merged cell by cell into --into/<cell>.`,
+grid (pilot eval --grid … --shard I/N, each a directory of cell runs and
+its grid.json) are merged cell by cell into --into/<cell>; a shard that
+lacks a planned cell is refused, and nothing is written.`,
 		Example: `  pilot runs merge runs/s1 runs/s2 runs/s3 --into runs/study
   pilot runs merge runs/grid-s1 runs/grid-s2 --into runs/grid   # the shards of a --grid, cell by cell`,
 		Args: cobra.MinimumNArgs(1),
@@ -309,18 +310,7 @@ merged cell by cell into --into/<cell>.`,
 			if cells == nil {
 				return mergeInto(cmd, into, args)
 			}
-			// The shards of a grid: merge them cell by cell.
-			for _, c := range cells {
-				shards := make([]string, len(args))
-				for i, a := range args {
-					shards[i] = filepath.Join(a, c)
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "== cell %s\n", c)
-				if err := mergeInto(cmd, filepath.Join(into, c), shards); err != nil {
-					return fmt.Errorf("cell %s: %w", c, err)
-				}
-			}
-			return nil
+			return mergeGrid(cmd, into, args, cells)
 		},
 	}
 	cmd.Flags().StringVar(&into, "into", "", "the merged run's `RUNDIR` (new)")
@@ -345,10 +335,52 @@ func mergeInto(cmd *cobra.Command, into string, shards []string) error {
 	return err
 }
 
+// mergeGrid merges the shards of a grid cell by cell, into a directory
+// beside into that becomes into only when every cell merged: a failure
+// leaves nothing behind.
+func mergeGrid(cmd *cobra.Command, into string, shards, cells []string) error {
+	if _, err := os.Stat(into); err == nil {
+		return usagef("--into %s exists: the merged study goes in a new directory", into)
+	}
+	tmp := into + ".merging"
+	if err := os.RemoveAll(tmp); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(tmp, 0o755); err != nil {
+		return err
+	}
+	fail := func(err error) error {
+		_ = os.RemoveAll(tmp)
+		return err
+	}
+	for _, c := range cells {
+		dirs := make([]string, len(shards))
+		for i, s := range shards {
+			dirs[i] = filepath.Join(s, c)
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "== cell %s\n", c)
+		if err := mergeInto(cmd, filepath.Join(tmp, c), dirs); err != nil {
+			return fail(fmt.Errorf("cell %s: %w", c, err))
+		}
+	}
+	plan, err := os.ReadFile(filepath.Join(shards[0], GridPlanFile))
+	if err != nil {
+		return fail(err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, GridPlanFile), plan, 0o644); err != nil {
+		return fail(err)
+	}
+	if err := os.Rename(tmp, into); err != nil {
+		return fail(fmt.Errorf("merge: move the merged study into %s: %w", into, err))
+	}
+	return nil
+}
+
 // gridCells returns the cells of grid studies (pilot eval --grid: a
-// directory of cell runs) when every dir is one with the same cells; nil
-// when the dirs are runs themselves. A mix, or studies with other cells,
-// is an error.
+// directory of cell runs and its plan, grid.json) when every dir is one
+// with the same plan and every planned cell ran in each; nil when the
+// dirs are runs themselves. A mix, another plan or a missing cell is an
+// error.
 func gridCells(dirs []string) ([]string, error) {
 	isRun := func(d string) bool {
 		_, err := os.Stat(filepath.Join(d, runstore.File))
@@ -356,32 +388,28 @@ func gridCells(dirs []string) ([]string, error) {
 	}
 	var cells []string
 	for i, d := range dirs {
-		if isRun(d) {
+		these, isGrid, err := readGridPlan(d)
+		switch {
+		case err != nil:
+			return nil, err
+		case !isGrid && isRun(d):
 			if cells != nil {
 				return nil, usagef("%s is a run and %s a grid study: merge shards of one kind", d, dirs[0])
 			}
 			continue
-		}
-		entries, err := os.ReadDir(d)
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", d, err)
-		}
-		var these []string
-		for _, e := range entries {
-			if e.IsDir() && isRun(filepath.Join(d, e.Name())) {
-				these = append(these, e.Name())
-			}
-		}
-		if len(these) == 0 {
-			return nil, usagef("%s is neither a run (no %s) nor a grid study (no cell runs in it)", d, runstore.File)
-		}
-		switch {
+		case !isGrid:
+			return nil, usagef("%s is neither a run (no %s) nor a grid study (no %s)", d, runstore.File, GridPlanFile)
 		case i == 0:
 			cells = these
 		case cells == nil:
 			return nil, usagef("%s is a grid study and %s a run: merge shards of one kind", d, dirs[0])
 		case !slices.Equal(cells, these):
 			return nil, usagef("the grid studies have other cells: %s has %s, %s has %s", dirs[0], strings.Join(cells, ", "), d, strings.Join(these, ", "))
+		}
+		for _, c := range these {
+			if !isRun(filepath.Join(d, c)) {
+				return nil, usagef("grid study %s has no run of its cell %s: finish it first (the same pilot eval command resumes it)", d, c)
+			}
 		}
 	}
 	return cells, nil

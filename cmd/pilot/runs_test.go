@@ -501,6 +501,17 @@ func TestGridShards(t *testing.T) {
 			t.Errorf("cell %s: merged %v\nwant the one-process grid's %v", c, got, want)
 		}
 	}
+	// A shard that lacks a planned cell: refused, and nothing written.
+	if err := os.RemoveAll(filepath.Join(shards[1], "policy-random")); err != nil {
+		t.Fatal(err)
+	}
+	partial := filepath.Join(tmp, "partial")
+	if code, _, errs := pilot(t.Context(), "runs", "merge", shards[0], shards[1], "--into", partial); code != 2 || !strings.Contains(errs, "has no run of its cell policy-random") {
+		t.Errorf("merging a shard without a cell = exit %d: %s", code, errs)
+	}
+	if _, err := os.Stat(partial); !os.IsNotExist(err) {
+		t.Errorf("a refused merge left %s behind (%v)", partial, err)
+	}
 	// A run and a grid study do not merge together.
 	if code, _, errs := pilot(t.Context(), "runs", "merge", shards[0], filepath.Join(one, "policy-expert"), "--into", filepath.Join(tmp, "bad")); code != 2 || !strings.Contains(errs, "merge shards of one kind") {
 		t.Errorf("merging a grid with a run = exit %d: %s", code, errs)
