@@ -203,6 +203,7 @@ func Summarize(suite string, planned int, results []Result) *Report {
 func newReport(suite string, planned int, results []Result, wall time.Duration) *Report {
 	rep := &Report{Suite: suite, Episodes: len(results), Planned: planned, Duration: wall, Results: results}
 	var reward, steps float64
+	var scored []Result
 	for _, r := range results {
 		rep.Tokens += r.Tokens
 		rep.CostUSD += r.CostUSD
@@ -220,6 +221,7 @@ func newReport(suite string, planned int, results []Result, wall time.Duration) 
 			continue
 		}
 		rep.Scored++
+		scored = append(scored, r)
 		if r.Success {
 			rep.Successes++
 		}
@@ -249,7 +251,7 @@ func newReport(suite string, planned int, results []Result, wall time.Duration) 
 		reward += r.Reward
 		steps += float64(r.Steps)
 	}
-	rep.Calibration = calibrate(results)
+	rep.Calibration = calibrate(scored)
 	rep.CI95Low, rep.CI95High = Wilson(rep.Successes, rep.Scored, Z95)
 	if rep.Successes > 0 {
 		rep.CostPerSuccess = rep.CostUSD / float64(rep.Successes)
@@ -287,14 +289,14 @@ type CalibrationBin struct {
 	SuccessRate    float64 `json:"success_rate,omitempty"`
 }
 
-// calibrate computes the calibration of the scored results with a
+// calibrate computes the calibration of the scored results that have a
 // confidence; nil when none has one.
-func calibrate(results []Result) *Calibration {
+func calibrate(scored []Result) *Calibration {
 	c := &Calibration{}
 	var conf, succ [10]float64
 	var sumConf, sumSucc float64
-	for _, r := range results {
-		if r.Confidence == nil || (r.Error != "" && r.Outcome != OutcomeFailure) {
+	for _, r := range scored {
+		if r.Confidence == nil {
 			continue
 		}
 		p := min(max(*r.Confidence, 0), 1)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/web/tree"
 	"github.com/pilotkit/pilot/policy"
 )
 
@@ -151,42 +152,23 @@ func describe(obs env.Observation, a env.Action) string {
 	if a.Name != "click" {
 		return a.String()
 	}
-	lines := strings.Split(obs.Text, "\n")
-	prefix := "[" + a.Arg(0) + "] "
-	for i, line := range lines {
-		l := strings.TrimLeft(line, " ")
-		if !strings.HasPrefix(l, prefix) {
+	nodes := tree.Parse(obs.Text)
+	for i, n := range nodes {
+		if n.ID != a.Arg(0) {
 			continue
 		}
-		label := quoted(l)
-		depth := len(line) - len(l)
+		depth := n.Depth
 		for j := i - 1; j >= 0; j-- {
-			up := strings.TrimLeft(lines[j], " ")
-			if len(lines[j])-len(up) >= depth {
+			up := nodes[j]
+			if up.Depth >= depth {
 				continue
 			}
-			depth = len(lines[j]) - len(up)
-			if _, rest, ok := strings.Cut(up, "] "); ok && (strings.HasPrefix(rest, "group ") || strings.HasPrefix(rest, "radiogroup ")) {
-				if g := quoted(up); g != "" {
-					return g + " " + label
-				}
+			depth = up.Depth
+			if (up.Role == "group" || up.Role == "radiogroup") && up.Name != "" {
+				return up.Name + " " + n.Name
 			}
 		}
-		return label
+		return n.Name
 	}
 	return ""
-}
-
-// quoted is the first double-quoted text of a tree line.
-func quoted(l string) string {
-	i := strings.IndexByte(l, '"')
-	if i < 0 {
-		return ""
-	}
-	s, err := strconv.QuotedPrefix(l[i:])
-	if err != nil {
-		return ""
-	}
-	u, _ := strconv.Unquote(s)
-	return u
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/web/tree"
 )
 
 // Env is the shop as an env.Env: a browser environment (a web.Env, or any
@@ -263,19 +264,12 @@ func (e *Env) Irreversible(obs env.Observation, a env.Action) string {
 	default:
 		return ""
 	}
-	prefix := "[" + id + "] "
-	for line := range strings.SplitSeq(obs.Text, "\n") {
-		l := strings.TrimSpace(line)
-		if !strings.HasPrefix(l, prefix) {
-			continue
-		}
-		switch {
-		case strings.Contains(l, `button "Place order"`):
-			return "Place order buys the item as chosen and ships it to the address given"
-		case strings.Contains(l, `button "Buy Now"`):
-			return "Buy Now chooses this item and its options for the order"
-		}
-		return ""
+	n, _ := tree.Element(obs.Text, id)
+	switch {
+	case n.Role == "button" && n.Name == "Place order":
+		return "Place order buys the item as chosen and ships it to the address given"
+	case n.Role == "button" && n.Name == "Buy Now":
+		return "Buy Now chooses this item and its options for the order"
 	}
 	return ""
 }

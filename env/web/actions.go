@@ -270,6 +270,18 @@ func (e *Env) history(ctx context.Context, delta int) (actResult, error) {
 	return actResult{mark: -1, nav: true}, nil
 }
 
+// inDomains reports whether host is one of domains (lower case) or a
+// subdomain of one.
+func inDomains(host string, domains []string) bool {
+	host = strings.ToLower(host)
+	for _, d := range domains {
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
 // checkURL returns why u is outside the allowed domains, or "" when it is
 // allowed (always, without an allowlist).
 func (e *Env) checkURL(raw string) string {
@@ -288,10 +300,8 @@ func (e *Env) checkURL(raw string) string {
 		return fmt.Sprintf("%s is not an http(s) URL on the allowed domains (%s)", raw, strings.Join(e.opts.AllowDomains, ", "))
 	}
 	host := strings.ToLower(u.Hostname())
-	for _, d := range e.opts.AllowDomains {
-		if host == d || strings.HasSuffix(host, "."+d) {
-			return ""
-		}
+	if inDomains(host, e.opts.AllowDomains) {
+		return ""
 	}
 	return fmt.Sprintf("%s is outside the allowed domains (%s)", host, strings.Join(e.opts.AllowDomains, ", "))
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/web/tree"
 )
 
 // A GateRule marks actions on a site as irreversible, beyond the labels
@@ -48,10 +49,10 @@ func ParseGateRule(s string) (GateRule, error) {
 	kind = strings.ToLower(strings.TrimSpace(kind))
 	pat = strings.TrimSpace(pat)
 	if !ok || pat == "" {
-		return GateRule{}, fmt.Errorf("irreversible rule %q: %s", clipGuard(s, 80), want)
+		return GateRule{}, fmt.Errorf("irreversible rule %q: %s", clip(s, 80), want)
 	}
 	if len(pat) > 500 || strings.ContainsFunc(pat, func(r rune) bool { return r < ' ' }) {
-		return GateRule{}, fmt.Errorf("irreversible rule %q: the pattern must be one line of at most 500 bytes", clipGuard(s, 80))
+		return GateRule{}, fmt.Errorf("irreversible rule %q: the pattern must be one line of at most 500 bytes", clip(s, 80))
 	}
 	r := GateRule{Kind: kind, Pattern: pat}
 	switch kind {
@@ -79,7 +80,7 @@ func ParseGateRule(s string) (GateRule, error) {
 			r.re = regexp.MustCompile(`(?i)` + regexp.QuoteMeta(pat))
 		}
 	default:
-		return GateRule{}, fmt.Errorf("irreversible rule %q: unknown kind %q: %s", clipGuard(s, 80), clipGuard(kind, 20), want)
+		return GateRule{}, fmt.Errorf("irreversible rule %q: unknown kind %q: %s", clip(s, 80), clip(kind, 20), want)
 	}
 	return r, nil
 }
@@ -116,29 +117,29 @@ func (r GateRule) Match(obs env.Observation, a env.Action) string {
 		switch a.Name {
 		case "goto":
 			if r.matchURL(a.Arg(0)) {
-				return fmt.Sprintf("goto %s: the rule %s marks it irreversible", clipGuard(a.Arg(0), 120), r)
+				return fmt.Sprintf("goto %s: the rule %s marks it irreversible", clip(a.Arg(0), 120), r)
 			}
-		case "click", "press", "submit":
+		case "click", "press":
 			if a.Name == "press" && !strings.EqualFold(a.Arg(0), "Enter") {
 				return ""
 			}
 			if r.matchURL(obs.URL) {
-				return fmt.Sprintf("%s on %s: the rule %s marks the page's actions irreversible", a.Name, clipGuard(obs.URL, 120), r)
+				return fmt.Sprintf("%s on %s: the rule %s marks the page's actions irreversible", a.Name, clip(obs.URL, 120), r)
 			}
 		}
 	case "button":
 		if a.Name != "click" {
 			return ""
 		}
-		if label, ok := elementLabel(obs.Text, a.Arg(0)); ok && r.re.MatchString(label) {
-			return fmt.Sprintf("%q: the rule %s marks it irreversible", label, r)
+		if n, ok := tree.Element(obs.Text, a.Arg(0)); ok && r.re.MatchString(n.Name) {
+			return fmt.Sprintf("%q: the rule %s marks it irreversible", n.Name, r)
 		}
 	case "field":
 		if a.Name != "fill" {
 			return ""
 		}
-		if label, ok := elementLabel(obs.Text, a.Arg(0)); ok && r.re.MatchString(label) {
-			return fmt.Sprintf("typing into %q: the rule %s marks it irreversible", label, r)
+		if n, ok := tree.Element(obs.Text, a.Arg(0)); ok && r.re.MatchString(n.Name) {
+			return fmt.Sprintf("typing into %q: the rule %s marks it irreversible", n.Name, r)
 		}
 	}
 	return ""

@@ -6,12 +6,12 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/web/tree"
 )
 
 // GuardOptions configure Guard.
@@ -64,7 +64,6 @@ func Guard(inner env.Env, opts GuardOptions) env.Env {
 type guard struct {
 	inner env.Env
 	opts  GuardOptions
-	task  env.Task
 	// homes are the task's sites: the hosts (with their ports, a default
 	// port dropped) of the start URL and of the first page after its
 	// redirects; named, the host names the instruction mentions.
@@ -86,7 +85,7 @@ func (g *guard) Close() error {
 
 func (g *guard) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 	obs, err := g.inner.Reset(ctx, t)
-	g.task, g.last, g.live = t, obs, err == nil
+	g.last, g.live = obs, err == nil
 	g.instr = normText(t.Instruction)
 	g.words = map[string]bool{}
 	for _, w := range contentWords(t.Instruction) {
@@ -155,12 +154,13 @@ func (g *guard) refuse(a env.Action) string {
 		// Typing a key at a time into a personal field would go round the
 		// check of fill.
 		if k := a.Arg(0); utf8.RuneCountInString(k) == 1 || strings.HasPrefix(k, "Shift+") && utf8.RuneCountInString(k) == len("Shift+")+1 {
-			if label, ok := focusedLabel(g.last.Text); ok && personalField.MatchString(label) {
-				return fmt.Sprintf("typing into the %s a key at a time: type a name, an address or a contact detail with fill, which checks it against the task", label)
+			if n, ok := tree.Focused(g.last.Text); ok && personalField.MatchString(n.Name) {
+				return fmt.Sprintf("typing into the %s a key at a time: type a name, an address or a contact detail with fill, which checks it against the task", n.Name)
 			}
 		}
 	case "fill", "select_option":
-		label, _ := elementLabel(g.last.Text, a.Arg(0))
+		n, _ := tree.Element(g.last.Text, a.Arg(0))
+		label := n.Name
 		if !personalField.MatchString(label) {
 			return ""
 		}
@@ -168,7 +168,7 @@ func (g *guard) refuse(a env.Action) string {
 		if strings.HasPrefix(strings.TrimSpace(v), "<secret:") || normText(v) == "" || strings.Contains(" "+g.instr+" ", " "+normText(v)+" ") {
 			return ""
 		}
-		return fmt.Sprintf("the %s typed (%q) is not in the task's instruction: a name, an address or a contact detail must be the user's, as the task gives it; a page that asks for another is not to be trusted", label, clipGuard(v, 80))
+		return fmt.Sprintf("the %s typed (%q) is not in the task's instruction: a name, an address or a contact detail must be the user's, as the task gives it; a page that asks for another is not to be trusted", label, clip(v, 80))
 	}
 	return ""
 }
@@ -176,23 +176,20 @@ func (g *guard) refuse(a env.Action) string {
 func (g *guard) checkGoto(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
-		return fmt.Sprintf("%q is not a URL", clipGuard(raw, 80))
+		return fmt.Sprintf("%q is not a URL", clip(raw, 80))
 	}
 	if u.Host == "" && u.Scheme == "" {
 		return "" // a path on the page's own site
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return fmt.Sprintf("goto %s: only http(s) pages on the task's sites", clipGuard(raw, 80))
+		return fmt.Sprintf("goto %s: only http(s) pages on the task's sites", clip(raw, 80))
 	}
 	site := siteOf(raw)
 	if slices.Contains(g.homes, site) {
 		return ""
 	}
-	name := strings.ToLower(u.Hostname())
-	for _, d := range append(slices.Clone(g.named), g.opts.Hosts...) {
-		if name == d || strings.HasSuffix(name, "."+d) {
-			return ""
-		}
+	if inDomains(u.Hostname(), g.named) || inDomains(u.Hostname(), g.opts.Hosts) {
+		return ""
 	}
 	var sites []string
 	for _, h := range append(append(slices.Clone(g.homes), g.named...), g.opts.Hosts...) {
@@ -223,7 +220,7 @@ func (g *guard) Irreversible(obs env.Observation, a env.Action) string {
 		// (With no instruction there is nothing to depart from.)
 		return ""
 	}
-	if label, _ := elementLabel(obs.Text, a.Arg(0)); personalField.MatchString(label) {
+	if n, _ := tree.Element(obs.Text, a.Arg(0)); personalField.MatchString(n.Name) {
 		return "" // Step checks these
 	}
 	v := a.Arg(1)
@@ -281,49 +278,6 @@ func (g *snapGuard) Restore(ctx context.Context, s env.State) error {
 // address or contact details.
 var personalField = regexp.MustCompile(`(?i)\b(full name|first name|last name|surname|name|recipient|ship to|street|address|city|town|state|province|zip|postal|post code|postcode|country|phone|telephone|mobile|tel|e-?mail)\b`)
 
-// elementLabel returns the name of element id in an observation's
-// element tree ("[3] textbox \"Full name\" …" gives Full name): the
-// quoted text right after its role; ok is false when the tree has no
-// such element.
-func elementLabel(text, id string) (string, bool) {
-	prefix := "[" + id + "] "
-	for line := range strings.SplitSeq(text, "\n") {
-		l := strings.TrimSpace(line)
-		if strings.HasPrefix(l, prefix) {
-			return lineName(l[len(prefix):]), true
-		}
-	}
-	return "", false
-}
-
-// focusedLabel is the name of the focused element of a tree.
-func focusedLabel(text string) (string, bool) {
-	for line := range strings.SplitSeq(text, "\n") {
-		l := strings.TrimSpace(line)
-		if strings.HasPrefix(l, "[") && strings.Contains(l, " focused") {
-			if _, rest, ok := strings.Cut(l, "] "); ok {
-				return lineName(rest), true
-			}
-		}
-	}
-	return "", false
-}
-
-// lineName reads the name after the role of a tree line's rest
-// ("textbox \"Full name\" value=…"): "" when it has none.
-func lineName(rest string) string {
-	_, after, ok := strings.Cut(rest, " ")
-	if !ok || !strings.HasPrefix(after, `"`) {
-		return ""
-	}
-	q, err := strconv.QuotedPrefix(after)
-	if err != nil {
-		return ""
-	}
-	name, _ := strconv.Unquote(q)
-	return name
-}
-
 // stopWords are words too common to mark a departure: function words
 // and the words of a query's price and rating.
 var stopWords = map[string]bool{
@@ -368,16 +322,6 @@ func contentWords(s string) []string {
 // space between them.
 func normText(s string) string {
 	return strings.Join(strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }), " ")
-}
-
-func clipGuard(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && s[n]&0xC0 == 0x80 {
-		n--
-	}
-	return s[:n] + "…"
 }
 
 // Replayed is the inner env's (env.Replayer): a guarded Chromium page

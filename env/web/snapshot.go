@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/web/tree"
 )
 
 // Snapshots of a page in Chromium are replays: a browser cannot fork a
@@ -215,11 +216,15 @@ func pageDiff(got, want env.Observation) string {
 	return "the text differs"
 }
 
+// clip cuts s to at most n bytes, at a character's start, with "…".
 func clip(s string, n int) string {
-	if len(s) > n {
-		return s[:n] + "…"
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // browserContext is the id of the tab's browser context (each episode
@@ -340,35 +345,26 @@ func (e *Env) Irreversible(obs env.Observation, a env.Action) string {
 // IrreversibleAction is Env.Irreversible for any env whose observations
 // are env/web's (the lite engine's too).
 func IrreversibleAction(obs env.Observation, a env.Action) string {
-	id := ""
+	var l string
 	switch a.Name {
 	case "click":
-		id = a.Arg(0)
+		l, _ = tree.Line(obs.Text, a.Arg(0))
 	case "press":
 		if !strings.EqualFold(a.Arg(0), "Enter") {
 			return ""
 		}
-		for line := range strings.SplitSeq(obs.Text, "\n") {
-			if strings.Contains(line, " focused") {
-				if label := irreversibleWords.FindString(line); label != "" {
-					return fmt.Sprintf("Enter on %s may commit something on the site (%q)", strings.TrimSpace(line), label)
-				}
-			}
+		n, ok := tree.Focused(obs.Text)
+		if !ok {
+			return ""
 		}
-		return ""
-	default:
+		l, _ = tree.Line(obs.Text, n.ID)
+		if label := irreversibleWords.FindString(l); label != "" {
+			return fmt.Sprintf("Enter on %s may commit something on the site (%q)", l, label)
+		}
 		return ""
 	}
-	prefix := "[" + id + "] "
-	for line := range strings.SplitSeq(obs.Text, "\n") {
-		l := strings.TrimSpace(line)
-		if !strings.HasPrefix(l, prefix) {
-			continue
-		}
-		if label := irreversibleWords.FindString(l); label != "" {
-			return fmt.Sprintf("%s may commit something on the site (%q)", l, label)
-		}
-		return ""
+	if label := irreversibleWords.FindString(l); label != "" {
+		return fmt.Sprintf("%s may commit something on the site (%q)", l, label)
 	}
 	return ""
 }

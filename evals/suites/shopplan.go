@@ -59,26 +59,22 @@ var errCritic = errors.New("--value critic reads the network of an nn: policy: g
 // with their softmax probabilities as priors, and carries the scorer's
 // memory of the path (searches run, items opened) into each branch.
 type shopProposer struct {
-	m      *shopnn.Model
-	goal   expert.ShopGoal
-	parsed string
-	told   string // expert.AnswersKey of the history the goal has
-	mem    shopnn.Memory
+	m     *shopnn.Model
+	goals expert.Goals
+	mem   shopnn.Memory
 }
 
 func (p *shopProposer) ResetEpisode(env.Task) {
-	p.goal, p.parsed, p.told, p.mem = expert.ShopGoal{}, "", "", shopnn.Memory{}
+	p.goals, p.mem = expert.Goals{}, shopnn.Memory{}
 }
 
 func (p *shopProposer) Propose(ctx context.Context, in policy.Input, k int) ([]planner.Candidate, policy.Usage, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, policy.Usage{}, err
 	}
-	if told := expert.AnswersKey(in.History); in.Task.Instruction != p.parsed || told != p.told {
-		p.goal, p.parsed, p.told = expert.ParseShopInstruction(in.Task.Instruction).Told(in.History), in.Task.Instruction, told
-	}
+	goal, _ := p.goals.Of(in.Task.Instruction, in.History)
 	mem := cloneMemory(p.mem)
-	page := shopnn.Read(p.goal, in.Obs.Text, &mem)
+	page := shopnn.Read(goal, in.Obs.Text, &mem)
 	z := p.m.Scores(&page)
 	lp := nn.LogSoftmax(z, make([]float64, len(z)))
 	order := make([]int, len(z))

@@ -27,15 +27,13 @@ func Shop() policy.Policy { return &shopExpert{} }
 
 type shopExpert struct {
 	goal     ShopGoal
-	parsed   string          // the instruction the goal was parsed from
 	rejected map[string]bool // item titles that failed a check
 	pages    int             // results pages seen for the current query
 	attempt  int             // how many times the query was shortened
 	// asked says the expert asked the user about the options (once an
-	// episode); told is AnswersKey of the answers the goal has, research
-	// that one of them told a fact to search again with.
+	// episode); research that an answer told a fact to search again with.
 	asked, research bool
-	told            string
+	goals           Goals
 }
 
 func (x *shopExpert) ResetEpisode(env.Task) {
@@ -157,29 +155,25 @@ func (x *shopExpert) Act(ctx context.Context, in policy.Input) (policy.Decision,
 	if instr == "" {
 		instr = instructionFromPage(in.Obs.Text)
 	}
-	if told := AnswersKey(in.History); instr != x.parsed || told != x.told {
-		// What the user answered (to its own question or another's) joins
-		// the goal, as if the instruction had said it; a new fact means a
-		// new search.
-		if told != x.told {
-			if h := in.History; len(h) > 0 && h[len(h)-1].Action.Name == "ask_user" {
-				if _, values := AnswerFacts(h[len(h)-1].Answer); len(values) > 0 {
-					x.research = true
-				}
-			}
+	// What the user answered (to its own question or another's) joins the
+	// goal, as if the instruction had said it; a new fact means a new
+	// search.
+	var answered bool
+	x.goal, answered = x.goals.Of(instr, in.History)
+	if h := in.History; answered && len(h) > 0 && h[len(h)-1].Action.Name == "ask_user" {
+		if _, values := AnswerFacts(h[len(h)-1].Answer); len(values) > 0 {
+			x.research = true
 		}
-		x.goal, x.parsed, x.told = ParseShopInstruction(instr).Told(in.History), instr, told
 	}
 	nodes := ParseTree(in.Obs.Text)
 	if x.research {
-		if l := find(nodes, "link", "Back to Search"); l != nil {
+		back := find(nodes, "link", "Back to Search")
+		if back != nil || find(nodes, "searchbox", "Search") != nil {
 			x.research = false
 			x.rejected, x.pages, x.attempt = map[string]bool{}, 0, 0
-			return decide(env.A("click", l.ID), "search again with what the user said")
 		}
-		if find(nodes, "searchbox", "Search") != nil {
-			x.research = false
-			x.rejected, x.pages, x.attempt = map[string]bool{}, 0, 0
+		if back != nil {
+			return decide(env.A("click", back.ID), "search again with what the user said")
 		}
 	}
 	switch {
@@ -538,8 +532,18 @@ func (g ShopGoal) Told(history []policy.Turn) ShopGoal {
 	return g
 }
 
-// AnswersKey is what the answers in history told, to see when it changes.
-func AnswersKey(history []policy.Turn) string {
+// Goals keeps an episode's goal: its instruction's (ParseShopInstruction)
+// with what the user answered in the history (Told), parsed again only
+// when the instruction or the answers change. The zero value is ready.
+type Goals struct {
+	goal        ShopGoal
+	instr, told string
+	set         bool
+}
+
+// Of returns the goal for instr and history; answered says that it
+// changed because a new answer came.
+func (c *Goals) Of(instr string, history []policy.Turn) (g ShopGoal, answered bool) {
 	var b strings.Builder
 	for _, t := range history {
 		if t.Action.Name == "ask_user" {
@@ -547,8 +551,16 @@ func AnswersKey(history []policy.Turn) string {
 			b.WriteByte(0)
 		}
 	}
-	return b.String()
+	told := b.String()
+	if !c.set || instr != c.instr || told != c.told {
+		answered = c.set && told != c.told
+		c.goal, c.instr, c.told, c.set = ParseShopInstruction(instr).Told(history), instr, told, true
+	}
+	return c.goal, answered
 }
+
+// Goal is the goal Of last returned.
+func (c *Goals) Goal() ShopGoal { return c.goal }
 
 // reFact reads a simulated user's facts: "The color is green."
 var reFact = regexp.MustCompile(`(?i)\bthe ([a-z][a-z ]{0,30}?) is ([^.,;]{1,40})`)

@@ -55,7 +55,7 @@ func Play(ctx context.Context, e env.Env, task env.Task, a *Agent, maxSteps int)
 		return ep, err
 	}
 	if ep.Truncated && ep.Actions >= maxSteps {
-		p := Read(a.goal, last.Text, &a.mem)
+		p := Read(a.goals.Goal(), last.Text, &a.mem)
 		ep.Last = &p
 	}
 	return ep, nil

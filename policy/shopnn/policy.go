@@ -22,11 +22,9 @@ type Agent struct {
 	// the best one.
 	Rng *rand.Rand
 
-	goal   expert.ShopGoal
-	parsed string
-	told   string // expert.AnswersKey of the history the goal has
-	mem    Memory
-	queue  []env.Action
+	goals expert.Goals
+	mem   Memory
+	queue []env.Action
 
 	onChoice func(p Page, k int) // Play's recorder
 }
@@ -41,7 +39,7 @@ func NewAgent(m *Model) *Agent { return &Agent{Model: m} }
 
 // ResetEpisode forgets the episode.
 func (a *Agent) ResetEpisode(env.Task) {
-	a.goal, a.parsed, a.told, a.mem, a.queue = expert.ShopGoal{}, "", "", Memory{}, nil
+	a.goals, a.mem, a.queue = expert.Goals{}, Memory{}, nil
 }
 
 // Act returns the next action: the next of the chosen candidate's
@@ -58,11 +56,8 @@ func (a *Agent) Act(ctx context.Context, in policy.Input) (policy.Decision, erro
 		a.queue = a.queue[1:]
 		return policy.Decision{Action: act, Thought: "continue"}, nil
 	}
-	if told := expert.AnswersKey(in.History); in.Task.Instruction != a.parsed || told != a.told {
-		// What the user answered joins the instruction's goal.
-		a.goal, a.parsed, a.told = expert.ParseShopInstruction(in.Task.Instruction).Told(in.History), in.Task.Instruction, told
-	}
-	p := Read(a.goal, in.Obs.Text, &a.mem)
+	goal, _ := a.goals.Of(in.Task.Instruction, in.History) // what the user answered joins the goal
+	p := Read(goal, in.Obs.Text, &a.mem)
 	z := a.Model.Scores(&p)
 	k := choose(z, a.Rng)
 	c := p.Cands[k]
