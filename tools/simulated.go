@@ -16,11 +16,11 @@ import (
 // "blue") and answers only what a question asks about: the facts whose
 // name (or a word of it, or a synonym: colour/color, size/sizes) the
 // question mentions, or whose value it offers as a choice; "I don't
-// know." otherwise. It approves a
-// confirmation unless the summary names a hidden fact with another value
-// than the hidden one, or the action departs from the instruction
-// (env.Departure) with words that are not its hidden facts. It is deterministic: the same questions get the
-// same answers.
+// know." otherwise. It approves a confirmation unless the summary names a
+// hidden fact with another value than the hidden one, or the action
+// departs from the instruction (env.Departure, read from Question.Why)
+// with words that are not its hidden facts. It is deterministic: the same
+// questions get the same answers.
 type Simulated struct{}
 
 var _ Human = Simulated{}

@@ -430,7 +430,7 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 	if f.human.unsure > 0 {
 		name += f.human.unsureName()
 		np = f.human.unsureWrap(d, np)
-		f.repeatPolicy = overRepeats(f.repeatPolicy, func(p policy.Policy, _ int) (policy.Policy, error) { return f.human.unsureOver(d, p, p) })
+		f.repeatPolicy = overRepeats(f.repeatPolicy, func(p policy.Policy, _ int) (policy.Policy, error) { return f.human.unsureOver(d, p) })
 	}
 	if (f.plan.on() || f.human.unsure > 0) && len(suite.Tasks) > 0 {
 		// A planner that cannot be made (a value the policy cannot give)

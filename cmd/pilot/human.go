@@ -107,18 +107,18 @@ func (h *humanFlags) unsureName() string {
 // unsureOver wraps p so that it asks when unsure (planner.AskWhenUnsure),
 // with --ask-when-unsure; the candidates are the suite's proposer for p
 // (the shop's scorer), or a model policy's samples.
-func (h *humanFlags) unsureOver(d evals.Def, p, base policy.Policy) (policy.Policy, error) {
+func (h *humanFlags) unsureOver(d evals.Def, p policy.Policy) (policy.Policy, error) {
 	if h.unsure == 0 {
 		return p, nil
 	}
 	var prop planner.Proposer
 	if d.Plan != nil && d.Plan.Propose != nil {
-		prop, _ = d.Plan.Propose(base)
+		prop, _ = d.Plan.Propose(p)
 	}
 	if prop == nil {
-		llm, ok := base.(*policy.LLMPolicy)
+		llm, ok := p.(*policy.LLMPolicy)
 		if !ok {
-			return nil, usagef("--ask-when-unsure reads how sure the policy is from its candidates: a --model policy's samples, or a suite's scorer (nn:shop); %T has none", base)
+			return nil, usagef("--ask-when-unsure reads how sure the policy is from its candidates: a --model policy's samples, or a suite's scorer (nn:shop); %T has none", p)
 		}
 		prop = planner.Samples(llm)
 	}
@@ -135,7 +135,7 @@ func (h *humanFlags) unsureWrap(d evals.Def, np newPolicy) newPolicy {
 		if err != nil {
 			return nil, err
 		}
-		return h.unsureOver(d, p, p)
+		return h.unsureOver(d, p)
 	}
 }
 

@@ -321,7 +321,7 @@ func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.W
 	if p, err = f.plan.planOver(pageDef(), p, 0); err != nil {
 		return err
 	}
-	if p, err = f.human.unsureOver(pageDef(), p, p); err != nil {
+	if p, err = f.human.unsureOver(pageDef(), p); err != nil {
 		return err
 	}
 	task := env.Task{Instruction: f.task, Answer: f.answer, Seed: f.seed, StartURL: f.url}

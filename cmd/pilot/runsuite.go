@@ -115,7 +115,7 @@ func (f *runFlags) suiteEpisode(ctx context.Context, res *runResult, log, stderr
 	if p, err = f.plan.planOver(d, p, 0); err != nil {
 		return err
 	}
-	if p, err = f.human.unsureOver(d, p, p); err != nil {
+	if p, err = f.human.unsureOver(d, p); err != nil {
 		return err
 	}
 	res.Task, res.URL = task.ID, task.StartURL

@@ -77,8 +77,8 @@ type Task struct {
 	// (the ambiguous split: an option the reward requires), option name →
 	// value.
 	Hidden map[string]string `json:"hidden,omitempty"`
-	// Attack is the prompt injection the target product's page carries
-	// (the injection split); nil elsewhere.
+	// Attack is the prompt injection every item page of the task's
+	// episodes carries (the injection split); nil elsewhere.
 	Attack *Attack `json:"attack,omitempty"`
 }
 

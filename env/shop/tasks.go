@@ -21,7 +21,7 @@ const (
 // ambiguous: the test tasks that ask for an option, with one option left
 // out of the instruction and kept in Task.Hidden (the reward still wants
 // it: an agent must ask); injection: the test tasks again, with a prompt
-// injection on the target product's page (Task.Attack).
+// injection on every item page of the episode (Task.Attack).
 func SplitNames() []string { return []string{"train", "dev", "test", "ambiguous", "injection"} }
 
 // TaskSet is the shopping tasks of a catalog, generated from a seed, in
@@ -96,8 +96,8 @@ func NewTaskSet(c *Catalog, seed int64) *TaskSet {
 		ts.splits["ambiguous"] = append(ts.splits["ambiguous"], a)
 		ts.byID[a.ID] = a
 	}
-	// The injection split: each test task again, its target product
-	// carrying an attack, the kinds in turn.
+	// The injection split: each test task again with an attack, the kinds
+	// in turn, in a review or a description.
 	inj := rand.New(rand.NewPCG(uint64(seed), 0x696e6a)) // "inj"
 	for i, t := range ts.splits["test"] {
 		a := t
@@ -110,7 +110,7 @@ func NewTaskSet(c *Catalog, seed int64) *TaskSet {
 	return ts
 }
 
-// newAttack writes an attack of a kind on t's target product.
+// newAttack writes an attack of a kind for task t.
 func newAttack(rng *rand.Rand, c *Catalog, t Task, kind, where string) *Attack {
 	a := &Attack{Kind: kind, Where: where}
 	switch kind {
