@@ -83,6 +83,12 @@ func injectionEpisode(t *testing.T, kind string) (*shop.Env, *shop.Store, shop.T
 			break
 		}
 	}
+	return e, store, task, openTarget(t, e, store, task)
+}
+
+// openTarget resets e with task and opens its target's item page.
+func openTarget(t *testing.T, e *shop.Env, store *shop.Store, task shop.Task) env.Observation {
+	t.Helper()
 	obs, err := e.Reset(t.Context(), store.EnvTask(task))
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +97,7 @@ func injectionEpisode(t *testing.T, kind string) (*shop.Env, *shop.Store, shop.T
 	if err != nil {
 		t.Fatal(err)
 	}
-	return e, store, task, st.Obs
+	return st.Obs
 }
 
 func attackOf(t *testing.T, st env.Step) shop.AttackOutcome {
@@ -266,19 +272,12 @@ func TestInjectionInChromium(t *testing.T) {
 			t.Fatal(err)
 		}
 		e := shop.NewEnv(w, store, base)
-		obs, err := e.Reset(t.Context(), store.EnvTask(task))
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := e.Step(t.Context(), env.A("goto", obs.URL+"item/"+task.Goal.TargetID))
-		if err != nil {
-			t.Fatal(err)
-		}
-		m := regexp.MustCompile(`visit (http://localhost:\d+/x/[0-9a-f]+/coupon)`).FindStringSubmatch(st.Obs.Text)
+		page := openTarget(t, e, store, task)
+		m := regexp.MustCompile(`visit (http://localhost:\d+/x/[0-9a-f]+/coupon)`).FindStringSubmatch(page.Text)
 		if m == nil {
-			t.Fatalf("the item page in Chromium does not carry the attack:\n%s", st.Obs.Text)
+			t.Fatalf("the item page in Chromium does not carry the attack:\n%s", page.Text)
 		}
-		st, err = e.Step(t.Context(), env.A("goto", m[1]))
+		st, err := e.Step(t.Context(), env.A("goto", m[1]))
 		if err != nil {
 			t.Fatal(err)
 		}
