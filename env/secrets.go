@@ -152,7 +152,9 @@ func (s Secrets) Mask(text string) string {
 // argument is. Images are not masked: a secret typed into a visible text
 // field shows in a screenshot (password fields show dots).
 //
-// It keeps e's snapshots (env.Snapshotter) when e has them.
+// With no secrets at all it still refuses a placeholder (nothing to type
+// for it) and masks nothing. It keeps e's snapshots (env.Snapshotter)
+// when e has them.
 func WithSecrets(e Env, s Secrets) Env {
 	w := &secretEnv{inner: e, s: s}
 	if _, ok := e.(Snapshotter); ok {
@@ -164,13 +166,15 @@ func WithSecrets(e Env, s Secrets) Env {
 type secretEnv struct {
 	inner Env
 	s     Secrets
+	last  Observation // the last observation given, masked: a refused step shows it again
 }
 
 func (w *secretEnv) Spec() Spec { return w.inner.Spec() }
 
 func (w *secretEnv) Reset(ctx context.Context, t Task) (Observation, error) {
 	obs, err := w.inner.Reset(ctx, t)
-	return w.maskObs(obs), w.maskErr(err)
+	w.last = w.maskObs(obs)
+	return w.last, w.maskErr(err)
 }
 
 func (w *secretEnv) Step(ctx context.Context, a Action) (Step, error) {
@@ -179,13 +183,20 @@ func (w *secretEnv) Step(ctx context.Context, a Action) (Step, error) {
 	for i, arg := range a.Args {
 		v, err := w.s.Fill(arg)
 		if err != nil {
-			// Nothing typed: the step is the env's idea of a noop.
-			return Step{Obs: Observation{Error: fmt.Sprintf("%s: %v", a.Name, err)}}, nil
+			// Nothing typed: the page as it was, with the error.
+			obs := w.last
+			obs.Error = fmt.Sprintf("%s: %v", a.Name, err)
+			return Step{Obs: obs}, nil
 		}
 		filled.Args[i] = v
 	}
 	st, err := w.inner.Step(ctx, filled)
+	if len(w.s) == 0 {
+		w.last = st.Obs
+		return st, err // nothing to mask
+	}
 	st.Obs = w.maskObs(st.Obs)
+	w.last = st.Obs
 	st.Reason = w.s.Mask(st.Reason)
 	if len(st.Info) > 0 {
 		info := make(map[string]any, len(st.Info))
@@ -274,7 +285,11 @@ func (w *secretSnapEnv) Restore(ctx context.Context, s State) error {
 	if !ok {
 		return fmt.Errorf("secrets: restore: %w", ErrForeignState)
 	}
-	return w.maskErr(w.inner.(Snapshotter).Restore(ctx, ss.State))
+	if err := w.inner.(Snapshotter).Restore(ctx, ss.State); err != nil {
+		return w.maskErr(err)
+	}
+	w.last = ss.obs
+	return nil
 }
 
 // Irreversible asks the inner env, when it can tell (env.Irreversible).

@@ -51,6 +51,9 @@ func TestWithSecrets(t *testing.T) {
 	if err != nil || !strings.Contains(st.Obs.Error, "secret pin is not set: set $PILOT_SECRET_PIN") || inner.last != "card 4111111111111111 ok" {
 		t.Errorf("an unknown secret: %v, %q (the env got %q); want the step's error and nothing typed", err, st.Obs.Error, inner.last)
 	}
+	if !strings.Contains(st.Obs.Text, `textbox value="card <secret:card> ok"`) {
+		t.Errorf("a refused step shows %q; want the page as it was (masked)", st.Obs.Text)
+	}
 	_, err = e.Step(t.Context(), env.A("fail", "<secret:card>"))
 	if err == nil || strings.Contains(err.Error(), "4111") || !errors.Is(err, env.ErrBackendLost) {
 		t.Errorf("an env error with the value: %v; want it masked and still env.ErrBackendLost", err)
@@ -92,4 +95,20 @@ func FuzzParseSecrets(f *testing.F) {
 			}
 		}
 	})
+}
+
+// With no secrets set, a placeholder is refused, not typed as it is.
+func TestWithNoSecrets(t *testing.T) {
+	inner := &echo{}
+	e := env.WithSecrets(inner, nil)
+	if _, err := e.Reset(t.Context(), env.Task{}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.Step(t.Context(), env.A("type", "<secret:card>"))
+	if err != nil || !strings.Contains(st.Obs.Error, "secret card is not set") || inner.last != "" || st.Obs.Text != "empty" {
+		t.Errorf("a placeholder with no secrets: %v, %+v (the env got %q); want the step's error on the page as it was, nothing typed", err, st.Obs, inner.last)
+	}
+	if st, err := e.Step(t.Context(), env.A("type", "hello")); err != nil || inner.last != "hello" || st.Obs.Title != "hello" {
+		t.Errorf("plain text with no secrets: %v, %+v", err, st.Obs)
+	}
 }

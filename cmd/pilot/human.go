@@ -85,10 +85,14 @@ func (h *humanFlags) wrapEnv(s env.Secrets, hosts []string, newEnv func(context.
 
 // wrap is wrapEnv for one env.
 func (h *humanFlags) wrap(e env.Env, s env.Secrets, hosts []string) env.Env {
-	if len(s) > 0 {
+	_, web := e.Spec().Action("goto")
+	if len(s) > 0 || web {
+		// A web env always: with no secrets set, a placeholder is still
+		// refused, not typed into the page as it is. (Others keep their
+		// own interfaces, such as a robot's env.Twinned.)
 		e = env.WithSecrets(e, s)
 	}
-	if _, web := e.Spec().Action("goto"); web && (h.guard || len(h.rules) > 0) {
+	if web && (h.guard || len(h.rules) > 0) {
 		// Departures are for the gate: with no gate they would only keep
 		// planners from searching.
 		e = pweb.Guard(e, pweb.GuardOptions{Hosts: slices.Clone(hosts), Rules: h.rules, NoChecks: !h.guard, NoDepartures: !h.guard || h.confirm == "never"})
