@@ -65,10 +65,10 @@ func ExampleNewEnv_lite() {
 	//   [6] list
 	//     [7] listitem
 	//       [8] link "Everwear Prime Cotton T-Shirt, White"
-	//       StaticText "$16.79"
-	//       StaticText "4.6 stars (1715 reviews)"
+	//       StaticText "$16.79 4.6 stars (1715 reviews)"
 	//     [9] listitem
 	//       [10] link "Urbanite Air Moisture Wicking T-Shirt"
-	//       StaticText "$35.95"
-	//       StaticText "4.1 stars (34 reviews)"
+	//       StaticText "$35.95 4.1 stars (34 reviews)"
+	//     [11] listitem
+	//       [12] link "Urbanite Air Machine Washable T-Shirt, Olive"
 }

@@ -4,11 +4,17 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -31,8 +37,16 @@ func refused(format string, args ...any) actResult {
 // do performs a valid action. A Go error means the browser failed.
 func (e *Env) do(ctx context.Context, a env.Action) (actResult, error) {
 	switch a.Name {
-	case "click", "hover":
+	case "click", "hover", "double_click":
 		return e.pointer(ctx, a)
+	case "drag":
+		return e.drag(ctx, a.Arg(0), a.Arg(1))
+	case "upload":
+		return e.upload(ctx, a.Arg(0), a.Arg(1))
+	case "wait":
+		return e.wait(ctx, a.Arg(0))
+	case "wait_for":
+		return e.waitFor(ctx, a.Arg(0), a.Arg(1))
 	case "fill":
 		return e.fill(ctx, a.Arg(0), a.Arg(1))
 	case "select_option":
@@ -72,14 +86,18 @@ func (e *Env) pageAction(ctx context.Context, call string) (actResult, error) {
 // pointer clicks or hovers the centre of an element with real mouse events.
 func (e *Env) pointer(ctx context.Context, a env.Action) (actResult, error) {
 	id := a.Arg(0)
-	r, err := e.callPilot(ctx, "point("+jsArgs(id)+")", false)
+	mode := "click"
+	if a.Name == "hover" {
+		mode = "hover"
+	}
+	r, err := e.callPilot(ctx, "point("+jsArgs(id, mode)+")", false)
 	if err != nil {
 		return actResult{}, err
 	}
 	if r.Error != "" {
 		return refused("%s", r.Error), nil
 	}
-	if a.Name == "click" && r.Href != "" {
+	if a.Name != "hover" && r.Href != "" {
 		if msg := e.checkURL(r.Href); msg != "" && !strings.HasPrefix(r.Href, "javascript:") {
 			return refused("click %s refused: the link leaves the allowed domains: %s", id, msg), nil
 		}
@@ -88,16 +106,23 @@ func (e *Env) pointer(ctx context.Context, a env.Action) (actResult, error) {
 	// pointer there first, with the hover events a page expects). A
 	// separate move would cost a frame: moves are aligned to animation
 	// frames, presses and releases are not.
-	events := []input.DispatchMouseEventType{chromedp.MousePressed, chromedp.MouseReleased}
-	if a.Name == "hover" {
-		events = []input.DispatchMouseEventType{chromedp.MouseMoved}
+	type ev struct {
+		typ   input.DispatchMouseEventType
+		count int64
+	}
+	events := []ev{{chromedp.MousePressed, 1}, {chromedp.MouseReleased, 1}}
+	switch a.Name {
+	case "hover":
+		events = []ev{{chromedp.MouseMoved, 0}}
+	case "double_click":
+		events = append(events, ev{chromedp.MousePressed, 2}, ev{chromedp.MouseReleased, 2})
 	}
 	err = runBounded(ctx, e.ep.ctx, func(c context.Context) error {
-		for _, typ := range events {
-			p := input.DispatchMouseEventParams{Type: typ, X: r.X, Y: r.Y}
-			if typ != chromedp.MouseMoved {
+		for _, m := range events {
+			p := input.DispatchMouseEventParams{Type: m.typ, X: r.X, Y: r.Y}
+			if m.typ != chromedp.MouseMoved {
 				p.Button = input.MouseButtonLeft
-				p.ClickCount = 1
+				p.ClickCount = m.count
 			}
 			if _, err := chromedp.Call(c, input.DispatchMouseEvent, p); err != nil {
 				return err
@@ -113,12 +138,15 @@ func (e *Env) pointer(ctx context.Context, a env.Action) (actResult, error) {
 
 // fill focuses a text field, selects its content and types text over it.
 func (e *Env) fill(ctx context.Context, id, text string) (actResult, error) {
-	r, err := e.callPilot(ctx, "prepareFill("+jsArgs(id)+")", false)
+	r, err := e.callPilot(ctx, "prepareFill("+jsArgs(id, text)+")", false)
 	if err != nil {
 		return actResult{}, err
 	}
 	if r.Error != "" {
 		return refused("%s", r.Error), nil
+	}
+	if r.Set { // a date, time, colour or range input: the page set it
+		return actResult{mark: r.Mutations}, nil
 	}
 	err = runBounded(ctx, e.ep.ctx, func(c context.Context) error {
 		if text == "" {
@@ -130,8 +158,12 @@ func (e *Env) fill(ctx context.Context, id, text string) (actResult, error) {
 	if err != nil {
 		return actResult{}, err
 	}
-	if _, err := e.callPilot(ctx, "afterFill("+jsArgs(id)+")", false); err != nil && !contextGone(err) {
+	after, err := e.callPilot(ctx, "afterFill("+jsArgs(id, text)+")", false)
+	if err != nil && !contextGone(err) {
 		return actResult{}, err
+	}
+	if after.Error != "" {
+		return actResult{err: after.Error, mark: r.Mutations}, nil
 	}
 	return actResult{mark: r.Mutations}, nil
 }
@@ -304,4 +336,174 @@ func (e *Env) checkURL(raw string) string {
 		return ""
 	}
 	return fmt.Sprintf("%s is outside the allowed domains (%s)", host, strings.Join(e.opts.AllowDomains, ", "))
+}
+
+// Bounds of the waiting actions.
+const (
+	maxWait        = 10 * time.Second
+	defaultWaitFor = 5 * time.Second
+	maxWaitFor     = 30 * time.Second
+)
+
+// drag presses the mouse on from, moves it to to and releases it there.
+// An HTML drag and drop (draggable elements) is handed to pilot by the
+// browser and dropped with drag events, as a person's drag would.
+func (e *Env) drag(ctx context.Context, from, to string) (actResult, error) {
+	r, err := e.callPilot(ctx, "dragPoints("+jsArgs(from, to)+")", false)
+	if err != nil {
+		return actResult{}, err
+	}
+	if r.Error != "" {
+		return refused("%s", r.Error), nil
+	}
+	snap, _ := e.ep.state.snapshot()
+	mouse := func(c context.Context, typ input.DispatchMouseEventType, x, y float64) error {
+		p := input.DispatchMouseEventParams{Type: typ, X: x, Y: y, Button: input.MouseButtonLeft, Buttons: 1}
+		if typ != chromedp.MouseMoved {
+			p.ClickCount = 1
+		}
+		if typ == chromedp.MouseReleased {
+			p.Buttons = 0
+		}
+		_, err := chromedp.Call(c, input.DispatchMouseEvent, p)
+		return err
+	}
+	err = runBounded(ctx, e.ep.ctx, func(c context.Context) error {
+		if _, err := chromedp.Call(c, input.SetInterceptDrags, input.SetInterceptDragsParams{Enabled: true}); err != nil {
+			return err
+		}
+		defer chromedp.Call(c, input.SetInterceptDrags, input.SetInterceptDragsParams{Enabled: false}) //nolint:errcheck // best effort
+		if _, err := chromedp.Call(c, input.DispatchMouseEvent, input.DispatchMouseEventParams{Type: chromedp.MouseMoved, X: r.X, Y: r.Y}); err != nil {
+			return err
+		}
+		if err := mouse(c, chromedp.MousePressed, r.X, r.Y); err != nil {
+			return err
+		}
+		const steps = 5
+		for i := 1; i <= steps; i++ {
+			f := float64(i) / steps
+			if err := mouse(c, chromedp.MouseMoved, r.X+(r.X2-r.X)*f, r.Y+(r.Y2-r.Y)*f); err != nil {
+				return err
+			}
+		}
+		if now, _ := e.ep.state.snapshot(); now.dragSeq > snap.dragSeq {
+			data := e.ep.state.lastDrag()
+			for _, typ := range []input.DispatchDragEventType{input.DispatchDragEventTypeDragEnter, input.DispatchDragEventTypeDragOver, input.DispatchDragEventTypeDrop} {
+				p := input.DispatchDragEventParams{Type: typ, X: r.X2, Y: r.Y2, Data: data}
+				if _, err := chromedp.Call(c, input.DispatchDragEvent, p); err != nil {
+					return err
+				}
+			}
+		}
+		return mouse(c, chromedp.MouseReleased, r.X2, r.Y2)
+	})
+	if err != nil {
+		return actResult{}, err
+	}
+	return actResult{mark: r.Mutations}, nil
+}
+
+// uploadPath resolves file inside dir, refusing paths that leave it.
+func uploadPath(dir, file string) (string, string) {
+	if dir == "" {
+		return "", "upload is off: allow it with --upload-dir DIR (web.Options.UploadDir) and name a file inside DIR"
+	}
+	if file == "" || filepath.IsAbs(file) || strings.HasPrefix(filepath.ToSlash(filepath.Clean(file)), "../") || filepath.Clean(file) == ".." {
+		return "", fmt.Sprintf("upload %q: name a file inside the upload directory %s, by a relative path", file, dir)
+	}
+	p := filepath.Join(dir, filepath.Clean(file))
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", fmt.Sprintf("upload %q: there is no such file in the upload directory %s", file, dir)
+	}
+	if rel, err := filepath.Rel(dir, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Sprintf("upload %q: the file leads outside the upload directory %s", file, dir)
+	}
+	fi, err := os.Stat(real)
+	if err != nil || !fi.Mode().IsRegular() {
+		return "", fmt.Sprintf("upload %q: not a regular file in the upload directory %s", file, dir)
+	}
+	return real, ""
+}
+
+// upload sets a file input's file, as the browser's file chooser would.
+func (e *Env) upload(ctx context.Context, id, file string) (actResult, error) {
+	path, msg := uploadPath(e.opts.UploadDir, file)
+	if msg != "" {
+		return refused("%s", msg), nil
+	}
+	r, err := e.callPilot(ctx, "prepareUpload("+jsArgs(id)+")", false)
+	if err != nil {
+		return actResult{}, err
+	}
+	if r.Error != "" {
+		return refused("%s", r.Error), nil
+	}
+	err = runBounded(ctx, e.ep.ctx, func(c context.Context) error {
+		res, err := chromedp.Call(c, runtime.Evaluate, runtime.EvaluateParams{Expression: "window.__pilot.fileInput(" + jsArgs(id) + ")"})
+		if err != nil {
+			return err
+		}
+		if res.ExceptionDetails != nil || res.Result == nil || res.Result.ObjectID == "" {
+			return fmt.Errorf("find file input %s: %v", id, res.ExceptionDetails)
+		}
+		defer chromedp.Call(c, runtime.ReleaseObject, runtime.ReleaseObjectParams{ObjectID: res.Result.ObjectID}) //nolint:errcheck // best effort
+		_, err = chromedp.Call(c, dom.SetFileInputFiles, dom.SetFileInputFilesParams{Files: []string{path}, ObjectID: res.Result.ObjectID})
+		return err
+	})
+	if err != nil {
+		return actResult{}, err
+	}
+	return actResult{mark: r.Mutations}, nil
+}
+
+// parseMillis reads a wait's milliseconds, capped at max.
+func parseMillis(what, s string, def, max time.Duration) (time.Duration, string) {
+	if s == "" {
+		return def, ""
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 {
+		return 0, fmt.Sprintf("%s: %q is not a number of milliseconds (e.g. 500)", what, s)
+	}
+	d := time.Duration(n) * time.Millisecond
+	if d > max {
+		return 0, fmt.Sprintf("%s: %d ms is longer than the %d ms pilot waits at most", what, n, max.Milliseconds())
+	}
+	return d, ""
+}
+
+// wait lets the page run by itself for a while.
+func (e *Env) wait(ctx context.Context, ms string) (actResult, error) {
+	d, msg := parseMillis("wait", ms, 0, maxWait)
+	if msg != "" {
+		return refused("%s", msg), nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return actResult{}, ctx.Err()
+	}
+	return actResult{mark: -1}, nil
+}
+
+// waitFor waits until text is in the observation.
+func (e *Env) waitFor(ctx context.Context, text, ms string) (actResult, error) {
+	d, msg := parseMillis("wait_for", ms, defaultWaitFor, maxWaitFor)
+	if msg != "" {
+		return refused("%s", msg), nil
+	}
+	if strings.TrimSpace(text) == "" {
+		return refused("wait_for: give the text to wait for"), nil
+	}
+	r, err := e.callPilot(ctx, "waitFor("+jsArgs(text, d.Milliseconds())+")", true)
+	if err != nil {
+		return actResult{}, err
+	}
+	if r.Error != "" {
+		return actResult{err: r.Error, mark: -2}, nil
+	}
+	return actResult{mark: -1}, nil
 }

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
 )
@@ -22,6 +23,10 @@ type pageState struct {
 	frameSeq int           // commits in child frames
 	loading  map[string]bool
 	inflight map[string]bool
+	// drag is the data of the last drag the browser handed pilot
+	// (Input.setInterceptDrags), dragSeq counts them.
+	drag    *input.DragData
+	dragSeq int
 }
 
 func newPageState() *pageState {
@@ -61,6 +66,9 @@ func (s *pageState) onEvent(ev any) {
 		delete(s.inflight, string(ev.RequestID))
 	case *network.EventLoadingFailed:
 		delete(s.inflight, string(ev.RequestID))
+	case *input.EventDragIntercepted:
+		s.drag = ev.Data
+		s.dragSeq++
 	case *network.EventRequestServedFromCache:
 		// loadingFinished follows.
 		return
@@ -82,6 +90,7 @@ func (s *pageState) noteAbort() {
 }
 
 type pageSnapshot struct {
+	dragSeq                 int
 	navSeq, loadSeq, aborts int
 	frameSeq                int
 	loading                 bool
@@ -91,7 +100,7 @@ type pageSnapshot struct {
 func (s *pageState) snapshot() (pageSnapshot, <-chan struct{}) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return pageSnapshot{navSeq: s.navSeq, loadSeq: s.loadSeq, aborts: s.aborts, frameSeq: s.frameSeq, loading: len(s.loading) > 0, inflight: len(s.inflight)}, s.changed
+	return pageSnapshot{dragSeq: s.dragSeq, navSeq: s.navSeq, loadSeq: s.loadSeq, aborts: s.aborts, frameSeq: s.frameSeq, loading: len(s.loading) > 0, inflight: len(s.inflight)}, s.changed
 }
 
 // waitFor blocks until cond holds, ctx ends or the deadline passes; it
@@ -123,4 +132,11 @@ func (s *pageState) waitFor(ctx context.Context, deadline time.Time, cond func(p
 			return false, ctx.Err()
 		}
 	}
+}
+
+// lastDrag returns the data of the last intercepted drag.
+func (s *pageState) lastDrag() *input.DragData {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.drag
 }

@@ -32,6 +32,39 @@
   }
   observeMutations();
 
+  // ---- what the page's scripts make interactive ---------------------------
+  // This runs before the page's own scripts: it sees every listener they
+  // add and every shadow root they attach (closed ones too), and keeps the
+  // natives pilot itself calls, so that a page that replaces them later
+  // does not blind it.
+  const nativeAdd = EventTarget.prototype.addEventListener;
+  const nativeAttach = Element.prototype.attachShadow;
+  const apply = Reflect.apply;
+  const CLICK_EVENTS = new Set(['click', 'dblclick', 'mousedown', 'mouseup', 'pointerdown', 'pointerup',
+    'touchstart', 'touchend', 'auxclick', 'contextmenu', 'dragstart', 'drop']);
+  P.listened = new WeakSet();
+  P.shadows = new WeakMap();
+  P.invalid = new WeakSet();
+  function on(target, type, fn, opts) { apply(nativeAdd, target, [type, fn, opts]); }
+  try {
+    EventTarget.prototype.addEventListener = function addEventListener(type, fn, opts) {
+      try {
+        if (this instanceof Element && CLICK_EVENTS.has(String(type).toLowerCase())) P.listened.add(this);
+      } catch (e) { /* a page's odd arguments are the page's business */ }
+      return apply(nativeAdd, this, arguments);
+    };
+    if (nativeAttach) {
+      Element.prototype.attachShadow = function attachShadow(init) {
+        const root = apply(nativeAttach, this, arguments);
+        try { P.shadows.set(this, root); } catch (e) { /* ignore */ }
+        return root;
+      };
+    }
+  } catch (e) { /* a frozen prototype: listeners are then found by cursor and attributes */ }
+  // A form the user submits marks its invalid controls (the browser shows a
+  // bubble that is not in the DOM): the tree shows the message.
+  on(document, 'invalid', (ev) => { if (ev.target instanceof Element) P.invalid.add(ev.target); }, true);
+
   // Count the page's own requests (fetch, XHR) so that settle can wait for
   // the ones an action starts, before the browser reports them.
   P.pending = 0;
@@ -69,7 +102,7 @@
     const origSend = XMLHttpRequest.prototype.send;
     XMLHttpRequest.prototype.send = function (...args) {
       track(1);
-      this.addEventListener('loadend', () => track(-1), {once: true});
+      on(this, 'loadend', () => track(-1), {once: true});
       return origSend.apply(this, args);
     };
   }
@@ -80,8 +113,8 @@
     if (isTop) t.unloading = true;
     else if (t.unloading !== true) t.unloading = 'frame';
   }
-  window.addEventListener('beforeunload', noteUnloading);
-  window.addEventListener('pagehide', noteUnloading);
+  on(window, 'beforeunload', noteUnloading);
+  on(window, 'pagehide', noteUnloading);
 
   // ---- roles and names -------------------------------------------------
 
@@ -135,13 +168,18 @@
   // textOf joins an element's text nodes with spaces at element
   // boundaries ("Red mug $9.00", not "Red mug$9.00"). It does not use
   // innerText, which lays the page out again on every call.
-  function textOf(el) {
+  // A label's text leaves out the controls in it: a select inside its
+  // label is named by the label's words, not by all its options.
+  const LABEL_SKIP = new Set(['SELECT', 'TEXTAREA', 'DATALIST', 'OPTION']);
+  function textOf(el, skipControls) {
     if (el.childElementCount === 0) return clean(el.textContent);
     const parts = [];
     const rec = (n) => {
       for (let c = n.firstChild; c; c = c.nextSibling) {
         if (c.nodeType === 3) parts.push(c.nodeValue);
-        else if (c.nodeType === 1 && !SKIP.has(c.tagName)) { parts.push(' '); rec(c); parts.push(' '); }
+        else if (c.nodeType === 1 && !SKIP.has(c.tagName) && !(skipControls && LABEL_SKIP.has(c.tagName))) {
+          parts.push(' '); rec(c); parts.push(' ');
+        }
       }
     };
     rec(el);
@@ -158,7 +196,7 @@
     const al = el.getAttribute('aria-label');
     if (al && al.trim()) return clean(al);
     if (el.labels && el.labels.length) {
-      return clean(Array.from(el.labels).map(textOf).join(' '));
+      return clean(Array.from(el.labels).map((l) => textOf(l, true)).join(' '));
     }
     return '';
   }
@@ -198,35 +236,111 @@
     return false;
   }
 
+  // offscreen: positioned out of the page where no scroll reaches (the
+  // "left: -9999px" way of hiding text).
+  function offscreen(el, style, r) {
+    if (style.position !== 'absolute' && style.position !== 'fixed') return false;
+    r = r || el.getBoundingClientRect();
+    const w = el.ownerDocument.defaultView;
+    return r.right + w.scrollX <= 0 || r.bottom + w.scrollY <= 0;
+  }
+
   function invisibleSelf(el, style) {
     if (style.display === 'contents') return false;
     const r = el.getBoundingClientRect();
     if (r.width === 0 && r.height === 0 && el.getClientRects().length === 0) return true;
     if (r.width * r.height === 0 && style.overflow === 'hidden') return true;
     if (parseFloat(style.opacity) === 0 && !INTERACTIVE.has(roleOf(el))) return true;
+    if (offscreen(el, style, r)) return true;
     return false;
+  }
+
+  // shown reports whether a control is drawn where a person can see it: a
+  // checkbox hidden behind its styled label is not (the label is then the
+  // control in the tree).
+  function shown(el) {
+    if (typeof el.checkVisibility === 'function' && !el.checkVisibility({opacityProperty: true, visibilityProperty: true})) return false;
+    const r = el.getBoundingClientRect();
+    return r.width > 1 && r.height > 1;
+  }
+
+  // A visible label of a hidden checkbox or radio stands for it.
+  function standsFor(label) {
+    const c = label.control;
+    if (!c || c.tagName !== 'INPUT' || (c.type !== 'checkbox' && c.type !== 'radio')) return null;
+    return shown(c) ? null : c;
+  }
+  function hasShownLabel(el) {
+    if (!el.labels || el.labels.length === 0) return false;
+    for (const l of el.labels) if (shown(l)) return true;
+    return false;
+  }
+
+  // ---- what a person can click ------------------------------------------
+
+  const INLINE = new Set(['A', 'ABBR', 'ACRONYM', 'B', 'BDI', 'BDO', 'BIG', 'CITE', 'CODE', 'DATA', 'DEL', 'DFN',
+    'EM', 'FONT', 'I', 'INS', 'KBD', 'LABEL', 'MARK', 'NOBR', 'Q', 'S', 'SAMP', 'SMALL', 'SPAN', 'STRIKE',
+    'STRONG', 'SUB', 'SUP', 'TIME', 'TT', 'U', 'VAR', 'WBR']);
+  // inline reports whether el flows in its block's line: text on both sides
+  // of it and in it is one line of the tree. It reads the tag and the style
+  // attribute (not the style sheets), as lite does.
+  function inline(el) {
+    const d = el.style ? el.style.display : '';
+    if (d) return d.startsWith('inline') || d === 'contents';
+    return INLINE.has(el.tagName);
+  }
+
+  const CONTROL_SEL = 'a[href],button,input,select,textarea,[role],[onclick],[tabindex],[contenteditable]';
+  // clickable reports whether a role-less element reacts to a click: a
+  // listener the page added, an onclick handler, a tabindex, or the root of
+  // a pointer cursor (the parent's cursor is not a pointer).
+  function clickable(el, style, parentCursor) {
+    const doc = el.ownerDocument;
+    if (el === doc.body || el === doc.documentElement) return false;
+    const owner = doc.defaultView.__pilot || P;
+    if (owner.listened && owner.listened.has(el)) return true;
+    if (typeof el.onclick === 'function' || typeof el.onmousedown === 'function' || typeof el.ondblclick === 'function') return true;
+    if (el.getAttribute('draggable') === 'true') return true;
+    const ti = el.getAttribute('tabindex');
+    if (ti !== null && /^\s*[0-9]+\s*$/.test(ti)) return true;
+    return style.cursor === 'pointer' && parentCursor !== 'pointer';
   }
 
   // ---- ids ---------------------------------------------------------------
 
   // New ids are written after the walk (flushIds): writing an attribute
-  // during the walk would invalidate the styles that the walk reads.
+  // during the walk would invalidate the styles that the walk reads. The top
+  // window keeps every id's element, which finds it inside shadow roots and
+  // frames and tells a removed element from one that never was.
   let newIds = [];
   function idOf(el) {
     let id = el.getAttribute(ATTR);
     if (!id) {
-      id = String(topPilot().nextId++);
+      const t = topPilot();
+      id = String(t.nextId++);
       newIds.push([el, id]);
     }
     return id;
   }
   function flushIds() {
-    for (const [el, id] of newIds) el.setAttribute(ATTR, id);
+    const t = topPilot();
+    if (!t.byId) t.byId = new Map();
+    for (const [el, id] of newIds) {
+      el.setAttribute(ATTR, id);
+      t.byId.set(id, new WeakRef(el));
+    }
     newIds = [];
   }
 
+  // find returns the element of id; detached tells that it was on the page
+  // and has been removed since.
   function find(id) {
-    const sel = '[' + ATTR + '="' + CSS.escape(String(id)) + '"]';
+    id = String(id);
+    const t = topPilot();
+    const ref = t.byId && t.byId.get(id);
+    const el = ref && ref.deref();
+    if (el && el.isConnected && el.getAttribute(ATTR) === id) return el;
+    const sel = '[' + ATTR + '="' + CSS.escape(id) + '"]';
     const search = (doc) => {
       const hit = doc.querySelector(sel);
       if (hit) return hit;
@@ -237,7 +351,10 @@
       }
       return null;
     };
-    return search(document);
+    const hit = search(document);
+    if (hit) return hit;
+    if (ref) find.detached = true;
+    return null;
   }
 
   // ---- the tree ----------------------------------------------------------
@@ -246,126 +363,204 @@
   const NONBLANK = /\S/;
 
   function observe() {
+    try {
+      return observeTree();
+    } catch (e) {
+      // The page's scripts broke something pilot reads (a replaced
+      // prototype method): say so, with what can be said.
+      newIds = [];
+      return {text: '', url: location.href, title: String(document.title || ''), count: 0, choices: [],
+        scrollY: 0, scrollMax: 0, status: 0,
+        error: 'pilot could not read this page: ' + String(e && e.message || e) + ' (its scripts replace browser functions pilot uses)'};
+    }
+  }
+
+  function observeTree() {
     const lines = [];
     const choices = [];
     let count = 0;
-
-    function emitText(text, depth) {
-      const t = clean(text, 500);
-      if (t) lines.push('  '.repeat(depth) + 'StaticText ' + q(t));
-    }
-
-    function walk(parent, depth, quiet) {
-      for (let n = parent.firstChild; n; n = n.nextSibling) {
-        if (n.nodeType === 3) {
-          if (!quiet && NONBLANK.test(n.nodeValue)) emitText(n.nodeValue, depth);
-          continue;
-        }
-        if (n.nodeType !== 1) continue;
-        const el = n;
-        if (SKIP.has(el.tagName)) continue;
-        const win = el.ownerDocument.defaultView;
-        const style = win.getComputedStyle(el);
-        if (hiddenSubtree(el, style)) continue;
-        if (el.shadowRoot) { walk(el.shadowRoot, depth, quiet); }
-        const role = roleOf(el);
-        if (el.tagName === 'OPTION') {
-          // Options are listed under their select (a closed select's
-          // options have no box, so they come before the visibility test).
-          const id = idOf(el);
-          count++;
-          let line = '  '.repeat(depth) + '[' + id + '] option ' + q(clean(el.label || el.text, 200));
-          if (el.selected) line += ' selected';
-          if (el.disabled) line += ' disabled';
-          lines.push(line);
-          continue;
-        }
-        if (el.tagName === 'OPTGROUP') { walk(el, depth, quiet); continue; }
-        if (style.visibility === 'hidden' || style.visibility === 'collapse') {
-          // A child may still be visible (visibility can be overridden);
-          // the element's own text is hidden (quiet).
-          walk(el, depth, true);
-          continue;
-        }
-        // Layout is read only where it matters: elements that get a line,
-        // and clipping containers (which hide screen-reader-only text).
-        if (!role && style.overflow !== 'hidden') { walk(el, depth, quiet); continue; }
-        if (invisibleSelf(el, style)) continue;
-        if (!role) { walk(el, depth, quiet); continue; }
-        if (el.tagName === 'IFRAME' || el.tagName === 'FRAME') {
-          let doc = null;
-          try { doc = el.contentDocument; } catch (e) { doc = null; }
-          const id = idOf(el);
-          count++;
-          const name = nameOf(el, 'iframe')[0];
-          lines.push('  '.repeat(depth) + '[' + id + '] iframe' + (name ? ' ' + q(name) : '') + (doc ? '' : ' (cross-origin, not shown)'));
-          if (doc && doc.body) walk(doc.body, depth + 1, false);
-          continue;
-        }
-        if (role === 'label' && el.tagName === 'LABEL' && el.control) {
-          // The control carries the label as its name: show only the control.
-          walk(el, depth, true);
-          continue;
-        }
-        const id = idOf(el);
-        count++;
-        const [name, fromContent] = nameOf(el, role);
-        let line = '  '.repeat(depth) + '[' + id + '] ' + role;
-        if (name) line += ' ' + q(clean(name, 300));
-        const tag = el.tagName;
-        if (role === 'heading') {
-          const lvl = /^H[1-6]$/.test(tag) ? tag[1] : (el.getAttribute('aria-level') || '').trim();
-          if (/^[1-9][0-9]{0,2}$/.test(lvl)) line += ' level=' + lvl;
-        }
-        if (tag === 'INPUT' || tag === 'TEXTAREA') {
-          if (el.type === 'checkbox' || el.type === 'radio') {
-            if (el.checked) line += ' checked';
-          } else if (el.type === 'password') {
-            if (el.value) line += ' value="••••"';
-          } else if (!['button', 'submit', 'reset', 'image'].includes(el.type)) {
-            line += ' value=' + q(clean(el.value, 200));
-          }
-          if (el.readOnly) line += ' readonly';
-          if (el.required) line += ' required';
-        } else if (tag === 'SELECT') {
-          const sel = Array.from(el.selectedOptions).map((o) => clean(o.label || o.text));
-          line += ' value=' + q(sel.join(', '));
-        } else if (el.isContentEditable && role === 'textbox') {
-          line += ' value=' + q(clean(el.innerText, 200));
-        }
-        const ac = el.getAttribute('aria-checked');
-        if (ac && !(tag === 'INPUT')) line += ac === 'true' ? ' checked' : ac === 'mixed' ? ' checked=mixed' : '';
-        if (el.getAttribute('aria-selected') === 'true') line += ' selected';
-        const ae = el.getAttribute('aria-expanded');
-        if (ae === 'true' || ae === 'false') line += ' expanded=' + ae;
-        if (el.disabled || el.getAttribute('aria-disabled') === 'true') line += ' disabled';
-        if (tag !== 'BODY' && el.ownerDocument.activeElement === el) line += ' focused';
-        lines.push(line);
-
-        const disabled = el.disabled || el.getAttribute('aria-disabled') === 'true';
-        if (!disabled) {
-          if (tag === 'SELECT') {
-            for (const o of el.options) if (!o.disabled) choices.push({name: 'select_option', args: [id, clean(o.label || o.text)]});
-          } else if (['link', 'button', 'checkbox', 'radio', 'tab', 'menuitem', 'menuitemcheckbox',
-            'menuitemradio', 'switch', 'treeitem', 'option'].includes(role)) {
-            choices.push({name: 'click', args: [id]});
-          }
-        }
-        // The element's own text is its name for these roles: do not repeat it.
-        const childQuiet = quiet || (fromContent && name !== '');
-        if (tag === 'SELECT') { walk(el, depth + 1, true); continue; }
-        if (tag === 'TEXTAREA') continue;
-        walk(el, depth + 1, childQuiet);
+    // Text of one line of the page: text nodes and inline elements
+    // without a role gather here until a block or an element line ends it.
+    let buf = '', bufDepth = 0;
+    function flush() {
+      if (buf) {
+        const t = clean(buf, 500);
+        if (t) lines.push('  '.repeat(bufDepth) + 'StaticText ' + q(t));
+        buf = '';
       }
     }
-    if (document.body) walk(document.body, 0, false);
+    function addText(text, depth) {
+      if (buf && bufDepth !== depth) flush();
+      if (!buf) bufDepth = depth;
+      buf += text;
+    }
+    function push(line) { flush(); lines.push(line); }
+
+    function walk(parent, depth, quiet, cursor) {
+      for (let n = parent.firstChild; n; n = n.nextSibling) visit(n, depth, quiet, cursor);
+    }
+    function visit(n, depth, quiet, cursor) {
+      if (n.nodeType === 3) {
+        if (!quiet && NONBLANK.test(n.nodeValue)) addText(n.nodeValue, depth);
+        else if (buf && !quiet) buf += ' ';
+        return;
+      }
+      if (n.nodeType !== 1) return;
+      const el = n;
+      if (el.tagName === 'BR') { flush(); return; }
+      if (SKIP.has(el.tagName)) return;
+      const win = el.ownerDocument.defaultView;
+      const style = win.getComputedStyle(el);
+      if (hiddenSubtree(el, style)) return;
+      const sr = el.shadowRoot || P.shadows.get(el) || (win.__pilot && win.__pilot.shadows.get(el));
+      if (sr) { flush(); walk(sr, depth, quiet, style.cursor); }
+      let role = roleOf(el);
+      if (el.tagName === 'OPTION') {
+        // Options are listed under their select (a closed select's
+        // options have no box, so they come before the visibility test).
+        const id = idOf(el);
+        count++;
+        let line = '  '.repeat(depth) + '[' + id + '] option ' + q(clean(el.label || el.text, 200));
+        if (el.selected) line += ' selected';
+        if (el.disabled) line += ' disabled';
+        push(line);
+        return;
+      }
+      if (el.tagName === 'OPTGROUP') { walk(el, depth, quiet, style.cursor); return; }
+      if (style.visibility === 'hidden' || style.visibility === 'collapse') {
+        // A child may still be visible (visibility can be overridden);
+        // the element's own text is hidden (quiet).
+        walk(el, depth, true, style.cursor);
+        return;
+      }
+      if (el.tagName === 'DETAILS' && !el.open) {
+        // A closed details shows its summary only.
+        flush();
+        for (const c of el.children) if (c.tagName === 'SUMMARY') { visit(c, depth, quiet, style.cursor); break; }
+        return;
+      }
+      const isInline = inline(el);
+      if (!role) {
+        if (style.overflow === 'hidden' || style.position === 'absolute' || style.position === 'fixed') {
+          if (invisibleSelf(el, style)) return;
+        }
+        if (clickable(el, style, cursor) && el.querySelector(CONTROL_SEL) === null && !invisibleSelf(el, style)) {
+          // A clickable thing holding controls is a container that
+          // delegates their clicks (or a card with a link): its controls
+          // are what a person clicks.
+          role = 'clickable';
+        } else {
+          if (!isInline) flush();
+          walk(el, depth, quiet, style.cursor);
+          if (!isInline) flush();
+          return;
+        }
+      } else if (invisibleSelf(el, style)) {
+        return;
+      }
+      if (el.tagName === 'IFRAME' || el.tagName === 'FRAME') {
+        let doc = null;
+        try { doc = el.contentDocument; } catch (e) { doc = null; }
+        const id = idOf(el);
+        count++;
+        const name = nameOf(el, 'iframe')[0];
+        push('  '.repeat(depth) + '[' + id + '] iframe' + (name ? ' ' + q(name) : '') + (doc ? '' : ' (cross-origin, not shown)'));
+        if (doc && doc.body) { walk(doc.body, depth + 1, false, ''); flush(); }
+        return;
+      }
+      let ctl = el; // the element whose state the line shows
+      if (role === 'label' && el.tagName === 'LABEL' && el.control) {
+        const c = standsFor(el);
+        if (!c) {
+          // The control carries the label as its name: show only the control.
+          walk(el, depth, true, style.cursor);
+          return;
+        }
+        ctl = c;
+        role = roleOf(c);
+      }
+      if (el.tagName === 'INPUT' && (el.type === 'checkbox' || el.type === 'radio') && !shown(el) && hasShownLabel(el)) {
+        return; // its label stands for it
+      }
+      const id = idOf(el);
+      count++;
+      let name, fromContent;
+      if (role === 'clickable') {
+        // A clickable thing is named by its text, unless it holds a lot of it.
+        const text = textOf(el);
+        const label = labelText(el);
+        [name, fromContent] = label ? [label, false] : text.length <= 120 ? [text, true] : [clean(el.getAttribute('title') || ''), false];
+      } else if (ctl !== el) {
+        [name, fromContent] = [textOf(el, true), true];
+      } else {
+        [name, fromContent] = nameOf(el, role);
+      }
+      let line = '  '.repeat(depth) + '[' + id + '] ' + role;
+      if (name) line += ' ' + q(clean(name, 300));
+      const tag = ctl.tagName;
+      if (role === 'heading') {
+        const lvl = /^H[1-6]$/.test(tag) ? tag[1] : (el.getAttribute('aria-level') || '').trim();
+        if (/^[1-9][0-9]{0,2}$/.test(lvl)) line += ' level=' + lvl;
+      }
+      if (tag === 'INPUT' || tag === 'TEXTAREA') {
+        if (ctl.type === 'checkbox' || ctl.type === 'radio') {
+          if (ctl.checked) line += ' checked';
+        } else if (ctl.type === 'password') {
+          if (ctl.value) line += ' value="••••"';
+        } else if (!['button', 'submit', 'reset', 'image'].includes(ctl.type)) {
+          line += ' value=' + q(clean(ctl.value, 200));
+        }
+        if (ctl.readOnly) line += ' readonly';
+        if (ctl.required) line += ' required';
+      } else if (tag === 'SELECT') {
+        const sel = Array.from(ctl.selectedOptions).map((o) => clean(o.label || o.text));
+        line += ' value=' + q(sel.join(', '));
+      } else if (el.isContentEditable && role === 'textbox') {
+        line += ' value=' + q(clean(el.innerText, 200));
+      }
+      const ac = el.getAttribute('aria-checked');
+      if (ac && !(tag === 'INPUT')) line += ac === 'true' ? ' checked' : ac === 'mixed' ? ' checked=mixed' : '';
+      if (el.getAttribute('aria-selected') === 'true') line += ' selected';
+      const ae = el.getAttribute('aria-expanded');
+      if (ae === 'true' || ae === 'false') line += ' expanded=' + ae;
+      const disabled = ctl.disabled || el.getAttribute('aria-disabled') === 'true';
+      if (disabled) line += ' disabled';
+      if (tag !== 'BODY' && el.ownerDocument.activeElement === ctl) line += ' focused';
+      if (P.invalid.has(ctl) || (win.__pilot && win.__pilot.invalid.has(ctl))) {
+        if (ctl.validity && !ctl.validity.valid && ctl.validationMessage) line += ' invalid=' + q(clean(ctl.validationMessage, 200));
+      }
+      push(line);
+
+      if (!disabled) {
+        if (tag === 'SELECT') {
+          for (const o of ctl.options) if (!o.disabled) choices.push({name: 'select_option', args: [id, clean(o.label || o.text)]});
+        } else if (['link', 'button', 'checkbox', 'radio', 'tab', 'menuitem', 'menuitemcheckbox',
+          'menuitemradio', 'switch', 'treeitem', 'option', 'clickable'].includes(role)) {
+          choices.push({name: 'click', args: [id]});
+        }
+      }
+      // The element's own text is its name for these roles: do not repeat it.
+      const childQuiet = quiet || (fromContent && name !== '');
+      if (tag === 'SELECT' && ctl === el) { walk(el, depth + 1, true, style.cursor); flush(); return; }
+      if (tag === 'TEXTAREA') return;
+      walk(el, depth + 1, childQuiet, style.cursor);
+      flush();
+    }
+    if (document.body) walk(document.body, 0, false, '');
+    flush();
     flushIds();
+    let status = 0;
+    try {
+      const nav = performance.getEntriesByType('navigation')[0];
+      status = nav && nav.responseStatus || 0;
+    } catch (e) { status = 0; }
     return {
       text: lines.join('\n'),
       url: location.href,
       title: document.title,
       count: count,
       choices: choices,
+      status: status,
       scrollY: Math.round(window.scrollY),
       scrollMax: Math.max(0, Math.round(document.documentElement.scrollHeight - window.innerHeight)),
     };
@@ -378,8 +573,16 @@
     return r ? 'a ' + r : 'a ' + el.tagName.toLowerCase() + ' element';
   }
 
+  // parentOf crosses shadow roots: a shadow tree's top element's parent is
+  // its host.
+  function parentOf(e) {
+    if (e.parentElement) return e.parentElement;
+    const p = e.parentNode;
+    return p && p.host ? p.host : null;
+  }
+
   function visibleForAction(el) {
-    for (let e = el; e; e = e.parentElement) {
+    for (let e = el; e; e = parentOf(e)) {
       const st = e.ownerDocument.defaultView.getComputedStyle(e);
       if (st.display === 'none') return false;
       if (e === el && (st.visibility === 'hidden' || st.visibility === 'collapse')) return false;
@@ -389,20 +592,78 @@
   }
 
   function lookup(id) {
+    find.detached = false;
     const el = find(id);
-    if (!el) return {error: 'no element with id ' + id + ' on the page: use an id from the current observation'};
+    if (!el) {
+      if (find.detached) return {error: 'element ' + id + ' was removed from the page since it was observed (detached): use an id from the current observation'};
+      return {error: 'no element with id ' + id + ' on the page: use an id from the current observation'};
+    }
     if (!visibleForAction(el)) return {error: 'element ' + id + ' is hidden: it cannot be used now'};
     return {el};
   }
 
+  // nameForError is how an error names an element: its id and line when it
+  // has one, else its tag and text.
+  function nameForError(el) {
+    for (let e = el; e; e = parentOf(e)) {
+      const id = e.getAttribute && e.getAttribute(ATTR);
+      if (id) {
+        const r = roleOf(e) || 'clickable';
+        const n = clean(nameOf(e, r)[0] || textOf(e), 60);
+        return '[' + id + '] ' + r + (n ? ' ' + q(n) : '');
+      }
+    }
+    const t = clean(textOf(el), 60);
+    let tag = el.tagName.toLowerCase();
+    if (el.id) tag += '#' + el.id;
+    else if (typeof el.className === 'string' && el.className.trim()) tag += '.' + el.className.trim().split(/\s+/)[0];
+    return 'a ' + tag + (t ? ' ' + q(t) : '');
+  }
+
+  // hitAt returns the topmost element at (x, y) of el's document, inside
+  // shadow roots.
+  function hitAt(doc, x, y) {
+    let hit = doc.elementFromPoint(x, y);
+    for (let i = 0; hit && i < 32; i++) {
+      const sr = hit.shadowRoot || P.shadows.get(hit);
+      if (!sr) break;
+      const h = sr.elementFromPoint(x, y);
+      if (!h || h === hit) break;
+      hit = h;
+    }
+    return hit;
+  }
+
+  function within(outer, e) {
+    for (; e; e = parentOf(e)) if (e === outer) return true;
+    return false;
+  }
+
+  // coverOf returns what a click at (x, y) on el would land on instead of
+  // it, or null when it lands on el (or inside it, or on its label).
+  function coverOf(el, x, y) {
+    const hit = hitAt(el.ownerDocument, x, y);
+    if (!hit || within(el, hit) || within(hit, el)) return null;
+    const lab = hit.closest && hit.closest('label');
+    if (lab && lab.control === el) return null;
+    if (el.tagName === 'LABEL' && el.control === hit) return null;
+    return hit;
+  }
+
   // point scrolls element id into view and returns the centre of it in the
-  // top viewport's coordinates, or an error for the agent.
-  function point(id) {
+  // top viewport's coordinates, or an error for the agent. For a click
+  // (mode 'click'), a disabled element or one covered by another is an
+  // error: a person's click would do nothing, or hit the cover.
+  function point(id, mode) {
     const r0 = lookup(id);
     if (r0.error) return r0;
     const el = r0.el;
     if (el.tagName === 'OPTION') {
       return {error: 'element ' + id + ' is an option: use select_option on its select'};
+    }
+    const ctl = el.tagName === 'LABEL' && el.control ? el.control : el;
+    if (mode === 'click' && (ctl.matches(':disabled') || el.getAttribute('aria-disabled') === 'true')) {
+      return {error: 'element ' + id + ' is ' + describe(ctl).replace(/^a /, 'a disabled ') + ': it cannot be clicked until it is enabled'};
     }
     let r = el.getBoundingClientRect();
     const vw = el.ownerDocument.defaultView;
@@ -411,6 +672,15 @@
       r = el.getBoundingClientRect();
     }
     let x = r.left + r.width / 2, y = r.top + r.height / 2;
+    if (x < 0 || y < 0 || x > vw.innerWidth || y > vw.innerHeight) {
+      return {error: 'element ' + id + ' is outside the viewport and cannot be scrolled to (its centre is at ' + Math.round(x) + ',' + Math.round(y) + ')'};
+    }
+    if (mode === 'click' || mode === 'drag') {
+      const cover = coverOf(el, x, y);
+      if (cover) {
+        return {error: 'element ' + id + ' is covered by ' + nameForError(cover) + ': a click would land on that; close or move it first'};
+      }
+    }
     // Add the offsets of enclosing same-origin frames.
     let w = el.ownerDocument.defaultView;
     while (w !== window.top) {
@@ -427,22 +697,87 @@
     return {x, y, href, mutations: T().mutations};
   }
 
+  // dragPoints returns the centres of from and to, both in view.
+  function dragPoints(from, to) {
+    const a = point(from, 'drag');
+    if (a.error) return a;
+    const r0 = lookup(to);
+    if (r0.error) return r0;
+    const r = r0.el.getBoundingClientRect();
+    const vw = r0.el.ownerDocument.defaultView;
+    if (r.bottom < 0 || r.right < 0 || r.top > vw.innerHeight || r.left > vw.innerWidth) {
+      return {error: 'drag: element ' + to + ' is out of view while ' + from + ' is in view: scroll so that both are on the screen'};
+    }
+    const b = point(to, 'hover');
+    if (b.error) return b;
+    const again = point(from, 'drag');
+    if (again.error) return again;
+    return {x: again.x, y: again.y, x2: b.x, y2: b.y, mutations: a.mutations};
+  }
+
   function T() { return topPilot(); }
 
-  const TEXT_TYPES = new Set(['text', 'search', 'email', 'password', 'tel', 'url', 'number', 'date',
-    'datetime-local', 'month', 'week', 'time', '']);
+  // Text-like inputs are typed into; the others are set as their own
+  // picker sets them, in the format the input keeps its value in.
+  const TYPED = new Set(['text', 'search', 'email', 'password', 'tel', 'url', 'number', '']);
+  const FORMATS = {
+    date: 'a date as YYYY-MM-DD (e.g. 2026-12-04)',
+    time: 'a time as HH:MM or HH:MM:SS, 24-hour (e.g. 14:30)',
+    'datetime-local': 'a date and time as YYYY-MM-DDTHH:MM (e.g. 2026-12-04T14:30)',
+    month: 'a month as YYYY-MM (e.g. 2026-12)',
+    week: 'a week as YYYY-Www (e.g. 2026-W49)',
+    color: 'a colour as #rrggbb (e.g. #ff8800)',
+    range: 'a number',
+  };
+  const valueSetter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set;
 
-  function prepareFill(id) {
+  function fillTarget(id) {
     const r0 = lookup(id);
     if (r0.error) return r0;
+    let el = r0.el;
+    if (el.tagName === 'LABEL' && el.control) el = el.control;
+    return {el};
+  }
+
+  // prepareFill readies element id for text: it focuses and selects a field
+  // that is typed into (the Go side types), or sets the value of one that is
+  // not (set: true), or says why it cannot.
+  function prepareFill(id, text) {
+    const r0 = fillTarget(id);
+    if (r0.error) return r0;
     const el = r0.el;
-    const isText = (el.tagName === 'INPUT' && TEXT_TYPES.has((el.getAttribute('type') || '').toLowerCase())) ||
-      el.tagName === 'TEXTAREA' || el.isContentEditable;
-    if (!isText) return {error: 'element ' + id + ' is ' + describe(el) + ', not a text field: fill works on text boxes'};
+    const type = el.tagName === 'INPUT' ? (el.getAttribute('type') || '').toLowerCase() : '';
+    const typed = (el.tagName === 'INPUT' && TYPED.has(type)) || el.tagName === 'TEXTAREA' || el.isContentEditable;
+    const picked = el.tagName === 'INPUT' && Object.prototype.hasOwnProperty.call(FORMATS, el.type);
+    if (!typed && !picked) {
+      let hint = 'fill works on text fields and on date, time, colour and range inputs';
+      if (el.type === 'checkbox' || el.type === 'radio') hint = 'use click to check it';
+      else if (el.type === 'file') hint = 'use upload to choose a file';
+      else if (el.tagName === 'SELECT') hint = 'use select_option';
+      return {error: 'element ' + id + ' is ' + describe(el) + ', not a text field: ' + hint};
+    }
     if (el.disabled || el.readOnly) return {error: 'element ' + id + ' is ' + (el.disabled ? 'disabled' : 'read-only')};
     const mutations = T().mutations;
     el.scrollIntoView({block: 'center', inline: 'center', behavior: 'instant'});
     el.focus();
+    if (picked) {
+      const before = el.value;
+      apply(valueSetter, el, [text]);
+      let ok = el.value !== '' || text === '';
+      if (el.type === 'color') ok = el.value.toLowerCase() === String(text).trim().toLowerCase();
+      if (el.type === 'range') ok = text !== '' && Number(el.value) === Number(text);
+      if (!ok) {
+        const got = el.value;
+        apply(valueSetter, el, [before]);
+        let want = FORMATS[el.type];
+        if (el.type === 'range') want = 'a number from ' + (el.min || '0') + ' to ' + (el.max || '100') + (el.step && el.step !== 'any' && el.step !== '1' ? ' in steps of ' + el.step : '');
+        void got;
+        return {error: 'element ' + id + ' is a ' + el.type + ' input: it takes ' + want + ', not ' + q(String(text))};
+      }
+      el.dispatchEvent(new InputEvent('input', {bubbles: true, composed: true, inputType: 'insertReplacementText'}));
+      el.dispatchEvent(new Event('change', {bubbles: true}));
+      return {mutations, set: true};
+    }
     if (el.isContentEditable) {
       const range = el.ownerDocument.createRange();
       range.selectNodeContents(el);
@@ -455,10 +790,46 @@
     return {mutations};
   }
 
-  function afterFill(id) {
-    const el = find(id);
-    if (el && !el.isContentEditable) el.dispatchEvent(new Event('change', {bubbles: true}));
+  // afterFill fires change on a typed field (as leaving it would) and says
+  // when the field refused the text (a number field and a word).
+  function afterFill(id, text) {
+    const r0 = fillTarget(id);
+    if (r0.error) return {};
+    const el = r0.el;
+    if (!el.isContentEditable) el.dispatchEvent(new Event('change', {bubbles: true}));
+    if (el.type === 'number' && text !== '' && el.value === '') {
+      return {error: 'element ' + id + ' is a number input: it takes a number such as 42 or 3.5, not ' + q(String(text))};
+    }
     return {};
+  }
+
+  // prepareUpload checks that element id is a file input.
+  function prepareUpload(id) {
+    const r0 = fillTarget(id);
+    if (r0.error) return r0;
+    if (r0.el.tagName !== 'INPUT' || r0.el.type !== 'file') return {error: 'element ' + id + ' is ' + describe(r0.el) + ', not a file input: upload works on file choosers'};
+    if (r0.el.disabled) return {error: 'element ' + id + ' is disabled'};
+    return {mutations: T().mutations};
+  }
+  function fileInput(id) { return fillTarget(id).el; }
+
+  // waitFor resolves when text appears in the observation (case and
+  // spacing aside), or with an error after ms.
+  function waitFor(text, ms) {
+    const want = clean(String(text)).toLowerCase();
+    const start = performance.now();
+    const mutations = T().mutations;
+    return new Promise((resolve) => {
+      const check = () => {
+        const o = observe();
+        if (clean(o.text + ' ' + o.title).toLowerCase().includes(want)) return resolve({mutations});
+        if (performance.now() - start >= ms) {
+          return resolve({error: 'wait_for ' + q(String(text)) + ': the text did not appear within ' + Math.round(ms / 1000 * 10) / 10 + 's', mutations});
+        }
+        setTimeout(check, 25);
+      };
+      check();
+    });
   }
 
   function selectOption(id, want) {
@@ -515,7 +886,7 @@
         // A document that is still being parsed (just after a navigation
         // committed) is not ready, whatever its mutation clock says.
         if (document.readyState === 'loading' && now - start < maxMs) {
-          document.addEventListener('DOMContentLoaded', check, {once: true});
+          on(document, 'DOMContentLoaded', check, {once: true});
           return;
         }
         if (t.pending > 0 && now - start < Math.min(netMs, maxMs)) return setTimeout(check, 5);
@@ -533,6 +904,10 @@
   P.observe = observe;
   P.point = point;
   P.prepareFill = prepareFill;
+  P.prepareUpload = prepareUpload;
+  P.fileInput = fileInput;
+  P.dragPoints = dragPoints;
+  P.waitFor = waitFor;
   P.afterFill = afterFill;
   P.selectOption = selectOption;
   P.scroll = scroll;

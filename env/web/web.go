@@ -17,7 +17,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -71,6 +74,9 @@ type Options struct {
 	// NetworkIdleTimeout bounds the wait for in-flight requests (XHR,
 	// images) after an action; default 2s.
 	NetworkIdleTimeout time.Duration
+	// UploadDir is the directory the upload action takes files from; ""
+	// refuses uploads.
+	UploadDir string
 	// Logger receives debug logs; default slog.Default().
 	Logger *slog.Logger
 }
@@ -112,6 +118,16 @@ func (o Options) withDefaults() (Options, error) {
 		if err != nil || u.Host == "" || (u.Scheme != "ws" && u.Scheme != "wss" && u.Scheme != "http" && u.Scheme != "https") {
 			return o, fmt.Errorf("browser address %q: want ws://host:port/devtools/browser/… or http://host:port (a Chrome started with --remote-debugging-port)", o.BrowserURL)
 		}
+	}
+	if o.UploadDir != "" {
+		abs, err := filepath.Abs(o.UploadDir)
+		if err == nil {
+			abs, err = filepath.EvalSymlinks(abs)
+		}
+		if fi, serr := os.Stat(abs); err != nil || serr != nil || !fi.IsDir() {
+			return o, fmt.Errorf("upload directory %q: not a directory: create it, or name the one holding the files to upload", o.UploadDir)
+		}
+		o.UploadDir = abs
 	}
 	for i, d := range o.AllowDomains {
 		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "."))
@@ -171,6 +187,17 @@ func Actions() []env.ActionSpec {
 		{Name: "go_back", Doc: "Go back to the previous page."},
 		{Name: "go_forward", Doc: "Go forward to the next page."},
 		{Name: "hover", Doc: "Move the mouse over an element.", Params: []env.Param{id}},
+		{Name: "double_click", Doc: "Double-click an element.", Params: []env.Param{id}},
+		{Name: "drag", Doc: "Drag one element onto another with the mouse.", Params: []env.Param{
+			{Name: "from", Type: env.String, Doc: "the id of the element to drag"},
+			{Name: "to", Type: env.String, Doc: "the id of the element to drop it on"}}},
+		{Name: "upload", Doc: "Choose a file for a file input, from the directory pilot allows uploads from.", Params: []env.Param{id,
+			{Name: "file", Type: env.String, Doc: "the file's path inside the upload directory"}}},
+		{Name: "wait", Doc: "Wait for the page to change by itself, up to 10 seconds.", Params: []env.Param{
+			{Name: "ms", Type: env.Integer, Doc: "milliseconds to wait, at most 10000"}}},
+		{Name: "wait_for", Doc: "Wait until a text appears on the page.", Params: []env.Param{
+			{Name: "text", Type: env.String, Doc: "the text to wait for"},
+			{Name: "timeout_ms", Type: env.Integer, Optional: true, Doc: "how long to wait, at most 30000; default 5000"}}},
 		{Name: "noop", Doc: "Do nothing and look again."},
 		{Name: "stop", Doc: "End the episode, with the answer when the task asks for one.", Params: []env.Param{{Name: "answer", Type: env.String, Optional: true, Doc: "the answer, or empty"}}},
 	}
@@ -657,6 +684,9 @@ type evalResult struct {
 	X         float64 `json:"x"`
 	Y         float64 `json:"y"`
 	Href      string  `json:"href"`
+	X2        float64 `json:"x2"`
+	Y2        float64 `json:"y2"`
+	Set       bool    `json:"set"`
 	Waited    float64 `json:"waited"`
 	Obs       *pageObs
 }
@@ -668,7 +698,11 @@ type pageObs struct {
 	Count     int    `json:"count"`
 	ScrollY   int    `json:"scrollY"`
 	ScrollMax int    `json:"scrollMax"`
-	Choices   []struct {
+	// Status is the HTTP status of the document (0 when unknown).
+	Status int `json:"status"`
+	// Error says the page's scripts kept the helper from reading it.
+	Error   string `json:"error"`
+	Choices []struct {
 		Name string   `json:"name"`
 		Args []string `json:"args"`
 	} `json:"choices"`
@@ -820,6 +854,9 @@ func (e *Env) observation(ctx context.Context, p pageObs, actErr string) (env.Ob
 	if actErr != "" {
 		errs = append(errs, actErr)
 	}
+	if p.Error != "" {
+		errs = append(errs, p.Error)
+	}
 	obs.Error = strings.Join(append(errs, e.ep.takeNotes()...), "; ")
 	obs.Text = render(p, obs.Error)
 	if e.opts.Screenshot != "" {
@@ -835,6 +872,9 @@ func (e *Env) observation(ctx context.Context, p pageObs, actErr string) (env.Ob
 func render(p pageObs, errText string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "URL: %s\nTitle: %s\n", p.URL, p.Title)
+	if s := StatusLine(p.Status); s != "" {
+		b.WriteString(s)
+	}
 	if errText != "" {
 		fmt.Fprintf(&b, "Error: %s\n", errText)
 	}
@@ -848,6 +888,19 @@ func render(p pageObs, errText string) string {
 		b.WriteString(p.Text)
 	}
 	return b.String()
+}
+
+// StatusLine is the observation's line for a document's HTTP status: ""
+// for a page that loaded (below 400, or unknown), else "Status: 404 Not
+// Found\n". env/web/lite writes it too.
+func StatusLine(code int) string {
+	if code < 400 || code > 999 {
+		return ""
+	}
+	if t := http.StatusText(code); t != "" {
+		return fmt.Sprintf("Status: %d %s\n", code, t)
+	}
+	return fmt.Sprintf("Status: %d\n", code)
 }
 
 func (e *Env) screenshot(ctx context.Context) (env.Image, error) {

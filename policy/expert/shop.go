@@ -58,7 +58,8 @@ type ShopGoal struct {
 var (
 	rePrice   = regexp.MustCompile(`(?:under|lower than|less than|no more than|at most|below|cheaper than|up to)\s*\$?\s*([0-9]+(?:\.[0-9]+)?)`)
 	reRating  = regexp.MustCompile(`(?:at least|minimum of|no less than|not less than|a rating of)\s*([0-9](?:\.[0-9])?)\s*(?:stars?|out of)`)
-	reStars   = regexp.MustCompile(`^([0-9](?:\.[0-9])?) stars`)
+	reStars   = regexp.MustCompile(`(?:^|\s)([0-9](?:\.[0-9])?) stars`)
+	reListed  = regexp.MustCompile(`^\$([0-9]+(?:\.[0-9]+)?)(?:\s|$)`)
 	reMoney   = regexp.MustCompile(`\$\s*([0-9]+(?:\.[0-9]+)?)`)
 	reOutOf   = regexp.MustCompile(`([0-9](?:\.[0-9])?) out of 5`)
 	reZip     = regexp.MustCompile(`^([A-Za-z]{2})\s+([0-9]{5})$`)
@@ -262,9 +263,12 @@ func ShopResults(nodes []Node) []ShopResult {
 			switch {
 			case n.Role == "link" && it.Link == "":
 				it.Link, it.Title = n.ID, n.Name
-			case n.Role == "StaticText" && strings.HasPrefix(n.Name, "$"):
-				it.Price, _ = strconv.ParseFloat(strings.TrimPrefix(n.Name, "$"), 64)
 			case n.Role == "StaticText":
+				// The price and the rating: one line ("$12.50 4.5 stars
+				// (20 reviews)"), or two.
+				if m := reListed.FindStringSubmatch(n.Name); m != nil {
+					it.Price, _ = strconv.ParseFloat(m[1], 64)
+				}
 				if m := reStars.FindStringSubmatch(n.Name); m != nil {
 					it.Rating, _ = strconv.ParseFloat(m[1], 64)
 				}

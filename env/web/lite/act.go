@@ -25,8 +25,27 @@ import (
 // Go error is the caller's context ending.
 func (b *Browser) do(ctx context.Context, a env.Action) (string, error) {
 	switch a.Name {
-	case "click":
+	case "click", "double_click":
+		// A double click is a click to a page without scripts.
 		return b.click(ctx, a.Arg(0))
+	case "drag":
+		if _, msg := b.point(a.Arg(0)); msg != "" {
+			return msg, nil
+		}
+		if _, msg := b.point(a.Arg(1)); msg != "" {
+			return msg, nil
+		}
+		return "drag needs a page with layout and scripts: the lite browser has neither; use the Chromium env (--engine chromium)", nil
+	case "upload":
+		if _, msg := b.point(a.Arg(0)); msg != "" {
+			return msg, nil
+		}
+		return "upload is not supported by the lite browser: use the Chromium env (--engine chromium)", nil
+	case "wait":
+		// A page without scripts does not change by itself.
+		return "", nil
+	case "wait_for":
+		return b.waitFor(a.Arg(0)), nil
 	case "hover":
 		_, msg := b.point(a.Arg(0))
 		return msg, nil
@@ -132,6 +151,15 @@ func (b *Browser) click(ctx context.Context, id string) (string, error) {
 	}
 	p := b.ep.page
 	n, d := ref.n, ref.d
+	ctl := n
+	if isEl(n, atom.Label) {
+		if c := d.labelControl(n); c != nil {
+			ctl = c
+		}
+	}
+	if isFormControl(ctl) && actuallyDisabled(ctl) || attrVal(n, "aria-disabled") == "true" {
+		return "element " + id + " is " + strings.Replace(d.describe(ctl), "a ", "a disabled ", 1) + ": it cannot be clicked until it is enabled", nil
+	}
 	if inClosedDetails(n) {
 		// Chromium lays the content of a closed details element out
 		// without showing it: the click lands on nothing.
@@ -322,7 +350,7 @@ func (b *Browser) activateLabel(ctx context.Context, d *document, label, target 
 	if actuallyDisabled(c) {
 		return "", nil
 	}
-	if focusable(c) {
+	if focusable(c) && rendered(c) {
 		b.ep.page.setFocus(nodeRef{c, d})
 	}
 	return b.activate(ctx, d, c)
@@ -447,6 +475,8 @@ func (b *Browser) browsingContext(d *document, target string) (fd *document, top
 func (b *Browser) submit(ctx context.Context, d *document, form, submitter *html.Node) (string, error) {
 	if !hasAttr(form, "novalidate") && !(submitter != nil && hasAttr(submitter, "formnovalidate")) {
 		if bad := d.firstInvalid(form); bad != nil {
+			// Every invalid control fires 'invalid' and shows its message.
+			d.markInvalid(form)
 			// Chromium shows a bubble (not in the DOM) and focuses the field.
 			b.ep.page.setFocus(nodeRef{bad, d})
 			return "", nil
@@ -635,6 +665,56 @@ func (d *document) resetForm(form *html.Node) {
 	}
 }
 
+// markInvalid records the form's controls that fail validation now, as
+// their 'invalid' events do in pilot.js.
+func (d *document) markInvalid(form *html.Node) {
+	if d.invalid == nil {
+		d.invalid = map[*html.Node]bool{}
+	}
+	for _, n := range d.owned(form) {
+		if typ, ok := candidate(n); ok && !d.valid(n, typ) {
+			d.invalid[n] = true
+		}
+	}
+}
+
+// validationMessage is el.validationMessage of a control.
+func (d *document) validationMessage(n *html.Node) string {
+	typ, ok := candidate(n)
+	if !ok {
+		return ""
+	}
+	return d.validity(n, typ)
+}
+
+// candidate reports whether n is a candidate for constraint validation, and
+// its type for validity.
+func candidate(n *html.Node) (string, bool) {
+	if closest(n, atom.Datalist) != nil || actuallyDisabled(n) {
+		return "", false
+	}
+	typ := ""
+	switch htmlEl(n) {
+	case atom.Select:
+	case atom.Textarea:
+		typ = "textarea"
+	case atom.Input:
+		typ = inputType(n)
+		switch typ {
+		case "hidden", "button", "submit", "reset", "image":
+			return "", false
+		}
+	default:
+		return "", false
+	}
+	if isEl(n, atom.Input) || isEl(n, atom.Textarea) {
+		if hasAttr(n, "readonly") && typ != "checkbox" && typ != "radio" {
+			return "", false
+		}
+	}
+	return typ, true
+}
+
 // firstInvalid returns the form's first control that fails constraint
 // validation: required, type (email, url), range (number), minlength and
 // pattern.
@@ -669,12 +749,25 @@ func (d *document) firstInvalid(form *html.Node) *html.Node {
 	return nil
 }
 
-func (d *document) valid(n *html.Node, typ string) bool {
+func (d *document) valid(n *html.Node, typ string) bool { return d.validity(n, typ) == "" }
+
+// Chromium's (en-US) validation messages.
+const (
+	msgFill   = "Please fill out this field."
+	msgCheck  = "Please check this box if you want to proceed."
+	msgRadio  = "Please select one of these options."
+	msgSelect = "Please select an item in the list."
+	msgFile   = "Please select a file."
+)
+
+// validity returns the browser's validation message for control n (of
+// type typ, "textarea" for a textarea), "" when it is valid.
+func (d *document) validity(n *html.Node, typ string) string {
 	required := hasAttr(n, "required")
 	switch {
 	case isEl(n, atom.Select):
 		if !required {
-			return true
+			return ""
 		}
 		opts := selectOptions(n)
 		for i, o := range opts {
@@ -683,33 +776,42 @@ func (d *document) valid(n *html.Node, typ string) bool {
 			}
 			placeholder := i == 0 && !hasAttr(n, "multiple") && displaySize(n) == 1 && optionValue(o) == "" && isEl(o.Parent, atom.Select)
 			if !placeholder {
-				return true
+				return ""
 			}
 		}
-		return false
+		return msgSelect
 	case typ == "checkbox":
-		return !required || d.state(n).checked
+		if !required || d.state(n).checked {
+			return ""
+		}
+		return msgCheck
 	case typ == "radio":
 		group := d.radioGroup(n)
 		req := false
 		for _, r := range group {
 			if d.state(r).checked {
-				return true
+				return ""
 			}
 			req = req || hasAttr(r, "required")
 		}
-		return !req
+		if req {
+			return msgRadio
+		}
+		return ""
 	case typ == "file":
-		return !required
+		if required {
+			return msgFile
+		}
+		return ""
 	case typ == "range" || typ == "color":
-		return true
+		return ""
 	}
 	v := d.value(n)
 	if required && v == "" {
-		return false
+		return msgFill
 	}
 	if v == "" {
-		return true
+		return ""
 	}
 	switch typ {
 	case "email":
@@ -717,37 +819,63 @@ func (d *document) valid(n *html.Node, typ string) bool {
 			if hasAttr(n, "multiple") {
 				addr = strings.Trim(addr, asciiSpace)
 			} else if addr != v {
-				return false
+				return "Please enter an email address."
 			}
-			at := strings.IndexByte(addr, '@')
-			if at <= 0 || at == len(addr)-1 || strings.ContainsAny(addr, " \t") || strings.Count(addr, "@") != 1 {
-				return false
+			if msg := emailMessage(addr); msg != "" {
+				return msg
 			}
 		}
 	case "url":
 		if u, err := parseURL(v); err != nil || u.scheme == "" {
-			return false
+			return "Please enter a URL."
 		}
 	case "number":
 		f, _ := strconv.ParseFloat(v, 64)
 		if lo, ok := parseFloatAttr(n, "min"); ok && f < lo {
-			return false
+			return "Value must be greater than or equal to " + attrVal(n, "min") + "."
 		}
 		if hi, ok := parseFloatAttr(n, "max"); ok && f > hi {
-			return false
+			return "Value must be less than or equal to " + attrVal(n, "max") + "."
 		}
 	}
 	if ml, ok := attr(n, "minlength"); ok && d.state(n).dirty {
 		if m, ok := parseNonNegInt(ml); ok && utf16Len(v) < m {
-			return false
+			return fmt.Sprintf("Please lengthen this text to %d characters or more (you are currently using %d %s).", m, utf16Len(v), plural(utf16Len(v), "character"))
 		}
 	}
 	if pat, ok := attr(n, "pattern"); ok && typ != "textarea" {
 		if re, err := regexp.Compile("^(?:" + pat + ")$"); err == nil && !re.MatchString(v) {
-			return false
+			if t := attrVal(n, "title"); t != "" {
+				return "Please match the requested format. " + t
+			}
+			return "Please match the requested format."
 		}
 	}
-	return true
+	return ""
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
+}
+
+// emailMessage is Chromium's message for an address that is not one, ""
+// for one that is.
+func emailMessage(addr string) string {
+	at := strings.IndexByte(addr, '@')
+	switch {
+	case at < 0:
+		return "Please include an '@' in the email address. '" + addr + "' is missing an '@'."
+	case at == 0:
+		return "Please enter a part followed by '@'. '" + addr + "' is incomplete."
+	case at == len(addr)-1:
+		return "Please enter a part following '@'. '" + addr + "' is incomplete."
+	case strings.ContainsAny(addr, " \t") || strings.Count(addr, "@") != 1:
+		return "Please enter an email address."
+	}
+	return ""
 }
 
 func utf16Len(s string) int {
@@ -811,46 +939,109 @@ func (b *Browser) implicitSubmit(ctx context.Context, d *document, field *html.N
 
 // ---- text --------------------------------------------------------------------
 
-// fillTypes are the input types that pilot.js's prepareFill accepts (by
-// the type attribute, in lower case).
-var fillTypes = map[string]bool{
-	"text": true, "search": true, "email": true, "password": true, "tel": true, "url": true, "number": true, "date": true,
-	"datetime-local": true, "month": true, "week": true, "time": true, "": true,
-}
+// typedTypes are the input types that pilot.js's prepareFill types into
+// (by the type attribute, in lower case); pickedFormats those it sets, with
+// the format each takes (pilot.js's FORMATS).
+var (
+	typedTypes = map[string]bool{
+		"text": true, "search": true, "email": true, "password": true, "tel": true, "url": true, "number": true, "": true,
+	}
+	pickedFormats = map[string]string{
+		"date":           "a date as YYYY-MM-DD (e.g. 2026-12-04)",
+		"time":           "a time as HH:MM or HH:MM:SS, 24-hour (e.g. 14:30)",
+		"datetime-local": "a date and time as YYYY-MM-DDTHH:MM (e.g. 2026-12-04T14:30)",
+		"month":          "a month as YYYY-MM (e.g. 2026-12)",
+		"week":           "a week as YYYY-Www (e.g. 2026-W49)",
+		"color":          "a colour as #rrggbb (e.g. #ff8800)",
+		"range":          "a number",
+	}
+)
 
-// fill is pilot.js's prepareFill followed by typing text over the field's
-// content.
+// fill is pilot.js's prepareFill followed by typing text over the field
+// (or setting a date, time, colour or range input's value) and afterFill.
 func (b *Browser) fill(id, text string) string {
 	ref, msg := b.lookup(id)
 	if msg != "" {
 		return msg
 	}
 	n, d := ref.n, ref.d
-	isText := isEl(n, atom.Input) && fillTypes[strings.ToLower(attrVal(n, "type"))] || isEl(n, atom.Textarea) || contentEditable(n)
-	if !isText {
-		return "element " + id + " is " + d.describe(n) + ", not a text field: fill works on text boxes"
+	if isEl(n, atom.Label) {
+		if c := d.labelControl(n); c != nil {
+			n = c
+			ref = nodeRef{c, d}
+		}
+	}
+	isInput := isEl(n, atom.Input)
+	typed := isInput && typedTypes[strings.ToLower(attrVal(n, "type"))] || isEl(n, atom.Textarea) || contentEditable(n)
+	format := ""
+	if isInput {
+		format = pickedFormats[inputType(n)]
+	}
+	if !typed && format == "" {
+		hint := "fill works on text fields and on date, time, colour and range inputs"
+		switch {
+		case isInput && (inputType(n) == "checkbox" || inputType(n) == "radio"):
+			hint = "use click to check it"
+		case isInput && inputType(n) == "file":
+			hint = "use upload to choose a file"
+		case isEl(n, atom.Select):
+			hint = "use select_option"
+		}
+		return "element " + id + " is " + d.describe(n) + ", not a text field: " + hint
 	}
 	if disabledAttr(n) {
 		return "element " + id + " is disabled"
 	}
-	if (isEl(n, atom.Input) || isEl(n, atom.Textarea)) && hasAttr(n, "readonly") {
+	if (isInput || isEl(n, atom.Textarea)) && hasAttr(n, "readonly") {
 		return "element " + id + " is read-only"
+	}
+	// The text reaches Chromium as JSON: bytes that are not UTF-8 arrive
+	// as U+FFFD.
+	text = string(validUTF8([]byte(text)))
+	if format != "" {
+		typ := inputType(n)
+		if !actuallyDisabled(n) {
+			b.ep.page.setFocus(ref)
+		}
+		v := sanitizeValue(n, typ, text)
+		ok := v != "" || text == ""
+		switch typ {
+		case "color":
+			ok = v == strings.ToLower(strings.Trim(text, asciiSpace))
+		case "range":
+			f, err := strconv.ParseFloat(strings.Trim(text, asciiSpace), 64)
+			g, err2 := strconv.ParseFloat(v, 64)
+			ok = text != "" && err == nil && err2 == nil && f == g
+		}
+		if !ok {
+			want := format
+			if typ == "range" {
+				lo, hi := attrVal(n, "min"), attrVal(n, "max")
+				if lo == "" {
+					lo = "0"
+				}
+				if hi == "" {
+					hi = "100"
+				}
+				want = "a number from " + lo + " to " + hi
+				if st := attrVal(n, "step"); st != "" && st != "any" && st != "1" {
+					want += " in steps of " + st
+				}
+			}
+			return "element " + id + " is a " + typ + " input: it takes " + want + ", not " + q(text, 0)
+		}
+		c := d.state(n)
+		c.value, c.dirty = v, true
+		return ""
 	}
 	if actuallyDisabled(n) {
 		return "" // disabled by its fieldset: it takes no focus and no text
 	}
 	b.ep.page.setFocus(ref)
-	// The text reaches Chromium as JSON: bytes that are not UTF-8 arrive
-	// as U+FFFD.
-	text = string(validUTF8([]byte(text)))
-	switch inputType(n) {
-	case "date", "month", "week", "time", "datetime-local":
-		if isEl(n, atom.Input) {
-			// Chromium's date and time fields take no inserted text.
-			return ""
-		}
-	}
 	d.setText(n, "", text)
+	if isInput && inputType(n) == "number" && text != "" && d.value(n) == "" {
+		return "element " + id + " is a number input: it takes a number such as 42 or 3.5, not " + q(text, 0)
+	}
 	return ""
 }
 
@@ -1236,4 +1427,18 @@ func (b *Browser) gotoURL(ctx context.Context, raw string) (string, error) {
 		return fmt.Sprintf("goto %s: the page did not load: %s", u, lerr.text), nil
 	}
 	return "", nil
+}
+
+// waitFor is wait_for in a page without scripts: the text is there now,
+// or it never comes.
+func (b *Browser) waitFor(text string) string {
+	want := strings.ToLower(clean(text))
+	if want == "" {
+		return "wait_for: give the text to wait for"
+	}
+	obs := b.observation("")
+	if strings.Contains(strings.ToLower(clean(obs.Text)), want) {
+		return ""
+	}
+	return "wait_for " + q(text, 0) + ": the text is not on the page, and a page in the lite browser does not change by itself (it runs no scripts)"
 }

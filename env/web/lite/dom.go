@@ -30,6 +30,9 @@ type document struct {
 	parent *document             // the embedding document of a frame
 	host   *html.Node            // the iframe element that shows a frame
 	alive  bool                  // false once a frame's document is replaced
+	status int                   // the HTTP status of the response (0: none)
+
+	invalid map[*html.Node]bool // controls a submission found invalid (the 'invalid' event)
 }
 
 // control is the state of a form control (or an option) that the page

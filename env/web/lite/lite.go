@@ -161,6 +161,7 @@ func (b *Browser) observation(actErr string) env.Observation {
 	var sb strings.Builder
 	sb.Grow(len(text) + 256)
 	fmt.Fprintf(&sb, "URL: %s\nTitle: %s\n", obs.URL, obs.Title)
+	sb.WriteString(web.StatusLine(p.doc.status))
 	if actErr != "" {
 		fmt.Fprintf(&sb, "Error: %s\n", actErr)
 	}

@@ -510,10 +510,10 @@ func TestFocusAndKeys(t *testing.T) {
 		s.ok(`press("Tab")`)
 		got = append(got, focusedLine(s.obs.Text))
 	}
-	// The span with tabindex=0 takes the focus but has no line; past the
-	// last stop the focus leaves the page.
-	want := []string{`[1] link "First"`, `[2] radio "R1"`, `[5] radio "S2" checked`, ``, `[7] combobox "Sel" value="a"`,
-		`[9] textbox "TA" value=""`, `[10] link "Last"`, ``}
+	// The span with tabindex=0 takes the focus (and is a clickable); past
+	// the last stop the focus leaves the page.
+	want := []string{`[1] link "First"`, `[2] radio "R1"`, `[5] radio "S2" checked`, `[7] clickable "Span stop"`, `[8] combobox "Sel" value="a"`,
+		`[10] textbox "TA" value=""`, `[11] link "Last"`, ``}
 	if !slices.Equal(got, want) {
 		t.Errorf("Tab stops:\n%q\nwant\n%q", got, want)
 	}
@@ -552,13 +552,13 @@ func TestErrors(t *testing.T) {
 	for _, tc := range []struct{ action, want string }{
 		{`click("999")`, "no element with id 999 on the page: use an id from the current observation"},
 		{`click("02")`, "no element with id 02 on the page: use an id from the current observation"},
-		{`fill("` + link + `", "x")`, "element " + link + " is a link, not a text field: fill works on text boxes"},
+		{`fill("` + link + `", "x")`, "element " + link + " is a link, not a text field: fill works on text fields and on date, time, colour and range inputs"},
 		{`fill("` + s.id(`"Disabled field"`) + `", "x")`, "element " + s.id(`"Disabled field"`) + " is disabled"},
 		{`select_option("` + query + `", "x")`, "element " + query + " is a textbox, not a select: use click for other elements"},
 		{`select_option("` + size + `", "Huge")`, "select " + size + ` has no option "Huge": its options are "Small", "Large"`},
 		{`click("` + small + `")`, "element " + small + " is hidden: it cannot be used now"},
 		{`click("` + s.id(`option "a"`) + `")`, "element " + s.id(`option "a"`) + " is an option: use select_option on its select"},
-		{`no_such_action()`, `unknown action "no_such_action": web-lite knows click, fill, select_option, press, scroll, goto, go_back, go_forward, hover, noop, stop`},
+		{`no_such_action()`, `unknown action "no_such_action": web-lite knows click, fill, select_option, press, scroll, goto, go_back, go_forward, hover, double_click, drag, upload, wait, wait_for, noop, stop`},
 		{`click()`, "click takes 1 argument(s), got 0 argument(s): write click(id)"},
 		{`goto("/relative")`, `goto "/relative": not an absolute URL: write it with http:// or https://`},
 		{`goto("ftp://x/")`, `goto "ftp://x/": the scheme ftp is not supported (use http or https)`},
@@ -722,7 +722,7 @@ func TestCookies(t *testing.T) {
 
 func TestFrames(t *testing.T) {
 	s := open(t, site(), "/frames", lite.Options{})
-	s.has("[2] iframe \"Srcdoc frame\"\n  [3] paragraph\n    StaticText \"inner\"\n    StaticText \"doc\"\n  [4] link \"frame link\"",
+	s.has("[2] iframe \"Srcdoc frame\"\n  [3] paragraph\n    StaticText \"inner doc\"\n  [4] link \"frame link\"",
 		"[5] iframe \"Same origin\"\n  [6] paragraph\n    StaticText \"GET\"",
 		`[10] iframe "Blank"`+"\n", `[11] iframe "Elsewhere" (cross-origin, not shown)`)
 	s.ok(`click("4")`) // the link navigates its frame, not the page

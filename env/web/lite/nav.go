@@ -112,7 +112,8 @@ func (p *page) observe() (string, *walker) {
 		p.focus = nodeRef{}
 	}
 	if p.doc.body != nil {
-		w.walk(p.doc, p.doc.body, 0, false, bodyVisHidden(p.doc))
+		w.walk(p.doc, p.doc.body, 0, false, bodyVisHidden(p.doc), "")
+		w.flush()
 	}
 	return w.b.String(), w
 }
@@ -323,6 +324,7 @@ func (b *Browser) loadFrameContent(ctx context.Context, req request) (*document,
 		return nil, nil, nil
 	}
 	d.origin = resp.url.origin()
+	d.status = resp.status
 	return d, nil, nil
 }
 

@@ -247,6 +247,22 @@ var pages = map[string]string{
 <input type="radio" name="s" value="1" aria-label="S1"><input type="radio" name="s" value="2" checked aria-label="S2">
 <button disabled>Off</button><span tabindex="0">Span stop</span><input type="hidden"><p hidden><a href="/echo">hidden</a></p>
 <select aria-label="Sel"><option>a</option></select><textarea aria-label="TA"></textarea><a>no href</a><a href="/echo">Last</a>`,
+
+	// /real is real-site markup that lite reads as Chromium does without
+	// scripts: inline text as one line, a select named by its label's words,
+	// checkboxes drawn by their labels, closed details, clickables by
+	// handler attributes, tabindex and pointer cursor, dates and colours.
+	"/real": `<!doctype html><title>Real</title>
+<p>The <b>quick</b> brown <em>fox</em> <span>jumps</span>.<br>New line</p>
+<label>Country <select name="c"><option>France</option><option>Japan</option></select></label>
+<div><input type="checkbox" id="remember" style="display:none"><label for="remember">Remember me</label></div>
+<label><input type="radio" name="plan" value="a" hidden> Plan A</label>
+<details><summary>More info</summary><p>Secret details text</p></details>
+<div onclick="go()">Say hi</div><span tabindex="0">Focus me</span><div style="cursor: pointer">Pointer <b>root</b></div>
+<a>Not a link</a><div onclick="x()"><button>Inner button</button></div>
+<form action="/echo"><input type="date" name="d" aria-label="Day"><input type="color" name="c" aria-label="Colour">
+<input type="range" name="v" min="0" max="10" aria-label="Volume"><input type="number" name="n" aria-label="Count">
+<input name="q" required aria-label="Query"><input type="email" name="m" value="nope" aria-label="Mail"><button>Send</button></form>`,
 }
 
 // autofocused are the /autofocus page's autofocus fields.
@@ -254,6 +270,9 @@ var autofocused = []string{`"Auto"`, `"Second auto"`}
 
 var scenarios = []scenario{
 	{name: "markup", start: "/markup", actions: []string{`click("3")`}},
+	{name: "real", start: "/real", actions: []string{`click("3")`, `click("5")`, `fill("10", "2026-12-04")`, `fill("10", "12/04/2026")`,
+		`fill("11", "#FF8800")`, `fill("11", "red")`, `fill("12", "7")`, `fill("12", "70")`, `fill("13", "many")`, `click("16")`, `double_click("3")`}},
+	{name: "not-found", start: "/no/such/page"},
 	{name: "autofocus", start: "/autofocus", actions: []string{
 		`click("1")`, `click("2")`, `fill("6", "x")`, `click("9")`, `go_back()`, `go_back()`, `go_forward()`, `click("3")`, `go_back()`,
 	}, racyFocus: autofocused},

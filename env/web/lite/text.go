@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 )
 
 // isJSSpace reports whether r matches JavaScript's \s (and what
@@ -204,7 +205,20 @@ func (t *textCollector) add(s string) {
 // textOf is pilot.js's textOf: an element's text nodes, with spaces at
 // element boundaries, cleaned. limit > 0 may drop text past limit
 // characters (the result is then longer than limit).
-func textOf(n *html.Node, limit int) string {
+func textOf(n *html.Node, limit int) string { return textOfSkip(n, limit, false) }
+
+// labelSkip are the elements a label's text leaves out (pilot.js's
+// LABEL_SKIP): a select inside its label is named by the label's words.
+func labelSkip(n *html.Node) bool {
+	switch htmlEl(n) {
+	case atom.Select, atom.Textarea, atom.Datalist, atom.Option:
+		return true
+	}
+	return false
+}
+
+// textOfSkip is pilot.js's textOf(el, skipControls).
+func textOfSkip(n *html.Node, limit int, skipControls bool) string {
 	t := textCollector{limit: limit}
 	if childElementCount(n) == 0 {
 		for c := n.FirstChild; c != nil; c = c.NextSibling {
@@ -220,7 +234,7 @@ func textOf(n *html.Node, limit int) string {
 			switch {
 			case c.Type == html.TextNode:
 				t.add(c.Data)
-			case c.Type == html.ElementNode && !skipped(c):
+			case c.Type == html.ElementNode && !skipped(c) && !(skipControls && labelSkip(c)):
 				t.add(" ")
 				rec(c)
 				t.add(" ")

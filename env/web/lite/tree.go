@@ -54,7 +54,7 @@ var nameFromContent = map[string]bool{
 // clickRoles get a click among the observation's choices.
 var clickRoles = map[string]bool{
 	"link": true, "button": true, "checkbox": true, "radio": true, "tab": true, "menuitem": true, "menuitemcheckbox": true,
-	"menuitemradio": true, "switch": true, "treeitem": true, "option": true,
+	"menuitemradio": true, "switch": true, "treeitem": true, "option": true, "clickable": true,
 }
 
 // roleOf is pilot.js's roleOf.
@@ -151,7 +151,7 @@ func (d *document) labelText(n *html.Node, limit int) string {
 	if labels := d.labels[n]; len(labels) > 0 && labelable(n) {
 		parts := make([]string, len(labels))
 		for i, l := range labels {
-			parts[i] = textOf(l, limit)
+			parts[i] = textOfSkip(l, limit, true)
 		}
 		return clean(strings.Join(parts, " "))
 	}
@@ -215,9 +215,12 @@ func (d *document) nameOf(n *html.Node, role string) (string, bool) {
 // inlineStyle is what lite reads of an element's style attribute.
 type inlineStyle struct {
 	display        string // "": not set; "none"; "shown"
+	displayDecl    string // the declared display keyword (el.style.display), "" when none
 	visibility     string // "": inherit; "hidden"; "visible"
+	cursor         string // the declared cursor keyword, "" when none
 	opacityZero    bool
 	overflowHidden bool
+	positioned     bool // position: absolute or fixed
 }
 
 func styleOf(n *html.Node) inlineStyle {
@@ -245,8 +248,23 @@ func styleOf(n *html.Node) inlineStyle {
 		if j := strings.LastIndexByte(val, '!'); j >= 0 && strings.Trim(val[j+1:], asciiSpace) == "important" {
 			val = strings.Trim(val[:j], asciiSpace)
 		}
+		keyword := val != "" && strings.Trim(val, "abcdefghijklmnopqrstuvwxyz-") == ""
 		switch prop {
+		case "cursor":
+			if keyword {
+				st.cursor = val
+			}
+		case "position":
+			switch val {
+			case "absolute", "fixed":
+				st.positioned = true
+			case "static", "relative", "sticky", "initial", "unset", "inherit", "revert":
+				st.positioned = false
+			}
 		case "display":
+			if keyword || strings.Trim(val, "abcdefghijklmnopqrstuvwxyz- ") == "" && val != "" {
+				st.displayDecl = val
+			}
 			switch {
 			case val == "none":
 				st.display = "none"
@@ -343,9 +361,44 @@ type walker struct {
 	b       strings.Builder
 	lines   int
 	choices []env.Action
+	// buf gathers the text of one line of the page (pilot.js's buf): text
+	// nodes and inline elements without a role, until a block or an
+	// element line ends it.
+	buf      strings.Builder
+	bufDepth int
 }
 
+// flush writes the gathered text as a StaticText line.
+func (w *walker) flush() {
+	if w.buf.Len() == 0 {
+		return
+	}
+	t := clean(w.buf.String())
+	w.buf.Reset()
+	if t != "" {
+		w.line(w.bufDepth)
+		w.b.WriteString("StaticText ")
+		writeQ(&w.b, t, 500)
+	}
+}
+
+func (w *walker) addText(s string, depth int) {
+	if w.buf.Len() > 0 && w.bufDepth != depth {
+		w.flush()
+	}
+	if w.buf.Len() == 0 {
+		w.bufDepth = depth
+	}
+	w.buf.WriteString(s)
+}
+
+// newLine starts an element's line, after the text gathered before it.
 func (w *walker) newLine(depth int) {
+	w.flush()
+	w.line(depth)
+}
+
+func (w *walker) line(depth int) {
 	if w.lines > 0 {
 		w.b.WriteByte('\n')
 	}
@@ -355,12 +408,127 @@ func (w *walker) newLine(depth int) {
 	}
 }
 
-func (w *walker) emitText(s string, depth int) {
-	if t := clean(s); t != "" {
-		w.newLine(depth)
-		w.b.WriteString("StaticText ")
-		writeQ(&w.b, t, 500)
+// inlineTags flow in their block's line (pilot.js's INLINE).
+var inlineTags = map[atom.Atom]bool{
+	atom.A: true, atom.Abbr: true, atom.Acronym: true, atom.B: true, atom.Bdi: true, atom.Bdo: true, atom.Big: true,
+	atom.Cite: true, atom.Code: true, atom.Data: true, atom.Del: true, atom.Dfn: true, atom.Em: true, atom.Font: true,
+	atom.I: true, atom.Ins: true, atom.Kbd: true, atom.Label: true, atom.Mark: true, atom.Nobr: true, atom.Q: true,
+	atom.S: true, atom.Samp: true, atom.Small: true, atom.Span: true, atom.Strike: true, atom.Strong: true,
+	atom.Sub: true, atom.Sup: true, atom.Time: true, atom.Tt: true, atom.U: true, atom.Var: true, atom.Wbr: true,
+}
+
+// isInline is pilot.js's inline(el): the declared display, else the tag.
+func isInline(n *html.Node, st inlineStyle) bool {
+	if st.displayDecl != "" {
+		return strings.HasPrefix(st.displayDecl, "inline") || st.displayDecl == "contents"
 	}
+	return n.Namespace == "" && inlineTags[n.DataAtom]
+}
+
+// cursorOf is an element's computed cursor, from its style attribute, the
+// user-agent style sheet (links) and its parent's.
+func cursorOf(n *html.Node, st inlineStyle, parent string) string {
+	switch st.cursor {
+	case "", "inherit", "unset", "revert", "revert-layer":
+	case "initial":
+		return "auto"
+	default:
+		return st.cursor
+	}
+	if n.Namespace == "" && (n.DataAtom == atom.A || n.DataAtom == atom.Area) && hasAttr(n, "href") {
+		return "pointer"
+	}
+	return parent
+}
+
+// hasControl is `el.querySelector(CONTROL_SEL) !== null` of pilot.js.
+func hasControl(n *html.Node) bool {
+	for c := n.FirstChild; c != nil; c = c.NextSibling {
+		if c.Type != html.ElementNode {
+			continue
+		}
+		if c.Namespace == "" {
+			switch c.DataAtom {
+			case atom.Button, atom.Input, atom.Select, atom.Textarea:
+				return true
+			case atom.A:
+				if hasAttr(c, "href") {
+					return true
+				}
+			}
+		}
+		for _, k := range []string{"role", "onclick", "tabindex", "contenteditable"} {
+			if hasAttr(c, k) {
+				return true
+			}
+		}
+		if hasControl(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// reTabindex is pilot.js's test of a tabindex that makes an element focusable.
+var reTabindex = regexp.MustCompile(`^[\t\n\f\r ]*[0-9]+[\t\n\f\r ]*$`)
+
+// clickable is pilot.js's clickable without the listeners (lite runs no
+// scripts): an onclick (onmousedown, ondblclick) handler, draggable, a
+// tabindex, the root of a pointer cursor.
+func (d *document) clickable(n *html.Node, cursor, parentCursor string) bool {
+	if n == d.body || n.Parent == nil || n.Parent.Type == html.DocumentNode {
+		return false
+	}
+	if hasAttr(n, "onclick") || hasAttr(n, "onmousedown") || hasAttr(n, "ondblclick") || attrVal(n, "draggable") == "true" {
+		return true
+	}
+	if ti, ok := attr(n, "tabindex"); ok && reTabindex.MatchString(ti) {
+		return true
+	}
+	return cursor == "pointer" && parentCursor != "pointer"
+}
+
+// shownControl is pilot.js's shown(c) as far as lite can tell: no hidden
+// ancestor, no zero opacity, not visibility: hidden.
+func shownControl(c *html.Node) bool {
+	hidden := false
+	var chain []*html.Node
+	for n := c; n != nil && n.Type == html.ElementNode; n = n.Parent {
+		chain = append(chain, n)
+	}
+	for i := len(chain) - 1; i >= 0; i-- {
+		st := styleOf(chain[i])
+		if displayNone(chain[i], st) || st.opacityZero {
+			return false
+		}
+		hidden = visHidden(hidden, st)
+	}
+	return !hidden
+}
+
+// standsFor is pilot.js's standsFor: the hidden checkbox or radio that a
+// visible label stands for.
+func (d *document) standsFor(label *html.Node) *html.Node {
+	c := d.labelControl(label)
+	if c == nil || !isEl(c, atom.Input) {
+		return nil
+	}
+	if t := inputType(c); t != "checkbox" && t != "radio" {
+		return nil
+	}
+	if shownControl(c) {
+		return nil
+	}
+	return c
+}
+
+func (d *document) hasShownLabel(n *html.Node) bool {
+	for _, l := range d.labels[n] {
+		if labelable(n) && shownControl(l) {
+			return true
+		}
+	}
+	return false
 }
 
 // bodyVisHidden is the computed visibility of a document's body.
@@ -376,189 +544,258 @@ func bodyVisHidden(d *document) bool {
 }
 
 // walk is pilot.js's walk over parent's children; vis is parent's
-// computed visibility (hidden or not).
-func (w *walker) walk(d *document, parent *html.Node, depth int, quiet, vis bool) {
+// computed visibility (hidden or not), cursor its computed cursor.
+func (w *walker) walk(d *document, parent *html.Node, depth int, quiet, vis bool, cursor string) {
 	for n := parent.FirstChild; n != nil; n = n.NextSibling {
-		if n.Type == html.TextNode {
-			if !quiet && hasNonBlank(n.Data) {
-				w.emitText(n.Data, depth)
-			}
-			continue
+		w.visit(d, n, depth, quiet, vis, cursor)
+	}
+}
+
+// visit is pilot.js's visit of one node.
+func (w *walker) visit(d *document, n *html.Node, depth int, quiet, vis bool, cursor string) {
+	if n.Type == html.TextNode {
+		if !quiet && hasNonBlank(n.Data) {
+			w.addText(n.Data, depth)
+		} else if w.buf.Len() > 0 && !quiet {
+			w.buf.WriteByte(' ')
 		}
-		if n.Type != html.ElementNode || skipped(n) {
-			continue
-		}
-		st := styleOf(n)
-		if hiddenSubtree(n, st) {
-			continue
-		}
-		tag := htmlEl(n)
-		if tag == atom.Option {
-			// Options are listed under their select (a closed select's
-			// options have no box, so they come before the visibility test).
-			id := w.p.idOf(d, n)
-			w.newLine(depth)
-			w.b.WriteByte('[')
-			w.b.WriteString(strconv.Itoa(id))
-			w.b.WriteString("] option ")
-			writeQ(&w.b, optionLabel(n), 200)
-			if d.state(n).selected {
-				w.b.WriteString(" selected")
-			}
-			if hasAttr(n, "disabled") {
-				w.b.WriteString(" disabled")
-			}
-			continue
-		}
-		role := d.roleOf(n)
-		hidden := visHidden(vis, st)
-		if tag == atom.Optgroup {
-			w.walk(d, n, depth, quiet, hidden)
-			continue
-		}
-		if hidden {
-			// A child may still be visible (visibility can be overridden);
-			// the element's own text is hidden (quiet).
-			w.walk(d, n, depth, true, hidden)
-			continue
-		}
-		if role == "" {
-			// invisibleSelf needs layout; of it lite knows only opacity.
-			if !(st.overflowHidden && st.opacityZero) {
-				w.walk(d, n, depth, quiet, hidden)
-			}
-			continue
-		}
-		if st.opacityZero && !interactiveRoles[role] {
-			continue
-		}
-		if tag == atom.Iframe || tag == atom.Frame {
-			id := w.p.idOf(d, n)
-			name, _ := d.nameOf(n, "iframe")
-			w.newLine(depth)
-			w.b.WriteByte('[')
-			w.b.WriteString(strconv.Itoa(id))
-			w.b.WriteString("] iframe")
-			if name != "" {
-				w.b.WriteByte(' ')
-				writeQ(&w.b, name, 0)
-			}
-			fr := d.frames[n]
-			if fr == nil || fr.doc == nil {
-				w.b.WriteString(" (cross-origin, not shown)")
-				continue
-			}
-			if fr.doc.body != nil {
-				w.walk(fr.doc, fr.doc.body, depth+1, false, bodyVisHidden(fr.doc))
-			}
-			continue
-		}
-		if role == "label" && tag == atom.Label && d.labelControl(n) != nil {
-			// The control carries the label as its name: show only the control.
-			w.walk(d, n, depth, true, hidden)
-			continue
-		}
+		return
+	}
+	if n.Type != html.ElementNode {
+		return
+	}
+	if n.Namespace == "" && n.DataAtom == atom.Br {
+		w.flush()
+		return
+	}
+	if skipped(n) {
+		return
+	}
+	st := styleOf(n)
+	if hiddenSubtree(n, st) {
+		return
+	}
+	cur := cursorOf(n, st, cursor)
+	tag := htmlEl(n)
+	if tag == atom.Option {
+		// Options are listed under their select (a closed select's
+		// options have no box, so they come before the visibility test).
 		id := w.p.idOf(d, n)
-		name, fromContent := d.nameOf(n, role)
 		w.newLine(depth)
 		w.b.WriteByte('[')
 		w.b.WriteString(strconv.Itoa(id))
-		w.b.WriteString("] ")
-		w.b.WriteString(role)
-		if name != "" {
-			w.b.WriteByte(' ')
-			writeQ(&w.b, name, 300)
-		}
-		if role == "heading" {
-			lvl := ""
-			switch tag {
-			case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
-				lvl = n.Data[1:]
-			default:
-				lvl = strings.TrimSpace(attrVal(n, "aria-level"))
-			}
-			if reLevel.MatchString(lvl) {
-				w.b.WriteString(" level=")
-				w.b.WriteString(lvl)
-			}
-		}
-		switch {
-		case tag == atom.Input || tag == atom.Textarea:
-			typ := elType(n)
-			ct := d.state(n)
-			switch {
-			case typ == "checkbox" || typ == "radio":
-				if ct.checked {
-					w.b.WriteString(" checked")
-				}
-			case typ == "password":
-				if d.value(n) != "" {
-					w.b.WriteString(` value="••••"`)
-				}
-			case !isButtonLikeInput(typ):
-				w.b.WriteString(" value=")
-				writeQ(&w.b, d.value(n), 200)
-			}
-			if hasAttr(n, "readonly") {
-				w.b.WriteString(" readonly")
-			}
-			if hasAttr(n, "required") {
-				w.b.WriteString(" required")
-			}
-		case tag == atom.Select:
-			var sel []string
-			for _, o := range selectOptions(n) {
-				if d.state(o).selected {
-					sel = append(sel, clean(optionLabel(o)))
-				}
-			}
-			w.b.WriteString(" value=")
-			writeQ(&w.b, strings.Join(sel, ", "), 0)
-		case role == "textbox" && contentEditable(n):
-			w.b.WriteString(" value=")
-			writeQ(&w.b, textOf(n, 200), 200)
-		}
-		if ac := attrVal(n, "aria-checked"); ac != "" && tag != atom.Input {
-			switch ac {
-			case "true":
-				w.b.WriteString(" checked")
-			case "mixed":
-				w.b.WriteString(" checked=mixed")
-			}
-		}
-		if attrVal(n, "aria-selected") == "true" {
+		w.b.WriteString("] option ")
+		writeQ(&w.b, optionLabel(n), 200)
+		if d.state(n).selected {
 			w.b.WriteString(" selected")
 		}
-		if ae := attrVal(n, "aria-expanded"); ae == "true" || ae == "false" {
-			w.b.WriteString(" expanded=")
-			w.b.WriteString(ae)
-		}
-		disabled := disabledAttr(n) || attrVal(n, "aria-disabled") == "true"
-		if disabled {
+		if hasAttr(n, "disabled") {
 			w.b.WriteString(" disabled")
 		}
-		if tag != atom.Body && w.p.focus.n == n {
-			w.b.WriteString(" focused")
+		return
+	}
+	role := d.roleOf(n)
+	hidden := visHidden(vis, st)
+	if tag == atom.Optgroup {
+		w.walk(d, n, depth, quiet, hidden, cur)
+		return
+	}
+	if hidden {
+		// A child may still be visible (visibility can be overridden);
+		// the element's own text is hidden (quiet).
+		w.walk(d, n, depth, true, hidden, cur)
+		return
+	}
+	if tag == atom.Details && !hasAttr(n, "open") {
+		// A closed details shows its summary only.
+		w.flush()
+		if s := firstChildEl(n, atom.Summary); s != nil {
+			w.visit(d, s, depth, quiet, hidden, cur)
 		}
-		if !disabled {
-			sid := strconv.Itoa(id)
-			if tag == atom.Select {
-				for _, o := range selectOptions(n) {
-					if !hasAttr(o, "disabled") {
-						w.choices = append(w.choices, env.A("select_option", sid, clean(optionLabel(o))))
-					}
-				}
-			} else if clickRoles[role] {
-				w.choices = append(w.choices, env.A("click", sid))
+		return
+	}
+	inline := isInline(n, st)
+	if role == "" {
+		// invisibleSelf needs layout; of it lite knows only opacity.
+		if (st.overflowHidden || st.positioned) && st.opacityZero {
+			return
+		}
+		if d.clickable(n, cur, cursor) && !hasControl(n) && !st.opacityZero {
+			role = "clickable"
+		} else {
+			if !inline {
+				w.flush()
+			}
+			w.walk(d, n, depth, quiet, hidden, cur)
+			if !inline {
+				w.flush()
+			}
+			return
+		}
+	} else if st.opacityZero && !interactiveRoles[role] {
+		return
+	}
+	if tag == atom.Iframe || tag == atom.Frame {
+		id := w.p.idOf(d, n)
+		name, _ := d.nameOf(n, "iframe")
+		w.newLine(depth)
+		w.b.WriteByte('[')
+		w.b.WriteString(strconv.Itoa(id))
+		w.b.WriteString("] iframe")
+		if name != "" {
+			w.b.WriteByte(' ')
+			writeQ(&w.b, name, 0)
+		}
+		fr := d.frames[n]
+		if fr == nil || fr.doc == nil {
+			w.b.WriteString(" (cross-origin, not shown)")
+			return
+		}
+		if fr.doc.body != nil {
+			w.walk(fr.doc, fr.doc.body, depth+1, false, bodyVisHidden(fr.doc), "")
+			w.flush()
+		}
+		return
+	}
+	ctl := n // the element whose state the line shows
+	if role == "label" && tag == atom.Label && d.labelControl(n) != nil {
+		c := d.standsFor(n)
+		if c == nil {
+			// The control carries the label as its name: show only the control.
+			w.walk(d, n, depth, true, hidden, cur)
+			return
+		}
+		ctl = c
+		role = d.roleOf(c)
+	}
+	if tag == atom.Input && (inputType(n) == "checkbox" || inputType(n) == "radio") && !shownControl(n) && d.hasShownLabel(n) {
+		return // its label stands for it
+	}
+	id := w.p.idOf(d, n)
+	var name string
+	var fromContent bool
+	switch {
+	case role == "clickable":
+		// A clickable thing is named by its text, unless it holds a lot of it.
+		if label := d.labelText(n, nameLimit); label != "" {
+			name = label
+		} else if text := textOf(n, 0); utf16Len(text) <= 120 {
+			name, fromContent = text, true
+		} else {
+			name = clean(attrVal(n, "title"))
+		}
+	case ctl != n:
+		name, fromContent = textOfSkip(n, nameLimit, true), true
+	default:
+		name, fromContent = d.nameOf(n, role)
+	}
+	w.newLine(depth)
+	w.b.WriteByte('[')
+	w.b.WriteString(strconv.Itoa(id))
+	w.b.WriteString("] ")
+	w.b.WriteString(role)
+	if name != "" {
+		w.b.WriteByte(' ')
+		writeQ(&w.b, name, 300)
+	}
+	ctag := htmlEl(ctl)
+	if role == "heading" {
+		lvl := ""
+		switch tag {
+		case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6:
+			lvl = n.Data[1:]
+		default:
+			lvl = strings.TrimSpace(attrVal(n, "aria-level"))
+		}
+		if reLevel.MatchString(lvl) {
+			w.b.WriteString(" level=")
+			w.b.WriteString(lvl)
+		}
+	}
+	switch {
+	case ctag == atom.Input || ctag == atom.Textarea:
+		typ := elType(ctl)
+		ct := d.state(ctl)
+		switch {
+		case typ == "checkbox" || typ == "radio":
+			if ct.checked {
+				w.b.WriteString(" checked")
+			}
+		case typ == "password":
+			if d.value(ctl) != "" {
+				w.b.WriteString(` value="••••"`)
+			}
+		case !isButtonLikeInput(typ):
+			w.b.WriteString(" value=")
+			writeQ(&w.b, d.value(ctl), 200)
+		}
+		if hasAttr(ctl, "readonly") {
+			w.b.WriteString(" readonly")
+		}
+		if hasAttr(ctl, "required") {
+			w.b.WriteString(" required")
+		}
+	case ctag == atom.Select:
+		var sel []string
+		for _, o := range selectOptions(ctl) {
+			if d.state(o).selected {
+				sel = append(sel, clean(optionLabel(o)))
 			}
 		}
-		childQuiet := quiet || fromContent && name != ""
-		switch tag {
-		case atom.Select:
-			w.walk(d, n, depth+1, true, hidden)
-		case atom.Textarea:
-		default:
-			w.walk(d, n, depth+1, childQuiet, hidden)
+		w.b.WriteString(" value=")
+		writeQ(&w.b, strings.Join(sel, ", "), 0)
+	case role == "textbox" && contentEditable(n):
+		w.b.WriteString(" value=")
+		writeQ(&w.b, textOf(n, 200), 200)
+	}
+	if ac := attrVal(n, "aria-checked"); ac != "" && ctag != atom.Input {
+		switch ac {
+		case "true":
+			w.b.WriteString(" checked")
+		case "mixed":
+			w.b.WriteString(" checked=mixed")
 		}
+	}
+	if attrVal(n, "aria-selected") == "true" {
+		w.b.WriteString(" selected")
+	}
+	if ae := attrVal(n, "aria-expanded"); ae == "true" || ae == "false" {
+		w.b.WriteString(" expanded=")
+		w.b.WriteString(ae)
+	}
+	disabled := disabledAttr(ctl) || attrVal(n, "aria-disabled") == "true"
+	if disabled {
+		w.b.WriteString(" disabled")
+	}
+	if ctag != atom.Body && w.p.focus.n == ctl {
+		w.b.WriteString(" focused")
+	}
+	if d.invalid[ctl] {
+		if msg := d.validationMessage(ctl); msg != "" {
+			w.b.WriteString(" invalid=")
+			writeQ(&w.b, msg, 200)
+		}
+	}
+	if !disabled {
+		sid := strconv.Itoa(id)
+		if ctag == atom.Select {
+			for _, o := range selectOptions(ctl) {
+				if !hasAttr(o, "disabled") {
+					w.choices = append(w.choices, env.A("select_option", sid, clean(optionLabel(o))))
+				}
+			}
+		} else if clickRoles[role] {
+			w.choices = append(w.choices, env.A("click", sid))
+		}
+	}
+	childQuiet := quiet || fromContent && name != ""
+	switch {
+	case tag == atom.Select && ctl == n:
+		w.walk(d, n, depth+1, true, hidden, cur)
+		w.flush()
+	case ctag == atom.Textarea:
+	default:
+		w.walk(d, n, depth+1, childQuiet, hidden, cur)
+		w.flush()
 	}
 }
