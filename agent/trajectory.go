@@ -97,11 +97,14 @@ type ObsRecord struct {
 	// identifies the observation even when Text is dropped.
 	SHA256 string `json:"sha256"`
 	// Text is the observation's text, "" when Options.DropObsText is set.
-	Text  string    `json:"text,omitempty"`
-	URL   string    `json:"url,omitempty"`
-	Title string    `json:"title,omitempty"`
-	Error string    `json:"error,omitempty"`
-	State []float64 `json:"state,omitempty"`
+	Text string `json:"text,omitempty"`
+	// Tokens estimates the tokens of Text in OpenAI's cl100k_base encoding
+	// (env.EstimateTokens): what the observation costs a model's context.
+	Tokens int       `json:"tokens,omitempty"`
+	URL    string    `json:"url,omitempty"`
+	Title  string    `json:"title,omitempty"`
+	Error  string    `json:"error,omitempty"`
+	State  []float64 `json:"state,omitempty"`
 	// Images describes the observation's images. Their bytes are not
 	// kept: an observer that stores them (Recorder) fills in Path.
 	Images []ImageRef `json:"images,omitempty"`
@@ -120,7 +123,7 @@ type ImageRef struct {
 
 // recordObs digests an observation.
 func recordObs(o *env.Observation, keepText bool) ObsRecord {
-	r := ObsRecord{URL: o.URL, Title: o.Title, Error: o.Error, SHA256: digest(o.Text, o.State)}
+	r := ObsRecord{URL: o.URL, Title: o.Title, Error: o.Error, SHA256: digest(o.Text, o.State), Tokens: env.EstimateTokens(o.Text)}
 	if keepText {
 		r.Text = o.Text
 	}

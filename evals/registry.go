@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/planner"
 	"github.com/pilotkit/pilot/policy"
 )
@@ -201,6 +202,9 @@ type LoadOptions struct {
 	// a page makes elsewhere (a link, an image, fetch, a beacon) is
 	// blocked.
 	OpenNetwork bool
+	// Obs sizes a web suite's observations for a model (a token budget,
+	// the change since the last step).
+	Obs web.ObsOptions
 	// Params are the suite's own options by name (see Def.Params).
 	Params map[string]string
 	// Logger gets the envs' warnings; nil discards them.

@@ -31,6 +31,7 @@ import (
 
 // evalFlags are the flags of pilot eval.
 type evalFlags struct {
+	obs                  obsFlags
 	plan                 planFlags
 	human                humanFlags
 	stdin                io.Reader
@@ -227,6 +228,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	f.model.register(fs, true)
 	f.plan.register(fs)
 	f.human.register(fs)
+	f.obs.register(fs)
 }
 
 // validate checks the flags together and finds the suite and, when it
@@ -244,6 +246,9 @@ func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) 
 		f.maxSteps = max(d.MaxSteps, 0) // 0: no limit
 	}
 	if err := f.model.validate(); err != nil {
+		return none, nil, err
+	}
+	if err := f.obs.validate(); err != nil {
 		return none, nil, err
 	}
 	if err := f.plan.validate(d, f.engine); err != nil {
@@ -310,7 +315,7 @@ func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) 
 
 // loadOptions are the suite's load options from the flags.
 func (f *evalFlags) loadOptions() evals.LoadOptions {
-	o := evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.policySeed, BrowserURL: f.browser, Port: f.port, OpenNetwork: f.human.openNet}
+	o := evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.policySeed, BrowserURL: f.browser, Port: f.port, OpenNetwork: f.human.openNet, Obs: f.obs.options()}
 	if f.screenshot.val != "none" {
 		o.Screenshot = f.screenshot.val
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/pilotkit/pilot/env/web"
 )
 
@@ -94,4 +96,34 @@ func (o *optFloat) Set(s string) error {
 	}
 	*o.v = f
 	return nil
+}
+
+// obsFlags size a web observation for a model (web.ObsOptions).
+type obsFlags struct {
+	maxTokens int
+	mode      string
+	fullEvery int
+}
+
+func (f *obsFlags) register(fs *pflag.FlagSet) {
+	fs.IntVar(&f.maxTokens, "obs-max-tokens", 0, "cut a web page's element tree to about `N` tokens (cl100k estimate), keeping what is in the viewport and nearest it; a line says what was left out (scroll to see it); 0 for the whole tree")
+	fs.StringVar(&f.mode, "obs", "full", "what a web observation shows: full (the whole tree each step) or diff (what changed since the last step, the whole tree every --obs-full-every steps and after a navigation)")
+	fs.IntVar(&f.fullEvery, "obs-full-every", 5, "with --obs diff: show the whole tree every `N` steps")
+}
+
+func (f *obsFlags) validate() error {
+	if f.mode != "full" && f.mode != "diff" {
+		return usagef("--obs %q: want full or diff", f.mode)
+	}
+	if f.fullEvery < 1 {
+		return usagef("--obs-full-every %d: want 1 or more", f.fullEvery)
+	}
+	if err := f.options().Validate(); err != nil {
+		return usagef("--obs-max-tokens: %v", err)
+	}
+	return nil
+}
+
+func (f *obsFlags) options() web.ObsOptions {
+	return web.ObsOptions{MaxTokens: f.maxTokens, Diff: f.mode == "diff", FullEvery: f.fullEvery}
 }

@@ -28,6 +28,8 @@ import (
 
 // runFlags are the flags of pilot run.
 type runFlags struct {
+	obs                      obsFlags
+	uploadDir                string
 	plan                     planFlags
 	human                    humanFlags
 	stdin                    io.Reader
@@ -136,11 +138,16 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	f.model.register(fs, false)
 	f.plan.register(fs)
 	f.human.register(fs)
+	f.obs.register(fs)
+	fs.StringVar(&f.uploadDir, "upload-dir", "", "let the upload action take files from `DIR` (a page run; upload is refused without it)")
 }
 
 // validate checks the flags together, before anything starts.
 func (f *runFlags) validate() error {
 	if err := f.model.validate(); err != nil {
+		return err
+	}
+	if err := f.obs.validate(); err != nil {
 		return err
 	}
 	if err := f.human.validate(1); err != nil {
@@ -449,6 +456,8 @@ func (f *runFlags) webOptions(stderr io.Writer) web.Options {
 		Viewport:     web.Size(f.viewport),
 		AllowDomains: slices.Clone(f.allowDomains),
 		Logger:       slog.New(slog.NewTextHandler(stderr, nil)),
+		Obs:          f.obs.options(),
+		UploadDir:    f.uploadDir,
 	}
 	if f.screenshot.val != "none" {
 		o.Screenshot = f.screenshot.val

@@ -379,6 +379,7 @@
     const lines = [];
     const choices = [];
     let count = 0;
+    let viewFirst = -1, viewLast = -1;
     // Text of one line of the page: text nodes and inline elements
     // without a role gather here until a block or an element line ends it.
     let buf = '', bufDepth = 0;
@@ -530,6 +531,17 @@
         if (ctl.validity && !ctl.validity.valid && ctl.validationMessage) line += ' invalid=' + q(clean(ctl.validationMessage, 200));
       }
       push(line);
+      if (win === window) {
+        // The lines of the elements in the viewport: a token budget cuts
+        // the tree from here outward.
+        const vr = el.getBoundingClientRect();
+        // (A container taller than the viewport that starts above it is
+        // not what the viewport shows.)
+        if (vr.bottom > 0 && vr.top < window.innerHeight && (vr.top >= 0 || vr.height <= window.innerHeight)) {
+          if (viewFirst < 0) viewFirst = lines.length - 1;
+          viewLast = lines.length - 1;
+        }
+      }
 
       if (!disabled) {
         if (tag === 'SELECT') {
@@ -561,6 +573,8 @@
       count: count,
       choices: choices,
       status: status,
+      viewFirst: viewFirst,
+      viewLast: viewLast,
       scrollY: Math.round(window.scrollY),
       scrollMax: Math.max(0, Math.round(document.documentElement.scrollHeight - window.innerHeight)),
     };

@@ -161,6 +161,7 @@ func (e *Env) Restore(ctx context.Context, s env.State) error {
 		return fmt.Errorf("web: restore: %w", e.ep.dead)
 	}
 	ep := e.ep
+	e.shaper.Reset() // the next observation shows the whole tree
 	err := runBounded(ctx, ep.ctx, func(c context.Context) error {
 		id := browserContext(c)
 		if _, err := chromedp.CallBrowser(c, storage.ClearCookies, storage.ClearCookiesParams{BrowserContextID: id}); err != nil {

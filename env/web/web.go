@@ -74,6 +74,9 @@ type Options struct {
 	// NetworkIdleTimeout bounds the wait for in-flight requests (XHR,
 	// images) after an action; default 2s.
 	NetworkIdleTimeout time.Duration
+	// Obs sizes the observation for a model: a token budget, or the
+	// change since the last step.
+	Obs ObsOptions
 	// UploadDir is the directory the upload action takes files from; ""
 	// refuses uploads.
 	UploadDir string
@@ -119,6 +122,9 @@ func (o Options) withDefaults() (Options, error) {
 			return o, fmt.Errorf("browser address %q: want ws://host:port/devtools/browser/… or http://host:port (a Chrome started with --remote-debugging-port)", o.BrowserURL)
 		}
 	}
+	if err := o.Obs.Validate(); err != nil {
+		return o, err
+	}
 	if o.UploadDir != "" {
 		abs, err := filepath.Abs(o.UploadDir)
 		if err == nil {
@@ -151,6 +157,7 @@ type Env struct {
 
 	b      *browser
 	ep     *episode
+	shaper *Shaper           // the observation's size (Options.Obs)
 	spare  chan spareEpisode // the next episode's tab, being opened
 	bg     sync.WaitGroup    // background work: opening and closing tabs
 	closed bool
@@ -171,7 +178,7 @@ func New(opts Options) (*Env, error) {
 		}
 	}
 	session, stop := context.WithCancel(context.Background())
-	return &Env{opts: o, spec: specFor(o), session: session, stopSession: stop}, nil
+	return &Env{opts: o, spec: specFor(o), session: session, stopSession: stop, shaper: NewShaper(o.Obs)}, nil
 }
 
 // Actions is the web action vocabulary.
@@ -323,6 +330,7 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 	}
 	ep.task = t
 	e.ep = ep
+	e.shaper.Reset()
 	if t.StartURL != "" {
 		res, err := e.callNavigate(ctx, t.StartURL)
 		if err != nil {
@@ -700,6 +708,10 @@ type pageObs struct {
 	ScrollMax int    `json:"scrollMax"`
 	// Status is the HTTP status of the document (0 when unknown).
 	Status int `json:"status"`
+	// ViewFirst and ViewLast are the tree lines of the first and the last
+	// element in the viewport (-1: none).
+	ViewFirst int `json:"viewFirst"`
+	ViewLast  int `json:"viewLast"`
 	// Error says the page's scripts kept the helper from reading it.
 	Error   string `json:"error"`
 	Choices []struct {
@@ -858,6 +870,12 @@ func (e *Env) observation(ctx context.Context, p pageObs, actErr string) (env.Ob
 		errs = append(errs, p.Error)
 	}
 	obs.Error = strings.Join(append(errs, e.ep.takeNotes()...), "; ")
+	if e.shaper.Active() {
+		tree := p.Text
+		p.Text = ""
+		header := env.EstimateTokens(render(p, obs.Error))
+		p.Text = e.shaper.Shape(tree, p.URL, p.ViewFirst, p.ViewLast, header)
+	}
 	obs.Text = render(p, obs.Error)
 	if e.opts.Screenshot != "" {
 		img, err := e.screenshot(ctx)

@@ -156,7 +156,7 @@ func loadShop(ctx context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
 				if o.OpenNetwork {
 					origin = ""
 				}
-				return shop.NewEnv(lite.New(store, lite.Options{Origin: origin}), store, base), nil
+				return shop.NewEnv(lite.New(store, lite.Options{Origin: origin, Obs: o.Obs}), store, base), nil
 			}
 			inner, err := newWeb(o, worker)
 			if err != nil {

@@ -46,7 +46,7 @@ func Builtin() *evals.Registry {
 // browser of its own; its pages may load from the host 127.0.0.1 only
 // (any port: the allowlist is by host), unless o.OpenNetwork.
 func newWeb(o evals.LoadOptions, worker int) (*web.Env, error) {
-	wo := web.Options{BrowserURL: o.WorkerBrowser(worker), Screenshot: o.Screenshot, Logger: o.Logger}
+	wo := web.Options{BrowserURL: o.WorkerBrowser(worker), Screenshot: o.Screenshot, Logger: o.Logger, Obs: o.Obs}
 	if !o.OpenNetwork {
 		wo.AllowDomains = []string{"127.0.0.1"}
 	}

@@ -60,6 +60,7 @@ func (b *Browser) do(ctx context.Context, a env.Action) (string, error) {
 			_, msg := b.lookup(id)
 			return msg, nil
 		}
+		b.shaper.Scrolled(a.Arg(0))
 		return "", nil
 	case "goto":
 		return b.gotoURL(ctx, a.Arg(0))

@@ -16,6 +16,10 @@ type Options struct {
 	// browser may load; a link or goto elsewhere fails the action with an
 	// Error in the observation, like env/web's allowlist.
 	Origin string
+	// Obs sizes the observation for a model, as env/web's Options.Obs. Lite
+	// has no layout: its viewport is the top of the page, and scroll moves
+	// it by the lines a budget shows.
+	Obs web.ObsOptions
 }
 
 // Browser is an env.Env over an http.Handler. It is not safe for
@@ -30,6 +34,7 @@ type Browser struct {
 	closed bool
 	epoch  int             // counts Resets, so that a saved state knows its episode
 	last   env.Observation // the observation of the last Reset or Step
+	shaper *web.Shaper
 }
 
 var _ env.Env = (*Browser)(nil)
@@ -38,7 +43,10 @@ var _ env.Env = (*Browser)(nil)
 // network); the URL's host is kept only for display and for resolving
 // links.
 func New(h http.Handler, opts Options) *Browser {
-	b := &Browser{h: h, spec: env.Spec{Name: "web-lite", Actions: web.Actions(), Modalities: []string{"text"}}}
+	b := &Browser{h: h, spec: env.Spec{Name: "web-lite", Actions: web.Actions(), Modalities: []string{"text"}}, shaper: web.NewShaper(opts.Obs)}
+	if err := opts.Obs.Validate(); err != nil {
+		b.optErr = err
+	}
 	if opts.Origin != "" {
 		u, err := parseURL(opts.Origin)
 		if err != nil || !u.isHTTP() || (u.path != "/" && u.path != "") || u.hasQuery || u.hasFrag || u.userinfo != "" {
@@ -76,6 +84,7 @@ func (b *Browser) Reset(ctx context.Context, t env.Task) (env.Observation, error
 	}
 	b.ep = nil
 	b.epoch++
+	b.shaper.Reset()
 	ep := &episode{
 		jar:     newCookies(),
 		hist:    []entry{{url: blankURL, doc: 0}},
@@ -166,6 +175,9 @@ func (b *Browser) observation(actErr string) env.Observation {
 		fmt.Fprintf(&sb, "Error: %s\n", actErr)
 	}
 	sb.WriteByte('\n')
+	if b.shaper.Active() {
+		text = b.shaper.Shape(text, obs.URL, -1, -1, env.EstimateTokens(sb.String()))
+	}
 	if text == "" {
 		sb.WriteString("(the page is empty)")
 	} else {

@@ -20,6 +20,7 @@ import (
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/envtest"
 	"github.com/pilotkit/pilot/env/shop"
+	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/env/web/lite"
 )
 
@@ -962,4 +963,30 @@ func Example() {
 	//
 	// [1] paragraph
 	//   StaticText "Hello, Ada!"
+}
+
+// TestObsBudget: a budget cuts lite's tree from the top of the page (its
+// viewport), and scroll moves through the rest.
+func TestObsBudget(t *testing.T) {
+	var b strings.Builder
+	for i := range 300 {
+		fmt.Fprintf(&b, `<p><a href="/r/%d">link %d</a></p>`, i, i)
+	}
+	s := open(t, page(b.String()), "/", lite.Options{Obs: web.ObsOptions{MaxTokens: 300}})
+	s.has(`link "link 0"`, `lines below`)
+	if n := env.EstimateTokens(s.obs.Text); n > 300 {
+		t.Errorf("observation of %d tokens, budget 300", n)
+	}
+	s.ok(`scroll("down")`)
+	s.has(`lines above`)
+	if strings.Contains(s.obs.Text, `link "link 0"`) {
+		t.Errorf("scroll down still shows the first link:\n%s", s.obs.Text)
+	}
+	s.ok(`scroll("up")`)
+	s.has(`link "link 0"`)
+	if b := lite.New(page("x"), lite.Options{Obs: web.ObsOptions{MaxTokens: 5}}); true {
+		if _, err := b.Reset(t.Context(), env.Task{StartURL: host + "/"}); err == nil || !strings.Contains(err.Error(), "at least") {
+			t.Errorf("a budget of 5 tokens: %v, want an error", err)
+		}
+	}
 }

@@ -55,6 +55,7 @@ func (b *Browser) Restore(ctx context.Context, st env.State) error {
 	case s.epoch != b.epoch || b.ep == nil:
 		return fmt.Errorf("lite: restore: %w", env.ErrStaleState)
 	}
+	b.shaper.Reset()
 	b.ep, b.last = s.ep.clone(), s.obs
 	return nil
 }
