@@ -104,6 +104,9 @@ func Progress(w io.Writer) Observer {
 				}
 				fmt.Fprintf(&b, "  gate: %s (%s, %s)", verdict, g.By, oneLine(g.Answer))
 			}
+			if s.Meta[cacheKey] == cacheHit {
+				b.WriteString("  (from the cache)")
+			}
 			if s.Unchanged > 0 {
 				fmt.Fprintf(&b, "  warning: the same action changed nothing (%d in a row)", s.Unchanged)
 			}
@@ -124,6 +127,9 @@ func Progress(w io.Writer) Observer {
 				b.WriteString(" (" + oneLine(t.Reason) + ")")
 			}
 			fmt.Fprintf(&b, ", reward %s, %d steps, %s", formatFloat(t.Reward), len(t.Steps), human(t.Duration))
+			if hits, misses := cacheCounts(t); hits+misses > 0 {
+				fmt.Fprintf(&b, ", %d from the cache, %d from the policy", hits, misses)
+			}
 		default:
 			return nil
 		}
@@ -151,4 +157,26 @@ func oneLine(s string) string {
 		s = strings.Join(strings.Fields(s), " ")
 	}
 	return s
+}
+
+// The Meta key and value of a step that policy/cache replayed (agent does
+// not import it).
+const (
+	cacheKey  = "cache"
+	cacheHit  = "hit"
+	cacheMiss = "miss"
+)
+
+// cacheCounts counts the steps of t that policy/cache replayed and those
+// its policy chose.
+func cacheCounts(t *Trajectory) (hits, misses int) {
+	for _, s := range t.Steps {
+		switch s.Meta[cacheKey] {
+		case cacheHit:
+			hits++
+		case cacheMiss:
+			misses++
+		}
+	}
+	return hits, misses
 }

@@ -169,6 +169,7 @@ func Run(ctx context.Context, e env.Env, task env.Task, p policy.Policy, opts Op
 	if rp, ok := p.(policy.Resetter); ok {
 		rp.ResetEpisode(task)
 	}
+	r.started = true
 	obs, err := r.reset(ctx, task)
 	if err != nil {
 		// The observers hear of the episode's end (a recorder writes the
@@ -192,6 +193,7 @@ type runner struct {
 	start    time.Time
 	deadline time.Time // zero when there is no time limit
 	traj     *Trajectory
+	started  bool // the policy heard of the episode (ResetEpisode): it hears of its end
 }
 
 func (r *runner) reset(ctx context.Context, task env.Task) (env.Observation, error) {
@@ -407,6 +409,11 @@ func (r *runner) finish(ctx context.Context, err error) error {
 		// succeeded.
 		if v, ok := t.Steps[n-1].Info[env.InfoSuccess].(bool); ok {
 			t.Success = t.Terminated && v
+		}
+	}
+	if pe, ok := r.p.(policy.Ender); ok && r.started {
+		if perr := pe.EndEpisode(ctx, t.Success && err == nil); perr != nil {
+			err = errors.Join(err, &Error{Phase: PhasePolicy, Step: len(t.Steps), Err: fmt.Errorf("agent: at the end: %w", perr)})
 		}
 	}
 	if err != nil {

@@ -33,6 +33,14 @@ type Resetter interface {
 	ResetEpisode(task env.Task)
 }
 
+// Ender is implemented by policies that keep something of an episode once
+// it is over (policy/cache stores a successful episode's actions).
+// agent.Run calls EndEpisode at the end of every episode it reset, with
+// whether it succeeded; an error fails the episode's run.
+type Ender interface {
+	EndEpisode(ctx context.Context, success bool) error
+}
+
 // EnvUser is implemented by policies that look ahead in the env they act
 // on before they decide: planners (package planner), which try actions
 // from snapshots of its state. agent.Run gives them the episode's env

@@ -23,13 +23,14 @@ import (
 	"github.com/pilotkit/pilot/env/web"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/policy"
+	"github.com/pilotkit/pilot/policy/cache"
 	"github.com/pilotkit/pilot/tools"
 )
 
 // runFlags are the flags of pilot run.
 type runFlags struct {
 	obs                      obsFlags
-	uploadDir                string
+	uploadDir, cacheDir      string
 	plan                     planFlags
 	human                    humanFlags
 	stdin                    io.Reader
@@ -140,6 +141,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	f.human.register(fs)
 	f.obs.register(fs)
 	fs.StringVar(&f.uploadDir, "upload-dir", "", "let the upload action take files from `DIR` (a page run; upload is refused without it)")
+	fs.StringVar(&f.cacheDir, "cache", "", "keep a successful episode's actions in `DIR` and replay them on a rerun of the task without asking the policy while the pages match (see docs/automation.md)")
 }
 
 // validate checks the flags together, before anything starts.
@@ -256,23 +258,42 @@ func startsWithPort(s string) bool {
 
 // runResult is what pilot run --json prints.
 type runResult struct {
-	Task       string  `json:"task"`
-	URL        string  `json:"url"`
-	Policy     string  `json:"policy"`
-	Steps      int     `json:"steps"`
-	Terminated bool    `json:"terminated"`
-	Truncated  bool    `json:"truncated"`
-	Reason     string  `json:"reason"`
-	Reward     float64 `json:"reward"`
-	Return     float64 `json:"return"`
-	Success    bool    `json:"success"`
-	DurationMS int64   `json:"duration_ms"`
-	RecordDir  string  `json:"record_dir"`
-	Error      string  `json:"error"`
+	Task   string `json:"task"`
+	URL    string `json:"url"`
+	Policy string `json:"policy"`
+	Steps  int    `json:"steps"`
+	// CachedSteps are the steps --cache replayed without the policy.
+	CachedSteps int     `json:"cached_steps"`
+	Terminated  bool    `json:"terminated"`
+	Truncated   bool    `json:"truncated"`
+	Reason      string  `json:"reason"`
+	Reward      float64 `json:"reward"`
+	Return      float64 `json:"return"`
+	Success     bool    `json:"success"`
+	DurationMS  int64   `json:"duration_ms"`
+	RecordDir   string  `json:"record_dir"`
+	Error       string  `json:"error"`
+}
+
+// cached puts p behind the --cache directory.
+func (f *runFlags) cached(p policy.Policy) (policy.Policy, error) {
+	if f.cacheDir == "" {
+		return p, nil
+	}
+	c, err := cache.New(p, f.cacheDir)
+	if err != nil {
+		return nil, &usageError{fmt.Errorf("--cache: %w", err)}
+	}
+	return c, nil
 }
 
 func (r *runResult) fill(t *agent.Trajectory) {
 	r.Steps = len(t.Steps)
+	for _, s := range t.Steps {
+		if s.Meta[cache.Key] == cache.Hit {
+			r.CachedSteps++
+		}
+	}
 	r.Terminated, r.Truncated, r.Reason = t.Terminated, t.Truncated, t.Reason
 	r.Reward, r.Return, r.Success = t.Reward, t.Return, t.Success
 	r.DurationMS = t.Duration.Milliseconds()
@@ -329,6 +350,9 @@ func (f *runFlags) episode(ctx context.Context, res *runResult, log, stderr io.W
 		return err
 	}
 	if p, err = f.human.unsureOver(pageDef(), p); err != nil {
+		return err
+	}
+	if p, err = f.cached(p); err != nil {
 		return err
 	}
 	task := env.Task{Instruction: f.task, Answer: f.answer, Seed: f.seed, StartURL: f.url}

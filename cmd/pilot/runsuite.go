@@ -118,6 +118,9 @@ func (f *runFlags) suiteEpisode(ctx context.Context, res *runResult, log, stderr
 	if p, err = f.human.unsureOver(d, p); err != nil {
 		return err
 	}
+	if p, err = f.cached(p); err != nil {
+		return err
+	}
 	res.Task, res.URL = task.ID, task.StartURL
 	fmt.Fprintf(log, "%s %s: %s\n", l.Suite.Name, task.ID, oneLineClip(task.Instruction, 200))
 	secrets, err := f.human.loadSecrets()
