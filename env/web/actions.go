@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -117,7 +118,7 @@ func (e *Env) pointer(ctx context.Context, a env.Action) (actResult, error) {
 	case "double_click":
 		events = append(events, ev{chromedp.MousePressed, 2}, ev{chromedp.MouseReleased, 2})
 	}
-	err = runBounded(ctx, e.ep.ctx, func(c context.Context) error {
+	err = e.dispatch(ctx, func(c context.Context) error {
 		for _, m := range events {
 			p := input.DispatchMouseEventParams{Type: m.typ, X: r.X, Y: r.Y}
 			if m.typ != chromedp.MouseMoved {
@@ -148,7 +149,7 @@ func (e *Env) fill(ctx context.Context, id, text string) (actResult, error) {
 	if r.Set { // a date, time, colour or range input: the page set it
 		return actResult{mark: r.Mutations}, nil
 	}
-	err = runBounded(ctx, e.ep.ctx, func(c context.Context) error {
+	err = e.dispatch(ctx, func(c context.Context) error {
 		if text == "" {
 			return chromedp.Do(c, chromedp.KeyEvent(kb.Backspace))
 		}
@@ -183,7 +184,7 @@ func (e *Env) press(ctx context.Context, spec string) (actResult, error) {
 	if mods != 0 {
 		opts = append(opts, chromedp.KeyModifiers(mods))
 	}
-	err = runBounded(ctx, e.ep.ctx, func(c context.Context) error {
+	err = e.dispatch(ctx, func(c context.Context) error {
 		return chromedp.Do(c, chromedp.KeyEvent(string(key), opts...))
 	})
 	if err != nil {
@@ -368,7 +369,7 @@ func (e *Env) drag(ctx context.Context, from, to string) (actResult, error) {
 		_, err := chromedp.Call(c, input.DispatchMouseEvent, p)
 		return err
 	}
-	err = runBounded(ctx, e.ep.ctx, func(c context.Context) error {
+	err = e.dispatch(ctx, func(c context.Context) error {
 		if _, err := chromedp.Call(c, input.SetInterceptDrags, input.SetInterceptDragsParams{Enabled: true}); err != nil {
 			return err
 		}
@@ -507,3 +508,36 @@ func (e *Env) waitFor(ctx context.Context, text, ms string) (actResult, error) {
 	}
 	return actResult{mark: -1}, nil
 }
+
+// dispatch sends input (mouse, keys, text) to the page. Chromium answers
+// once the page has handled it; a handler that never returns (an endless
+// loop, alert after alert) would hold the step for ever, so after the
+// settle time and a grace pilot stops the page's running script and goes
+// on, with a note in the observation.
+func (e *Env) dispatch(ctx context.Context, f func(context.Context) error) error {
+	bound := e.opts.SettleTimeout + stuckGrace
+	cctx, cancel := context.WithTimeoutCause(ctx, bound, errStuck)
+	defer cancel()
+	err := runBounded(cctx, e.ep.ctx, f)
+	if err == nil || ctx.Err() != nil || context.Cause(cctx) != errStuck {
+		return err
+	}
+	e.ep.noteFirst(fmt.Sprintf("the page's scripts did not yield for %s after the input (an endless loop, or dialogs one after another): pilot stopped the running script", bound.Round(time.Millisecond)))
+	return e.terminate(ctx)
+}
+
+// terminate stops the page's running script (Runtime.terminateExecution).
+// A termination already under way (the dialog guard's) is as good.
+func (e *Env) terminate(ctx context.Context) error {
+	err := runBounded(ctx, e.ep.ctx, func(c context.Context) error {
+		_, err := chromedp.Call(c, runtime.TerminateExecution, cdp.Empty{})
+		return err
+	})
+	if err != nil && strings.Contains(err.Error(), "termination request in progress") {
+		return nil
+	}
+	return err
+}
+
+// errStuck is the cause of a wait that a page which does not yield ended.
+var errStuck = errors.New("the page's scripts did not yield")

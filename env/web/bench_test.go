@@ -33,10 +33,12 @@ func benchEnv(b testing.TB, o Options) (*Env, string) {
 
 // BenchmarkStepClick: a click that changes the page without navigating,
 // the settle, and the new observation, on a page of about 200 elements.
+// The page is testdata/bench200.html, which scripts/bench-peer.sh also
+// gives Playwright.
 func BenchmarkStepClick(b *testing.B) {
 	e, url := benchEnv(b, Options{})
 	ctx := context.Background()
-	obs, err := e.Reset(ctx, env.Task{StartURL: url + "/big.html?n=1"})
+	obs, err := e.Reset(ctx, env.Task{StartURL: url + "/bench200.html"})
 	if err != nil {
 		b.Fatal(err)
 	}

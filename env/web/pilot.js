@@ -38,6 +38,7 @@
   // natives pilot itself calls, so that a page that replaces them later
   // does not blind it.
   const nativeAdd = EventTarget.prototype.addEventListener;
+  const stringify = JSON.stringify;
   const nativeAttach = Element.prototype.attachShadow;
   const apply = Reflect.apply;
   const CLICK_EVENTS = new Set(['click', 'dblclick', 'mousedown', 'mouseup', 'pointerdown', 'pointerup',
@@ -61,6 +62,10 @@
       };
     }
   } catch (e) { /* a frozen prototype: listeners are then found by cursor and attributes */ }
+  // Changes of state that are not DOM mutations (a value, a check, the
+  // focus) count on the clock too: an observation taken before them is
+  // stale.
+  for (const type of ['input', 'change', 'focusin', 'focusout']) on(document, type, noteMutation, true);
   // A form the user submits marks its invalid controls (the browser shows a
   // bubble that is not in the DOM): the tree shows the message.
   on(document, 'invalid', (ev) => { if (ev.target instanceof Element) P.invalid.add(ev.target); }, true);
@@ -195,10 +200,36 @@
     }
     const al = el.getAttribute('aria-label');
     if (al && al.trim()) return clean(al);
-    if (el.labels && el.labels.length) {
-      return clean(Array.from(el.labels).map((l) => textOf(l, true)).join(' '));
+    const labels = labelsOf(el);
+    if (labels.length) {
+      return clean(labels.map((l) => textOf(l, true)).join(' '));
     }
     return '';
+  }
+
+  // labelsOf is el.labels, from one pass over the labels of el's document
+  // or shadow root per observation: el.labels searches the whole document
+  // the first time it is read for an element, which made the first
+  // observation of a page with 25,000 buttons take 17 seconds.
+  let labelMaps = new Map();
+  const NO_LABELS = [];
+  function labelsOf(el) {
+    if (!('labels' in el)) return NO_LABELS;
+    const root = el.getRootNode();
+    let m = labelMaps.get(root);
+    if (!m) {
+      m = new Map();
+      if (root.querySelectorAll) {
+        for (const l of root.querySelectorAll('label')) {
+          const c = l.control;
+          if (!c) continue;
+          const list = m.get(c);
+          if (list) list.push(l); else m.set(c, [l]);
+        }
+      }
+      labelMaps.set(root, m);
+    }
+    return m.get(el) || NO_LABELS;
   }
 
   // nameOf returns the accessible name and whether it is the element's own
@@ -245,9 +276,13 @@
     return r.right + w.scrollX <= 0 || r.bottom + w.scrollY <= 0;
   }
 
+  // lastRect is the box invisibleSelf read last, and of which element: the
+  // walk reads it again for the viewport.
+  let lastRect = null, lastRectEl = null;
   function invisibleSelf(el, style) {
     if (style.display === 'contents') return false;
     const r = el.getBoundingClientRect();
+    lastRect = r; lastRectEl = el;
     if (r.width === 0 && r.height === 0 && el.getClientRects().length === 0) return true;
     if (r.width * r.height === 0 && style.overflow === 'hidden') return true;
     if (parseFloat(style.opacity) === 0 && !INTERACTIVE.has(roleOf(el))) return true;
@@ -271,8 +306,7 @@
     return shown(c) ? null : c;
   }
   function hasShownLabel(el) {
-    if (!el.labels || el.labels.length === 0) return false;
-    for (const l of el.labels) if (shown(l)) return true;
+    for (const l of labelsOf(el)) if (shown(l)) return true;
     return false;
   }
 
@@ -285,7 +319,7 @@
   // of it and in it is one line of the tree. It reads the tag and the style
   // attribute (not the style sheets), as lite does.
   function inline(el) {
-    const d = el.style ? el.style.display : '';
+    const d = el.hasAttribute('style') && el.style ? el.style.display : '';
     if (d) return d.startsWith('inline') || d === 'contents';
     return INLINE.has(el.tagName);
   }
@@ -297,7 +331,8 @@
   function clickable(el, style, parentCursor) {
     const doc = el.ownerDocument;
     if (el === doc.body || el === doc.documentElement) return false;
-    const owner = doc.defaultView.__pilot || P;
+    const win = doc.defaultView;
+    const owner = win === window ? P : (win.__pilot || P);
     if (owner.listened && owner.listened.has(el)) return true;
     if (typeof el.onclick === 'function' || typeof el.onmousedown === 'function' || typeof el.ondblclick === 'function') return true;
     if (el.getAttribute('draggable') === 'true') return true;
@@ -359,7 +394,7 @@
 
   // ---- the tree ----------------------------------------------------------
 
-  function q(s) { return JSON.stringify(s); }
+  function q(s) { return stringify(s); }
   const NONBLANK = /\S/;
 
   function observe() {
@@ -376,6 +411,7 @@
   }
 
   function observeTree() {
+    labelMaps = new Map();
     const lines = [];
     const choices = [];
     let count = 0;
@@ -413,7 +449,8 @@
       const win = el.ownerDocument.defaultView;
       const style = win.getComputedStyle(el);
       if (hiddenSubtree(el, style)) return;
-      const sr = el.shadowRoot || P.shadows.get(el) || (win.__pilot && win.__pilot.shadows.get(el));
+      const owner = win === window ? P : (win.__pilot || P);
+      const sr = el.shadowRoot || owner.shadows.get(el);
       if (sr) { flush(); walk(sr, depth, quiet, style.cursor); }
       let role = roleOf(el);
       if (el.tagName === 'OPTION') {
@@ -527,14 +564,14 @@
       const disabled = ctl.disabled || el.getAttribute('aria-disabled') === 'true';
       if (disabled) line += ' disabled';
       if (tag !== 'BODY' && el.ownerDocument.activeElement === ctl) line += ' focused';
-      if (P.invalid.has(ctl) || (win.__pilot && win.__pilot.invalid.has(ctl))) {
+      if (owner.invalid.has(ctl)) {
         if (ctl.validity && !ctl.validity.valid && ctl.validationMessage) line += ' invalid=' + q(clean(ctl.validationMessage, 200));
       }
       push(line);
       if (win === window) {
         // The lines of the elements in the viewport: a token budget cuts
         // the tree from here outward.
-        const vr = el.getBoundingClientRect();
+        const vr = lastRectEl === el ? lastRect : el.getBoundingClientRect();
         // (A container taller than the viewport that starts above it is
         // not what the viewport shows.)
         if (vr.bottom > 0 && vr.top < window.innerHeight && (vr.top >= 0 || vr.height <= window.innerHeight)) {
@@ -606,6 +643,7 @@
   }
 
   function lookup(id) {
+    labelMaps = new Map();
     find.detached = false;
     const el = find(id);
     if (!el) {
@@ -893,6 +931,14 @@
   function settle(mutations, quietMs, maxMs, netMs) {
     const t = T();
     const start = performance.now();
+    if (maxMs === 0 && !t.unloading && document.readyState !== 'loading') {
+      // Nothing happened (a refused action, noop): observe now.
+      return {waited: 0, obs: observe()};
+    }
+    // spec is an observation taken while the quiet window runs, with the
+    // clock it was taken at: when nothing changed since, it is the answer,
+    // and the window's wait and the walk overlap.
+    let spec = null, specAt = -1;
     return new Promise((resolve) => {
       const check = () => {
         if (t.unloading) return resolve({unloading: true, frame: t.unloading === 'frame'});
@@ -906,14 +952,21 @@
         if (t.pending > 0 && now - start < Math.min(netMs, maxMs)) return setTimeout(check, 5);
         const idle = now - t.lastMutation;
         if (t.mutations === mutations || idle >= quietMs || now - start >= maxMs) {
+          if (spec && specAt === t.mutations) return resolve({waited: now - start, obs: spec});
           return resolve({waited: now - start, obs: observe()});
         }
-        setTimeout(check, Math.max(1, quietMs - idle));
+        if (!spec || specAt !== t.mutations) {
+          specAt = t.mutations;
+          spec = observe();
+        }
+        const left = quietMs - (performance.now() - t.lastMutation);
+        setTimeout(check, Math.max(1, left));
       };
       // One macrotask lets handlers that the action queued run first.
       setTimeout(check, 0);
     });
   }
+
 
   P.observe = observe;
   P.point = point;

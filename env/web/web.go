@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -33,6 +34,7 @@ import (
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
 	"github.com/pilotkit/pilot/env"
@@ -240,16 +242,58 @@ type episode struct {
 	virtual bool
 	last    env.Observation
 
-	mu       sync.Mutex
-	notes    []string // blocked navigations, dialogs: shown with the next observation
-	blocked  []string // subresource requests the allowlist refused, for the next step
-	blockedN int
+	mu     sync.Mutex
+	notes  []string // blocked navigations, dialogs: shown with the next observation
+	notesN int      // how many there were, shown or not
+	// burst counts the dialogs since burstStart (dialogBurst).
+	burst      int
+	burstStart time.Time
+	blocked    []string // subresource requests the allowlist refused, for the next step
+	blockedN   int
 }
 
 func (ep *episode) note(s string) {
 	ep.mu.Lock()
-	ep.notes = append(ep.notes, s)
-	ep.mu.Unlock()
+	defer ep.mu.Unlock()
+	ep.notesN++
+	if len(ep.notes) < maxNotes {
+		ep.notes = append(ep.notes, s)
+	}
+}
+
+// noteFirst records a note that the cap does not hide, ahead of the others.
+func (ep *episode) noteFirst(s string) {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	if slices.Contains(ep.notes, s) {
+		return
+	}
+	ep.notes = append([]string{s}, ep.notes...)
+}
+
+// maxNotes bounds the notes one observation shows (a page that opens
+// dialogs in a loop).
+const maxNotes = 10
+
+// maxDialogs is how many dialogs a page may open within a second before
+// pilot takes it for a script in a loop.
+const maxDialogs = 20
+
+// dialogBurst counts a dialog and reports whether more than maxDialogs
+// came within a second.
+func (ep *episode) dialogBurst() bool {
+	ep.mu.Lock()
+	defer ep.mu.Unlock()
+	now := time.Now()
+	if now.Sub(ep.burstStart) > time.Second {
+		ep.burstStart, ep.burst = now, 0
+	}
+	ep.burst++
+	if ep.burst > maxDialogs {
+		ep.burstStart, ep.burst = now, 0
+		return true
+	}
+	return false
 }
 
 // maxBlocked bounds the blocked requests one step lists.
@@ -279,7 +323,10 @@ func (ep *episode) takeNotes() []string {
 	ep.mu.Lock()
 	defer ep.mu.Unlock()
 	n := ep.notes
-	ep.notes = nil
+	if ep.notesN > len(n) {
+		n = append(n, fmt.Sprintf("and %d more like these", ep.notesN-len(n)))
+	}
+	ep.notes, ep.notesN = nil, 0
 	return n
 }
 
@@ -517,8 +564,23 @@ func (e *Env) dismissDialogs(ep *episode) {
 				return
 			}
 			accept := ev.Type == page.DialogTypeAlert || ev.Type == page.DialogTypeBeforeunload
-			ep.note(fmt.Sprintf("a %s dialog said %q; pilot answered %s", ev.Type, ev.Message, map[bool]string{true: "OK", false: "Cancel"}[accept]))
+			article := "a"
+			if ev.Type == page.DialogTypeAlert {
+				article = "an"
+			}
+			ep.note(fmt.Sprintf("%s %s dialog said %q; pilot answered %s", article, ev.Type, ev.Message, map[bool]string{true: "OK", false: "Cancel"}[accept]))
 			_, _ = chromedp.Call(ep.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: accept})
+			if ep.dialogBurst() {
+				// Dialog after dialog: a script in a loop. Stop it.
+				ep.noteFirst(fmt.Sprintf("the page opened more than %d dialogs within a second: pilot stopped its running script", maxDialogs))
+				// Chromium answers once the script has stopped, which takes
+				// the next dialog's answer: do not wait here.
+				ep.wg.Go(func() {
+					c, cancel := context.WithTimeout(ep.ctx, stuckGrace)
+					defer cancel()
+					_, _ = chromedp.Call(c, runtime.TerminateExecution, cdp.Empty{})
+				})
+			}
 		}
 	})
 }
@@ -805,7 +867,7 @@ func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav 
 		if m == -2 {
 			m, left = -1, 0
 		}
-		r, err := e.callPilot(ctx, "settle("+jsArgs(m, quiet, left, net)+")", true)
+		r, err := e.settleCall(ctx, "settle("+jsArgs(m, quiet, left, net)+")", time.Until(deadline))
 		if contextGone(err) && attempt < 20 && time.Now().Before(deadline) {
 			mark = -1
 			continue
@@ -846,6 +908,38 @@ func (e *Env) settleObserve(ctx context.Context, mark, navBefore int, expectNav 
 		e.opts.Logger.Debug("web: settled", "attempts", attempt+1, "dom-wait-ms", r.Waited, "elements", r.Obs.Count)
 		return e.observation(ctx, *r.Obs, actErr)
 	}
+}
+
+// stuckGrace is how long past the settle timeout pilot waits for a page
+// whose scripts do not yield (an endless loop, dialogs in a loop) before
+// it stops them.
+const stuckGrace = 2 * time.Second
+
+// settleCall runs the page helper's settle, bounded: a page whose main
+// thread never yields (a script in an endless loop, alert after alert)
+// cannot answer, so after the settle time and a grace pilot terminates the
+// running script (Runtime.terminateExecution) and observes the page as it
+// is, with a note saying so.
+func (e *Env) settleCall(ctx context.Context, call string, left time.Duration) (evalResult, error) {
+	bound := max(left, 0) + stuckGrace
+	cctx, cancel := context.WithTimeoutCause(ctx, bound, errStuck)
+	r, err := e.callPilot(cctx, call, true)
+	stuck := context.Cause(cctx) == errStuck
+	cancel()
+	if err == nil || ctx.Err() != nil || !stuck {
+		return r, err
+	}
+	e.ep.noteFirst(fmt.Sprintf("the page's scripts did not yield for %s (an endless loop, or dialogs one after another): pilot stopped the running script", bound.Round(time.Millisecond)))
+	if err := e.terminate(ctx); err != nil {
+		return evalResult{}, fmt.Errorf("stop the page's script: %w", err)
+	}
+	cctx, cancel = context.WithTimeoutCause(ctx, stuckGrace, errStuck)
+	defer cancel()
+	r, err = e.callPilot(cctx, "settle("+jsArgs(-1, 0, 0, 0)+")", true)
+	if err != nil && ctx.Err() == nil && context.Cause(cctx) == errStuck {
+		return evalResult{}, fmt.Errorf("the page did not answer even after pilot stopped its script (%s): the tab is stuck; Reset opens a new one", stuckGrace)
+	}
+	return r, err
 }
 
 // observation builds the env.Observation from the page helper's tree, the
