@@ -90,6 +90,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzReadMLP -fuzztime $(FUZZTIME) ./policy/nn/
 	$(GO) test -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME) ./policy/nn/
 	$(GO) test -run '^$$' -fuzz FuzzCacheFile -fuzztime $(FUZZTIME) ./policy/cache/
+	$(GO) test -run '^$$' -fuzz FuzzEstimateTokens -fuzztime $(FUZZTIME) ./env/
 	$(GO) test -run '^$$' -fuzz FuzzParseGateRule -fuzztime $(FUZZTIME) ./env/web/
 	$(GO) test -run '^$$' -fuzz FuzzParseConfidence -fuzztime $(FUZZTIME) ./policy/
 	$(GO) test -run '^$$' -fuzz FuzzParseSecrets -fuzztime $(FUZZTIME) ./env/

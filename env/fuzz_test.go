@@ -2,6 +2,7 @@ package env
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -67,6 +68,19 @@ func FuzzParseAction(f *testing.F) {
 		}
 		if !b.Equal(a) {
 			t.Fatalf("ParseAction(%q) = %#v; ParseAction(%q) of its String() = %#v, want Equal", s, a, text, b)
+		}
+	})
+}
+
+func FuzzEstimateTokens(f *testing.F) {
+	f.Add("URL: http://127.0.0.1:8080/\n\n[1] button \"Buy now\"\n  StaticText \"$12.50 ünïcode ✓ 😀\"")
+	f.Fuzz(func(t *testing.T, s string) {
+		n := EstimateTokens(s)
+		if n < 0 || s != "" && n == 0 && strings.TrimSpace(s) != "" {
+			t.Fatalf("EstimateTokens(%q) = %d", s, n)
+		}
+		if n > 2*len(s)+1 {
+			t.Fatalf("EstimateTokens(%q) = %d, more than two a byte", s, n)
 		}
 	})
 }

