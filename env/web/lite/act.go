@@ -721,29 +721,7 @@ func candidate(n *html.Node) (string, bool) {
 // pattern.
 func (d *document) firstInvalid(form *html.Node) *html.Node {
 	for _, n := range d.owned(form) {
-		if closest(n, atom.Datalist) != nil || actuallyDisabled(n) {
-			continue
-		}
-		tag := htmlEl(n)
-		typ := ""
-		switch tag {
-		case atom.Button, atom.Select:
-		case atom.Textarea:
-			typ = "textarea"
-		case atom.Input:
-			typ = inputType(n)
-			switch typ {
-			case "hidden", "button", "submit", "reset", "image":
-				continue
-			}
-		}
-		if tag == atom.Button {
-			continue
-		}
-		if (tag == atom.Input || tag == atom.Textarea) && hasAttr(n, "readonly") && typ != "checkbox" && typ != "radio" {
-			continue
-		}
-		if !d.valid(n, typ) {
+		if typ, ok := candidate(n); ok && !d.valid(n, typ) {
 			return n
 		}
 	}
