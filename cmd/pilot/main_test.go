@@ -191,7 +191,7 @@ func TestRunJSON(t *testing.T) {
 			}
 		}
 	})
-	wantKeys := []string{"duration_ms", "error", "policy", "reason", "record_dir", "return", "reward", "steps", "success", "task", "terminated", "truncated", "url"}
+	wantKeys := []string{"cached_steps", "duration_ms", "error", "policy", "reason", "record_dir", "return", "reward", "steps", "success", "task", "terminated", "truncated", "url"}
 	if !slices.Equal(keys, wantKeys) {
 		t.Errorf("JSON keys = %v, want %v", keys, wantKeys)
 	}
