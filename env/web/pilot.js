@@ -66,6 +66,9 @@
   // focus) count on the clock too: an observation taken before them is
   // stale.
   for (const type of ['input', 'change', 'focusin', 'focusout']) on(document, type, noteMutation, true);
+  // An image or a frame that loads changes the layout without a mutation.
+  on(document, 'load', noteMutation, true);
+  on(document, 'error', noteMutation, true);
   // A form the user submits marks its invalid controls (the browser shows a
   // bubble that is not in the DOM): the tree shows the message.
   on(document, 'invalid', (ev) => { if (ev.target instanceof Element) P.invalid.add(ev.target); }, true);
@@ -410,7 +413,9 @@
     }
   }
 
+  P.obsSeq = 0;
   function observeTree() {
+    P.obsSeq++;
     labelMaps = new Map();
     const lines = [];
     const choices = [];
@@ -928,6 +933,29 @@
   // only when something changed since the action (mutations is the count
   // before it). It gives up after maxMs. A page that is unloading reports
   // so, for the Go side to wait for the navigation.
+  // prime observes a new document as soon as it has been quiet for the
+  // default window after parsing, before the Go side asks (it is still
+  // waiting for the browser's load events): the settle that follows takes
+  // it when nothing has changed since.
+  const PRIME_QUIET = 5;
+  function prime() {
+    const t = T();
+    const run = () => {
+      if (t.unloading) return;
+      const idle = performance.now() - t.lastMutation;
+      if (idle < PRIME_QUIET) { setTimeout(run, PRIME_QUIET - idle); return; }
+      try {
+        const obs = observe();
+        P.primed = {at: t.mutations, seq: P.obsSeq, x: window.scrollX, y: window.scrollY, obs};
+      } catch (e) { P.primed = null; }
+    };
+    setTimeout(run, 0);
+  }
+  if (isTop) {
+    if (document.readyState === 'loading') on(document, 'DOMContentLoaded', prime, {once: true});
+    else prime();
+  }
+
   function settle(mutations, quietMs, maxMs, netMs) {
     const t = T();
     const start = performance.now();
@@ -953,6 +981,14 @@
         const idle = now - t.lastMutation;
         if (t.mutations === mutations || idle >= quietMs || now - start >= maxMs) {
           if (spec && specAt === t.mutations) return resolve({waited: now - start, obs: spec});
+          // The primed observation serves the settle after a navigation
+          // or a reset (mark -1) when nothing at all happened since it.
+          const pr = P.primed;
+          P.primed = null;
+          if (pr && mutations === -1 && pr.at === t.mutations && pr.seq === P.obsSeq && idle >= quietMs &&
+              pr.x === window.scrollX && pr.y === window.scrollY) {
+            return resolve({waited: now - start, obs: pr.obs});
+          }
           return resolve({waited: now - start, obs: observe()});
         }
         if (!spec || specAt !== t.mutations) {
