@@ -42,7 +42,7 @@
   const nativeAttach = Element.prototype.attachShadow;
   const apply = Reflect.apply;
   const CLICK_EVENTS = new Set(['click', 'dblclick', 'mousedown', 'mouseup', 'pointerdown', 'pointerup',
-    'touchstart', 'touchend', 'auxclick', 'contextmenu', 'dragstart', 'drop']);
+    'touchstart', 'touchend', 'auxclick', 'contextmenu', 'dragstart', 'drop', 'keydown', 'keyup', 'keypress']);
   P.listened = new WeakSet();
   P.shadows = new WeakMap();
   P.invalid = new WeakSet();

@@ -49,7 +49,7 @@ func TestListenerClickables(t *testing.T) {
 	// The START cover, the +/- counters, jQuery-style links without href,
 	// an onclick div and a pointer-cursor div all get ids; a container
 	// whose click handler holds a button does not (the button does).
-	has(t, obs, `] clickable "START"`, `] clickable "+"`, `] clickable "-"`, `] clickable "Next"`, `] clickable "Say hi"`, `] clickable "Pick me"`, `] button "Inner button"`)
+	has(t, obs, `] clickable "START"`, `] clickable "+"`, `] clickable "-"`, `] clickable "Next"`, `] clickable "Say hi"`, `] clickable "Pick me"`, `] clickable "Press keys here"`, `] button "Inner button"`)
 	lacks(t, obs, `clickable "Inner button"`)
 	st := step(t, e, `click("`+idOf(t, obs, `clickable "START"`)+`")`)
 	lacks(t, st.Obs, `"START"`)
