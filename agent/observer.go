@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/pilotkit/pilot/env"
+	"github.com/pilotkit/pilot/policy/cache"
 )
 
 // Observer is told of each event of an episode as it happens: the reset,
@@ -104,7 +105,7 @@ func Progress(w io.Writer) Observer {
 				}
 				fmt.Fprintf(&b, "  gate: %s (%s, %s)", verdict, g.By, oneLine(g.Answer))
 			}
-			if s.Meta[cacheKey] == cacheHit {
+			if s.Meta[cache.Key] == cache.Hit {
 				b.WriteString("  (from the cache)")
 			}
 			if s.Unchanged > 0 {
@@ -159,22 +160,14 @@ func oneLine(s string) string {
 	return s
 }
 
-// The Meta key and value of a step that policy/cache replayed (agent does
-// not import it).
-const (
-	cacheKey  = "cache"
-	cacheHit  = "hit"
-	cacheMiss = "miss"
-)
-
 // cacheCounts counts the steps of t that policy/cache replayed and those
 // its policy chose.
 func cacheCounts(t *Trajectory) (hits, misses int) {
 	for _, s := range t.Steps {
-		switch s.Meta[cacheKey] {
-		case cacheHit:
+		switch s.Meta[cache.Key] {
+		case cache.Hit:
 			hits++
-		case cacheMiss:
+		case cache.Miss:
 			misses++
 		}
 	}

@@ -11,20 +11,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 steps="${1:-300}"
 chrome="${PILOT_CHROME:-/usr/bin/chromium}"
-if ! command -v node >/dev/null 2>&1; then
-  echo "scripts/bench-peer.sh: node not found: install Node.js 18 or later (apt-get install nodejs)" >&2
-  exit 1
-fi
 if [ ! -x "$chrome" ]; then
   echo "scripts/bench-peer.sh: no Chromium at $chrome: run scripts/deps.sh chromium, or set PILOT_CHROME" >&2
   exit 1
 fi
-peer=.cache/peer
-if [ ! -d "$peer/node_modules/playwright-core" ]; then
-  mkdir -p "$peer"
-  echo "installing playwright-core into $peer (npm)…" >&2
-  (cd "$peer" && npm init -y >/dev/null && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund playwright-core@1 >/dev/null)
-fi
+. scripts/peer/npm.sh
+peer_install playwright-core@1
 cp scripts/peer/playwright-step.mjs "$peer/"
 
 echo "pilot (env/web):" >&2

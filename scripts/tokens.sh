@@ -9,16 +9,8 @@
 # Usage: scripts/tokens.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! command -v node >/dev/null 2>&1; then
-  echo "scripts/tokens.sh: node not found: install Node.js 18 or later (apt-get install nodejs)" >&2
-  exit 1
-fi
-peer=.cache/peer
-if [ ! -d "$peer/node_modules/js-tiktoken" ]; then
-  mkdir -p "$peer"
-  echo "installing js-tiktoken into $peer (npm)…" >&2
-  (cd "$peer" && { [ -f package.json ] || npm init -y >/dev/null; } && npm install --no-audit --no-fund js-tiktoken@1 >/dev/null)
-fi
+. scripts/peer/npm.sh
+peer_install js-tiktoken@1
 cp scripts/peer/count-tokens.mjs "$peer/"
 dump=$(mktemp -d)
 trap 'rm -rf "$dump"' EXIT

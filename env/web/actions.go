@@ -513,17 +513,31 @@ func (e *Env) waitFor(ctx context.Context, text, ms string) (actResult, error) {
 // once the page has handled it; a handler that never returns (an endless
 // loop, alert after alert) would hold the step for ever, so after the
 // settle time and a grace pilot stops the page's running script and goes
-// on, with a note in the observation.
+// on (yieldOrStop).
 func (e *Env) dispatch(ctx context.Context, f func(context.Context) error) error {
-	bound := e.opts.SettleTimeout + stuckGrace
+	_, err := e.yieldOrStop(ctx, e.opts.SettleTimeout+stuckGrace, " after the input", func(c context.Context) error {
+		return runBounded(c, e.ep.ctx, f)
+	})
+	return err
+}
+
+// yieldOrStop runs f, a call that the page answers, for at most bound. A
+// page that has not answered by then is taken for a script that does not
+// yield: pilot stops it (terminate), notes so in the next observation
+// (what says when: " after the input"), and reports stopped.
+func (e *Env) yieldOrStop(ctx context.Context, bound time.Duration, what string, f func(context.Context) error) (stopped bool, err error) {
 	cctx, cancel := context.WithTimeoutCause(ctx, bound, errStuck)
-	defer cancel()
-	err := runBounded(cctx, e.ep.ctx, f)
-	if err == nil || ctx.Err() != nil || context.Cause(cctx) != errStuck {
-		return err
+	err = f(cctx)
+	stuck := context.Cause(cctx) == errStuck
+	cancel()
+	if err == nil || ctx.Err() != nil || !stuck {
+		return false, err
 	}
-	e.ep.noteFirst(fmt.Sprintf("the page's scripts did not yield for %s after the input (an endless loop, or dialogs one after another): pilot stopped the running script", bound.Round(time.Millisecond)))
-	return e.terminate(ctx)
+	e.ep.noteFirst(fmt.Sprintf("the page's scripts did not yield for %s%s (an endless loop, or dialogs one after another): pilot stopped the running script", bound.Round(time.Millisecond), what))
+	if err := e.terminate(ctx); err != nil {
+		return true, fmt.Errorf("stop the page's script: %w", err)
+	}
+	return true, nil
 }
 
 // terminate stops the page's running script (Runtime.terminateExecution).

@@ -331,11 +331,9 @@
   // clickable reports whether a role-less element reacts to a click: a
   // listener the page added, an onclick handler, a tabindex, or the root of
   // a pointer cursor (the parent's cursor is not a pointer).
-  function clickable(el, style, parentCursor) {
+  function clickable(el, style, parentCursor, owner) {
     const doc = el.ownerDocument;
     if (el === doc.body || el === doc.documentElement) return false;
-    const win = doc.defaultView;
-    const owner = win === window ? P : (win.__pilot || P);
     if (owner.listened && owner.listened.has(el)) return true;
     if (typeof el.onclick === 'function' || typeof el.onmousedown === 'function' || typeof el.ondblclick === 'function') return true;
     if (el.getAttribute('draggable') === 'true') return true;
@@ -487,7 +485,7 @@
         if (style.overflow === 'hidden' || style.position === 'absolute' || style.position === 'fixed') {
           if (invisibleSelf(el, style)) return;
         }
-        if (clickable(el, style, cursor) && el.querySelector(CONTROL_SEL) === null && !invisibleSelf(el, style)) {
+        if (clickable(el, style, cursor, owner) && el.querySelector(CONTROL_SEL) === null && !invisibleSelf(el, style)) {
           // A clickable thing holding controls is a container that
           // delegates their clicks (or a card with a link): its controls
           // are what a person clicks.
@@ -929,33 +927,43 @@
     return {mutations};
   }
 
-  // settle waits until the page has had no mutation for quietMs, counting
-  // only when something changed since the action (mutations is the count
-  // before it). It gives up after maxMs. A page that is unloading reports
-  // so, for the Go side to wait for the navigation.
+  // taken records an observation with the state it was taken in; fresh
+  // says whether nothing at all has happened since: no mutation, input,
+  // focus or load (the clock), no other observation, the same scroll.
+  function taken(obs) { return {at: T().mutations, seq: P.obsSeq, x: window.scrollX, y: window.scrollY, obs}; }
+  function fresh(rec) {
+    return rec !== null && rec.at === T().mutations && rec.seq === P.obsSeq && rec.x === window.scrollX && rec.y === window.scrollY;
+  }
+
   // prime observes a new document as soon as it has been quiet for the
-  // default window after parsing, before the Go side asks (it is still
-  // waiting for the browser's load events): the settle that follows takes
-  // it when nothing has changed since.
+  // default window after loading, before the Go side asks (it is still
+  // waiting for the browser's load events): the settle after the
+  // navigation takes it when it is still fresh.
   const PRIME_QUIET = 5;
+  P.primed = null;
   function prime() {
     const t = T();
     const run = () => {
       if (t.unloading) return;
       const idle = performance.now() - t.lastMutation;
       if (idle < PRIME_QUIET) { setTimeout(run, PRIME_QUIET - idle); return; }
-      try {
-        const obs = observe();
-        P.primed = {at: t.mutations, seq: P.obsSeq, x: window.scrollX, y: window.scrollY, obs};
-      } catch (e) { P.primed = null; }
+      try { P.primed = taken(observe()); } catch (e) { P.primed = null; }
     };
     setTimeout(run, 0);
   }
+  // After the load event, as the Go side's settle (which waits for the
+  // frame to stop loading): an earlier observation would number the
+  // elements before the frames' content is there, and ids must not depend
+  // on timing.
   if (isTop) {
-    if (document.readyState === 'loading') on(document, 'DOMContentLoaded', prime, {once: true});
+    if (document.readyState !== 'complete') on(window, 'load', prime, {once: true});
     else prime();
   }
 
+  // settle waits until the page has had no mutation for quietMs, counting
+  // only when something changed since the action (mutations is the count
+  // before it). It gives up after maxMs. A page that is unloading reports
+  // so, for the Go side to wait for the navigation.
   function settle(mutations, quietMs, maxMs, netMs) {
     const t = T();
     const start = performance.now();
@@ -963,10 +971,10 @@
       // Nothing happened (a refused action, noop): observe now.
       return {waited: 0, obs: observe()};
     }
-    // spec is an observation taken while the quiet window runs, with the
-    // clock it was taken at: when nothing changed since, it is the answer,
-    // and the window's wait and the walk overlap.
-    let spec = null, specAt = -1;
+    // spec is an observation taken while the quiet window runs: when it is
+    // still fresh at the end, it is the answer, and the window's wait and
+    // the walk overlap.
+    let spec = null;
     return new Promise((resolve) => {
       const check = () => {
         if (t.unloading) return resolve({unloading: true, frame: t.unloading === 'frame'});
@@ -980,21 +988,15 @@
         if (t.pending > 0 && now - start < Math.min(netMs, maxMs)) return setTimeout(check, 5);
         const idle = now - t.lastMutation;
         if (t.mutations === mutations || idle >= quietMs || now - start >= maxMs) {
-          if (spec && specAt === t.mutations) return resolve({waited: now - start, obs: spec});
-          // The primed observation serves the settle after a navigation
-          // or a reset (mark -1) when nothing at all happened since it.
+          // The primed observation serves only the settle after a
+          // navigation or a reset (mark -1).
           const pr = P.primed;
           P.primed = null;
-          if (pr && mutations === -1 && pr.at === t.mutations && pr.seq === P.obsSeq && idle >= quietMs &&
-              pr.x === window.scrollX && pr.y === window.scrollY) {
-            return resolve({waited: now - start, obs: pr.obs});
-          }
-          return resolve({waited: now - start, obs: observe()});
+          let rec = fresh(spec) ? spec : null;
+          if (!rec && mutations === -1 && idle >= quietMs && fresh(pr)) rec = pr;
+          return resolve({waited: now - start, obs: rec ? rec.obs : observe()});
         }
-        if (!spec || specAt !== t.mutations) {
-          specAt = t.mutations;
-          spec = observe();
-        }
+        if (!fresh(spec)) spec = taken(observe());
         const left = quietMs - (performance.now() - t.lastMutation);
         setTimeout(check, Math.max(1, left));
       };

@@ -43,9 +43,7 @@ func lacks(t *testing.T, obs env.Observation, bad ...string) {
 
 func TestListenerClickables(t *testing.T) {
 	t.Parallel()
-	srv := site(t)
-	e := pooledEnv(t)
-	obs := reset(t, e, srv.URL+"/real/listeners.html")
+	e, obs := openPage(t, "/real/listeners.html")
 	// The START cover, the +/- counters, jQuery-style links without href,
 	// an onclick div and a pointer-cursor div all get ids; a container
 	// whose click handler holds a button does not (the button does).
@@ -72,9 +70,7 @@ func TestListenerClickables(t *testing.T) {
 
 func TestNamesAndTextAsRead(t *testing.T) {
 	t.Parallel()
-	srv := site(t)
-	e := pooledEnv(t)
-	obs := reset(t, e, srv.URL+"/real/markup.html")
+	e, obs := openPage(t, "/real/markup.html")
 	has(t, obs,
 		`StaticText "The quick brown fox jumps."`, // one line, not five
 		`] combobox "Country" value="France"`,     // the label, not its options
@@ -97,19 +93,15 @@ func TestNamesAndTextAsRead(t *testing.T) {
 
 func TestStatusOfThePage(t *testing.T) {
 	t.Parallel()
-	srv := site(t)
-	e := pooledEnv(t)
-	obs := reset(t, e, srv.URL+"/no/such/page")
+	_, obs := openPage(t, "/no/such/page")
 	has(t, obs, "Status: 404 Not Found\n")
-	obs = reset(t, e, srv.URL+"/fast")
+	_, obs = openPage(t, "/fast")
 	lacks(t, obs, "Status:")
 }
 
 func TestShadowIDsAct(t *testing.T) {
 	t.Parallel()
-	srv := site(t)
-	e := pooledEnv(t)
-	obs := reset(t, e, srv.URL+"/real/shadow.html")
+	e, obs := openPage(t, "/real/shadow.html")
 	has(t, obs, `StaticText "Closed shadow text"`)
 	st := step(t, e, `click("`+idOf(t, obs, `button "Open shadow button"`)+`")`)
 	if st.Obs.Error != "" {
@@ -180,24 +172,22 @@ func TestFillEveryInputType(t *testing.T) {
 			t.Errorf("upload %q: error %q, want a refusal", bad, st.Obs.Error)
 		}
 	}
-	if st := step(t, pooledEnvAt(t, srv.URL+"/real/inputs.html"), `upload("`+file+`", "cv.txt")`); !strings.Contains(st.Obs.Error, "--upload-dir") {
+	if other, _ := openPage(t, "/real/inputs.html"); !strings.Contains(step(t, other, `upload("`+file+`", "cv.txt")`).Obs.Error, "--upload-dir") {
 		t.Errorf("upload without an upload directory: error %q, want one naming --upload-dir", st.Obs.Error)
 	}
 }
 
-// pooledEnvAt is a pooled Env reset to url.
-func pooledEnvAt(t *testing.T, url string) *Env {
+// openPage resets a pooled Env to path on the test site.
+func openPage(t *testing.T, path string) (*Env, env.Observation) {
 	t.Helper()
+	srv := site(t)
 	e := pooledEnv(t)
-	reset(t, e, url)
-	return e
+	return e, reset(t, e, srv.URL+path)
 }
 
 func TestNoSilentClicks(t *testing.T) {
 	t.Parallel()
-	srv := site(t)
-	e := pooledEnv(t)
-	obs := reset(t, e, srv.URL+"/real/cover.html")
+	e, obs := openPage(t, "/real/cover.html")
 	st := step(t, e, `click("`+idOf(t, obs, `button "Under the banner"`)+`")`)
 	if !strings.Contains(st.Obs.Error, "is covered by a div#banner") || !strings.Contains(st.Obs.Error, "Cookies banner") {
 		t.Errorf("click on a covered button: error %q, want one naming the banner", st.Obs.Error)
@@ -221,9 +211,7 @@ func TestNoSilentClicks(t *testing.T) {
 
 func TestMoreActions(t *testing.T) {
 	t.Parallel()
-	srv := site(t)
-	e := pooledEnv(t)
-	obs := reset(t, e, srv.URL+"/real/cover.html")
+	e, obs := openPage(t, "/real/cover.html")
 	obs = step(t, e, `click("`+idOf(t, obs, `button "Accept"`)+`")`).Obs
 	st := step(t, e, `double_click("`+idOf(t, obs, `clickable "Double me"`)+`")`)
 	has(t, st.Obs, `StaticText "double-clicked"`)

@@ -917,23 +917,19 @@ const stuckGrace = 2 * time.Second
 
 // settleCall runs the page helper's settle, bounded: a page whose main
 // thread never yields (a script in an endless loop, alert after alert)
-// cannot answer, so after the settle time and a grace pilot terminates the
-// running script (Runtime.terminateExecution) and observes the page as it
-// is, with a note saying so.
+// cannot answer, so after the settle time and a grace pilot stops the
+// running script (yieldOrStop) and observes the page as it is.
 func (e *Env) settleCall(ctx context.Context, call string, left time.Duration) (evalResult, error) {
-	bound := max(left, 0) + stuckGrace
-	cctx, cancel := context.WithTimeoutCause(ctx, bound, errStuck)
-	r, err := e.callPilot(cctx, call, true)
-	stuck := context.Cause(cctx) == errStuck
-	cancel()
-	if err == nil || ctx.Err() != nil || !stuck {
+	var r evalResult
+	stopped, err := e.yieldOrStop(ctx, max(left, 0)+stuckGrace, "", func(c context.Context) error {
+		var err error
+		r, err = e.callPilot(c, call, true)
+		return err
+	})
+	if !stopped || err != nil {
 		return r, err
 	}
-	e.ep.noteFirst(fmt.Sprintf("the page's scripts did not yield for %s (an endless loop, or dialogs one after another): pilot stopped the running script", bound.Round(time.Millisecond)))
-	if err := e.terminate(ctx); err != nil {
-		return evalResult{}, fmt.Errorf("stop the page's script: %w", err)
-	}
-	cctx, cancel = context.WithTimeoutCause(ctx, stuckGrace, errStuck)
+	cctx, cancel := context.WithTimeoutCause(ctx, stuckGrace, errStuck)
 	defer cancel()
 	r, err = e.callPilot(cctx, "settle("+jsArgs(-1, 0, 0, 0)+")", true)
 	if err != nil && ctx.Err() == nil && context.Cause(cctx) == errStuck {

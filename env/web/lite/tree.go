@@ -488,22 +488,19 @@ func (d *document) clickable(n *html.Node, cursor, parentCursor string) bool {
 	return cursor == "pointer" && parentCursor != "pointer"
 }
 
-// shownControl is pilot.js's shown(c) as far as lite can tell: no hidden
-// ancestor, no zero opacity, not visibility: hidden.
+// shownControl is pilot.js's shown(c) as far as lite can tell: visible as
+// an action needs (visibleForAction), and no zero opacity on it or an
+// ancestor.
 func shownControl(c *html.Node) bool {
-	hidden := false
-	var chain []*html.Node
-	for n := c; n != nil && n.Type == html.ElementNode; n = n.Parent {
-		chain = append(chain, n)
+	if !visibleForAction(c) {
+		return false
 	}
-	for i := len(chain) - 1; i >= 0; i-- {
-		st := styleOf(chain[i])
-		if displayNone(chain[i], st) || st.opacityZero {
+	for n := c; n != nil && n.Type == html.ElementNode; n = n.Parent {
+		if styleOf(n).opacityZero {
 			return false
 		}
-		hidden = visHidden(hidden, st)
 	}
-	return !hidden
+	return true
 }
 
 // standsFor is pilot.js's standsFor: the hidden checkbox or radio that a
