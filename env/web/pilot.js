@@ -93,16 +93,31 @@
       return p.finally(() => track(-1));
     };
   }
-  if (window.Response) {
-    // Reading the body is part of the request for the page's handlers.
-    for (const m of ['text', 'json', 'arrayBuffer', 'blob', 'formData']) {
-      const orig = Response.prototype[m];
+  // Reading a body is part of the request for the page's handlers, and
+  // reading a file (an upload's) is work the page waits for as well.
+  function trackPromises(proto, methods) {
+    if (!proto) return;
+    for (const m of methods) {
+      const orig = proto[m];
       if (!orig) continue;
-      Response.prototype[m] = function (...args) {
+      proto[m] = function (...args) {
         track(1);
         let p;
         try { p = orig.apply(this, args); } catch (e) { track(-1); throw e; }
         return p.finally(() => track(-1));
+      };
+    }
+  }
+  if (window.Response) trackPromises(Response.prototype, ['text', 'json', 'arrayBuffer', 'blob', 'formData']);
+  if (window.Blob) trackPromises(Blob.prototype, ['text', 'arrayBuffer', 'bytes']);
+  if (window.FileReader) {
+    for (const m of ['readAsText', 'readAsDataURL', 'readAsArrayBuffer', 'readAsBinaryString']) {
+      const orig = FileReader.prototype[m];
+      if (!orig) continue;
+      FileReader.prototype[m] = function (...args) {
+        track(1);
+        on(this, 'loadend', () => track(-1), {once: true});
+        try { return orig.apply(this, args); } catch (e) { track(-1); throw e; }
       };
     }
   }
