@@ -21,7 +21,8 @@ const FuzzyThreshold = 85
 // p is the purchased product (nil: nothing was bought, reward 0). An
 // attribute matches when one of the product's attributes has a
 // TokenSetRatio above FuzzyThreshold with it, or when it appears in the
-// title, the bullets or the description (WebShop's fallback). An option
+// title, the bullets joined with a space or the description (WebShop's
+// fallback). An option
 // matches when one of the purchased option values does, after WebShop's
 // color normalisation. The price is ok when it is at most PriceMax (always
 // when PriceMax ≤ 0), the rating when it is at least RatingMin (always
@@ -74,7 +75,8 @@ func Reward(g Goal, p *Product, buy Purchase) Breakdown {
 }
 
 // attributeMatch reports whether the product has the goal attribute a:
-// fuzzily among its attributes, or verbatim in its title, bullets or
+// fuzzily among its attributes, or verbatim in its title, its bullets
+// joined with a space (so a can span two bullets, as in WebShop) or its
 // description.
 func attributeMatch(a string, p *Product) bool {
 	for _, pa := range p.Attributes {
@@ -83,10 +85,9 @@ func attributeMatch(a string, p *Product) bool {
 		}
 	}
 	a = strings.ToLower(a)
-	if strings.Contains(strings.ToLower(p.Title), a) || strings.Contains(strings.ToLower(p.Description), a) {
-		return true
-	}
-	return slices.ContainsFunc(p.Bullets, func(s string) bool { return strings.Contains(strings.ToLower(s), a) })
+	return strings.Contains(strings.ToLower(p.Title), a) ||
+		strings.Contains(strings.ToLower(strings.Join(p.Bullets, " ")), a) ||
+		strings.Contains(strings.ToLower(p.Description), a)
 }
 
 // TypeFactor says whether the product is of the goal's type, as WebShop's

@@ -234,6 +234,33 @@ func TestRewardHandComputed(t *testing.T) {
 			want: 1,
 		},
 		{
+			// The fallback searches the bullets joined with a space, as
+			// WebShop's get_attribute_reward does (goal.py line 198 at
+			// d149d0d): "long battery life" spans the second and third
+			// bullets and matches. 7/7.
+			name: "attribute across two bullets",
+			goal: func(g *Goal) { g.Attributes = []string{"wireless", "noise cancelling", "long battery life"} },
+			prod: func(p *Product) {
+				p.Bullets = []string{"Waterproof to IPX7.", "Up to 40 hours of long battery", "life with the charging box."}
+			},
+			buy:  Purchase{Options: black, Address: janeDoe},
+			want: 1,
+			detail: func(t *testing.T, b Breakdown) {
+				if !b.Attributes["long battery life"] {
+					t.Errorf("Attributes = %v, want long battery life matched across the bullets", b.Attributes)
+				}
+			},
+		},
+		{
+			// Joined with a space, not run together: "water" ending one
+			// bullet and "proof" starting the next is "water proof",
+			// not "waterproof". (2 + 1 + 1 + 1 + 1) / 7 = 6/7.
+			name: "bullets joined with a space",
+			prod: func(p *Product) { p.Bullets = []string{"Sweat and water", "proof to IPX7."} },
+			buy:  Purchase{Options: black, Address: janeDoe},
+			want: 6.0 / 7,
+		},
+		{
 			// Two attributes, no option: 2 + 0 + 3 = 5 constraints, all
 			// met: 5/5.
 			name: "no options asked",
