@@ -20,9 +20,9 @@ const FuzzyThreshold = 85
 //
 // p is the purchased product (nil: nothing was bought, reward 0). An
 // attribute matches when one of the product's attributes has a
-// TokenSetRatio above FuzzyThreshold with it, or when it appears in the
-// title, the bullets joined with a space or the description (WebShop's
-// fallback). An option
+// TokenSetRatio above FuzzyThreshold with it, or when it appears as it is
+// in the lower-cased title, bullets joined with a space or description
+// (WebShop's fallback). An option
 // matches when one of the purchased option values does, after WebShop's
 // color normalisation. The price is ok when it is at most PriceMax (always
 // when PriceMax ≤ 0), the rating when it is at least RatingMin (always
@@ -75,16 +75,16 @@ func Reward(g Goal, p *Product, buy Purchase) Breakdown {
 }
 
 // attributeMatch reports whether the product has the goal attribute a:
-// fuzzily among its attributes, or verbatim in its title, its bullets
-// joined with a space (so a can span two bullets, as in WebShop) or its
-// description.
+// fuzzily among its attributes, or verbatim in its lower-cased title, its
+// bullets joined with a space (so a can span two bullets) or its
+// description. As in WebShop, a itself is not lower-cased: with capitals it
+// can match only among the attributes.
 func attributeMatch(a string, p *Product) bool {
 	for _, pa := range p.Attributes {
 		if TokenSetRatio(pa, a) > FuzzyThreshold {
 			return true
 		}
 	}
-	a = strings.ToLower(a)
 	return strings.Contains(strings.ToLower(p.Title), a) ||
 		strings.Contains(strings.ToLower(strings.Join(p.Bullets, " ")), a) ||
 		strings.Contains(strings.ToLower(p.Description), a)

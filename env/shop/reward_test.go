@@ -261,6 +261,22 @@ func TestRewardHandComputed(t *testing.T) {
 			want: 6.0 / 7,
 		},
 		{
+			// WebShop lower-cases the product's text but not the goal
+			// attribute (goal.py lines 197–199 at d149d0d): "Waterproof"
+			// is not in the lower-cased bullet "waterproof to ipx7…".
+			// "Wireless" still matches the product's attribute, as
+			// TokenSetRatio ignores case. (2 + 1 + 1 + 1 + 1) / 7 = 6/7.
+			name: "goal attribute with capitals",
+			goal: func(g *Goal) { g.Attributes = []string{"Wireless", "noise cancelling", "Waterproof"} },
+			buy:  Purchase{Options: black, Address: janeDoe},
+			want: 6.0 / 7,
+			detail: func(t *testing.T, b Breakdown) {
+				if !b.Attributes["Wireless"] || b.Attributes["Waterproof"] {
+					t.Errorf("Attributes = %v, want Wireless matched (fuzzily) and Waterproof not (the text fallback is case-sensitive in the goal)", b.Attributes)
+				}
+			},
+		},
+		{
 			// Two attributes, no option: 2 + 0 + 3 = 5 constraints, all
 			// met: 5/5.
 			name: "no options asked",
