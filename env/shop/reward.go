@@ -22,9 +22,9 @@ const FuzzyThreshold = 85
 // attribute matches when one of the product's attributes has a
 // TokenSetRatio above FuzzyThreshold with it, or when it appears as it is
 // in the lower-cased title, bullets joined with a space or description
-// (WebShop's fallback). An option
-// matches when one of the purchased option values does, after WebShop's
-// color normalisation. The price is ok when it is at most PriceMax (always
+// (WebShop's fallback). An option matches when one of the purchased option
+// values does, after WebShop's case-sensitive color normalisation of both
+// as they are. The price is ok when it is at most PriceMax (always
 // when PriceMax ≤ 0), the rating when it is at least RatingMin (always
 // when RatingMin ≤ 0), the address when every field equals the goal's up to
 // case and spaces (the ZIP code: up to anything but digits). The type
@@ -51,12 +51,14 @@ func Reward(g Goal, p *Product, buy Purchase) Breakdown {
 			b.Matched++
 		}
 	}
+	// As in WebShop, values are normalised as given, not lower-cased:
+	// TokenSetRatio ignores case, normalizeColor does not.
 	bought := make([]string, 0, len(buy.Options))
 	for _, v := range buy.Options {
-		bought = append(bought, normalizeColor(strings.ToLower(v)))
+		bought = append(bought, normalizeColor(v))
 	}
 	for name, want := range g.Options {
-		w := normalizeColor(strings.ToLower(want))
+		w := normalizeColor(want)
 		if slices.ContainsFunc(bought, func(v string) bool { return TokenSetRatio(v, w) > FuzzyThreshold }) {
 			b.Options[name] = true
 			b.Matched++
@@ -159,7 +161,8 @@ func digits(s string) string {
 }
 
 // normalizeColor is WebShop's normalize_color: the first color of its
-// COLOR_SET that the value contains, else the value.
+// COLOR_SET that the value contains, else the value. Like WebShop's, it is
+// case-sensitive: "Navy Blue" contains none.
 func normalizeColor(s string) string {
 	for _, c := range colorSet {
 		if strings.Contains(s, c) {

@@ -63,6 +63,9 @@ func TestNormalizeColor(t *testing.T) {
 		// WebShop's quirk: the first color of COLOR_SET in the value wins,
 		// and "blue" comes before "navy".
 		{"navy blue", "blue"},
+		// Case-sensitive, as WebShop's: capitals hide a color.
+		{"Navy Blue", "Navy Blue"},
+		{"Jet black", "black"},
 		{"10 cup", "10 cup"},
 		{"small", "small"},
 	}
@@ -152,6 +155,35 @@ func TestRewardHandComputed(t *testing.T) {
 			name: "option case and other groups",
 			buy:  Purchase{Options: map[string]string{"size": "large", "color": "Black"}, Address: janeDoe},
 			want: 1,
+		},
+		{
+			// WebShop's normalize_color is case-sensitive and runs on the
+			// value as given (goal.py lines 211–212 at d149d0d): "Navy
+			// Blue" contains no lower-case COLOR_SET name and stays as it
+			// is, and TokenSetRatio("Navy Blue", "navy") = 100. (Were it
+			// lower-cased first it would become "blue" and miss "navy".)
+			// 7/7.
+			name: "bought option with capitals",
+			goal: func(g *Goal) { g.Options = map[string]string{"color": "navy"} },
+			buy:  Purchase{Options: map[string]string{"color": "Navy Blue"}, Address: janeDoe},
+			want: 1,
+		},
+		{
+			// The same for the goal's value: "Navy Blue" stays, "navy"
+			// is in it. 7/7.
+			name: "goal option with capitals",
+			goal: func(g *Goal) { g.Options = map[string]string{"color": "Navy Blue"} },
+			buy:  Purchase{Options: map[string]string{"color": "navy"}, Address: janeDoe},
+			want: 1,
+		},
+		{
+			// WebShop's quirk, kept: in lower case "navy blue" becomes
+			// "blue" ("blue" comes before "navy" in COLOR_SET) and misses
+			// "navy". 6/7.
+			name: "lower-case option normalised",
+			goal: func(g *Goal) { g.Options = map[string]string{"color": "navy"} },
+			buy:  Purchase{Options: map[string]string{"color": "navy blue"}, Address: janeDoe},
+			want: 6.0 / 7,
 		},
 		{
 			// $37.99 > $30: (3 + 1 + 0 + 1 + 1) / 7 = 6/7.
