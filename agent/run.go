@@ -176,6 +176,13 @@ func Run(ctx context.Context, e env.Env, task env.Task, p policy.Policy, opts Op
 		// task and the error), not of a reset that did not happen.
 		return r.traj, r.finish(ctx, err)
 	}
+	if b, ok := e.(env.Briefer); ok {
+		// The page drew the instruction as the episode began (MiniWoB).
+		if s := b.Brief(); s != "" {
+			task.Instruction = s
+			r.traj.Task.Instruction = s
+		}
+	}
 	r.traj.Reset = recordObs(&obs, !opts.DropObsText)
 	err = r.notify(ctx, Event{Kind: EventReset, Traj: r.traj, Obs: &obs})
 	if err != nil {

@@ -45,6 +45,21 @@ var (
 // where the environment can.
 var ErrBackendLost = errors.New("the environment's backend is gone")
 
+// ErrEvaluate is wrapped by the error of an episode whose task could not
+// be scored or set up: its evaluator threw or did not return, its setup
+// script failed or navigated away. It is the task's fault, not the
+// policy's nor the backend's: the episode is recorded as an error, and
+// running it again gives the same.
+var ErrEvaluate = errors.New("the task's evaluator failed")
+
+// Briefer is an env whose episodes learn their instruction as they start:
+// a MiniWoB page draws its utterance from its seed. After Reset, Brief
+// returns the episode's instruction, "" when the task's own stands; the
+// agent gives the policy that one.
+type Briefer interface {
+	Brief() string
+}
+
 // BackendLost returns an error whose text is msg and which errors.Is
 // ErrBackendLost: an environment's own sentinel for a lost backend, such
 // as web.ErrBrowserGone.

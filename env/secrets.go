@@ -300,6 +300,14 @@ func (w *secretEnv) Irreversible(obs Observation, a Action) string {
 	return ""
 }
 
+// Brief is the inner env's (Briefer), masked.
+func (w *secretEnv) Brief() string {
+	if b, ok := w.inner.(Briefer); ok {
+		return w.s.Mask(b.Brief())
+	}
+	return ""
+}
+
 // Replayed is the inner env's (Replayer): a page with secrets still
 // replays its restores.
 func (w *secretEnv) Replayed() bool {

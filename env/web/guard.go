@@ -78,6 +78,14 @@ type guard struct {
 
 func (g *guard) Spec() env.Spec { return g.inner.Spec() }
 
+// Brief is the inner env's (env.Briefer).
+func (g *guard) Brief() string {
+	if b, ok := g.inner.(env.Briefer); ok {
+		return b.Brief()
+	}
+	return ""
+}
+
 func (g *guard) Close() error {
 	g.closed, g.live = true, false
 	return g.inner.Close()
@@ -86,6 +94,11 @@ func (g *guard) Close() error {
 func (g *guard) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 	obs, err := g.inner.Reset(ctx, t)
 	g.last, g.live = obs, err == nil
+	if b, ok := g.inner.(env.Briefer); ok && err == nil {
+		if s := b.Brief(); s != "" {
+			t.Instruction = s // the page's instruction is the task's
+		}
+	}
 	g.instr = normText(t.Instruction)
 	g.words = map[string]bool{}
 	for _, w := range contentWords(t.Instruction) {

@@ -128,6 +128,9 @@ func (e *Env) Snapshot(ctx context.Context) (env.State, error) {
 	if len(ep.hist) == 0 {
 		return nil, fmt.Errorf("web: snapshot: %w: the episode's history is unknown", env.ErrNotRestorable)
 	}
+	if !ep.hooks.empty() {
+		return nil, fmt.Errorf("web: snapshot: %w: the episode runs a task's hooks (scripts, an evaluator in the page), which a restore would not replay", env.ErrNotRestorable)
+	}
 	st := &state{e: e, ep: ep, hist: cloneHist(ep.hist), histAt: ep.histAt, obs: ep.last, done: ep.done}
 	err := runBounded(ctx, ep.ctx, func(c context.Context) error {
 		id := browserContext(c)

@@ -250,6 +250,10 @@ type episode struct {
 	burstStart time.Time
 	blocked    []string // subresource requests the allowlist refused, for the next step
 	blockedN   int
+
+	hooks Hooks  // the task's scripts and scorer (ResetWith)
+	brief string // the instruction Hooks.Instruction read
+	steps int    // steps taken, for the scorer's Turn
 }
 
 func (ep *episode) note(s string) {
@@ -339,6 +343,10 @@ func (ep *episode) close() {
 // opened on t.StartURL (about:blank when empty). A browser that died is
 // replaced by a new one.
 func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
+	return e.reset(ctx, t, Hooks{})
+}
+
+func (e *Env) reset(ctx context.Context, t env.Task, h Hooks) (env.Observation, error) {
 	if e.closed {
 		return env.Observation{}, fmt.Errorf("web: reset: %w", env.ErrClosed)
 	}
@@ -376,8 +384,12 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 		}
 	}
 	ep.task = t
+	ep.hooks = h
 	e.ep = ep
 	e.shaper.Reset()
+	if err := e.installInit(ctx, h); err != nil {
+		return env.Observation{}, e.fail(ctx, "reset", err)
+	}
 	if t.StartURL != "" {
 		res, err := e.callNavigate(ctx, t.StartURL)
 		if err != nil {
@@ -387,9 +399,21 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 			return env.Observation{}, fmt.Errorf("web: reset: cannot open %s: %s", t.StartURL, res)
 		}
 	}
+	before, err := e.runSetup(ctx, h)
+	if err != nil {
+		ep.done = true
+		if errors.Is(err, env.ErrEvaluate) {
+			return env.Observation{}, fmt.Errorf("web: reset: %w", err)
+		}
+		return env.Observation{}, e.fail(ctx, "reset: setup", err)
+	}
 	obs, err := e.settleObserve(ctx, -1, 0, false, "")
 	if err != nil {
 		return env.Observation{}, e.fail(ctx, "reset", err)
+	}
+	if before != "" && !sameDocument(before, obs.URL) {
+		ep.done = true
+		return env.Observation{}, fmt.Errorf("web: reset: %w", errSetupNavigated(before, obs.URL))
 	}
 	if err := e.startHist(ctx, obs); err != nil {
 		return env.Observation{}, e.fail(ctx, "reset: read the history", err)
@@ -645,6 +669,12 @@ func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
 	}
 	after, _ := e.ep.state.snapshot()
 	e.ep.noteStep(a, actErr == "" && after.navSeq > navBefore, obs)
+	step := e.ep.steps
+	e.ep.steps++
+	if err := e.score(ctx, &st, a, step); err != nil {
+		e.ep.done = true
+		return st, fmt.Errorf("web: step %s: %w", a, err)
+	}
 	e.ep.done = st.Terminated
 	return st, nil
 }

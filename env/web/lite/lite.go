@@ -145,8 +145,12 @@ func (b *Browser) Step(ctx context.Context, a env.Action) (env.Step, error) {
 		}
 	}
 	st.Obs = b.observation(actErr)
-	b.ep.done = st.Terminated
 	b.last = st.Obs
+	if err := b.score(ctx, &st, a); err != nil {
+		b.ep.done = true
+		return st, fmt.Errorf("lite: step %s: %w", a, err)
+	}
+	b.ep.done = st.Terminated
 	return st, nil
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/pilotkit/pilot/env/web"
 )
 
 // Limits on frames: how deep they nest and how many a page loads.
@@ -25,7 +27,9 @@ type episode struct {
 	nextDoc int                    // the next document id
 	saved   map[int][]savedControl // form state of documents left, by document id
 	done    bool
-	answer  string // the task's expected answer, if any
+	answer  string     // the task's expected answer, if any
+	reward  web.Scorer // the task's evaluator (ResetWith), nil for none
+	steps   int        // steps taken, for the scorer's Turn
 }
 
 // entry is one session history entry. Entries of one document (a fragment
