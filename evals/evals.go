@@ -517,7 +517,9 @@ func (r *runner) work(ctx context.Context, w int) (err error) {
 			r.done(nil)
 			return nil // cancelled: the episode did not finish
 		}
-		if res.Outcome != OutcomeError || j.attempt > r.cfg.Retries {
+		// A task whose evaluator failed fails the same way again: it is
+		// not retried.
+		if res.Outcome != OutcomeError || j.attempt > r.cfg.Retries || res.ErrorKind == KindEvaluate {
 			err := r.record(j.i, res)
 			r.done(nil)
 			if err != nil {

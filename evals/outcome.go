@@ -28,10 +28,11 @@ const (
 	KindPolicy      = "policy"       // the policy failed to act (or to be made) for another reason
 	KindPolicyPanic = "policy_panic" // the policy or the env panicked
 	KindRecorder    = "recorder"     // an observer, such as the trajectory recorder, failed
+	KindEvaluate    = "evaluate"     // the task's setup or evaluator failed: threw, did not return, navigated away (env.ErrEvaluate); not retried
 )
 
 // Kinds lists the error kinds, in the order reports list them.
-var Kinds = []string{KindBackend, KindModelAPI, KindTimeout, KindEnvSetup, KindEnv, KindPolicy, KindPolicyPanic, KindRecorder}
+var Kinds = []string{KindBackend, KindModelAPI, KindTimeout, KindEnvSetup, KindEnv, KindEvaluate, KindPolicy, KindPolicyPanic, KindRecorder}
 
 // errPanic is wrapped by the error of an episode that panicked.
 var errPanic = errors.New("panic")
@@ -58,6 +59,8 @@ func Classify(err error, success bool) (outcome, kind string) {
 		kind = KindPolicyPanic
 	case errors.Is(err, env.ErrBackendLost):
 		kind = KindBackend
+	case errors.Is(err, env.ErrEvaluate):
+		kind = KindEvaluate
 	case errors.Is(err, agent.ErrStepTimeout), errors.Is(err, context.DeadlineExceeded):
 		kind = KindTimeout
 	case errors.As(err, &api), errors.Is(err, policy.ErrBadResponse), errors.Is(err, policy.ErrRateLimited), errors.Is(err, policy.ErrAuth):
