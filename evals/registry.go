@@ -173,6 +173,9 @@ type TrainResult struct {
 // Param is a suite's own option.
 type Param struct {
 	Name, Doc string
+	// Required says the suite cannot load without it (the MiniWoB
+	// checkout's folder).
+	Required bool
 	// Check, when not nil, rejects a bad value before anything loads,
 	// with an error that says what it wants.
 	Check func(value string) error
@@ -342,6 +345,11 @@ func (d Def) Check(o *LoadOptions) error {
 			names[i] = p.Name
 		}
 		return fmt.Errorf("suite %s has no parameter %q: it takes %s", d.Name, k, strings.Join(names, ", "))
+	}
+	for _, p := range d.Params {
+		if _, ok := o.Params[p.Name]; p.Required && !ok {
+			return fmt.Errorf("suite %s needs its parameter %s: %s (--param %s=VALUE)", d.Name, p.Name, p.Doc, p.Name)
+		}
 	}
 	if o.Engine == EngineSerial && o.Port == "" {
 		return fmt.Errorf("suite %s on the serial engine needs a port (a real arm's /dev/ttyACM0, or the path `pilot robot sim` prints)", d.Name)

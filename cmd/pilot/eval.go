@@ -209,6 +209,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.policySeed, "policy-seed", 0, "seed of random policies (default --seed)")
 	fs.IntVar(&f.products, "products", 0, "catalog size of the shop suite (0: the default, 2000); the param products")
 	fs.Var(&f.params, "param", "a suite's own option `NAME=VALUE` (repeatable; pilot suites lists them)")
+	fs.Var(newParamAlias(&f.params, "dir"), "miniwob-dir", "the miniwob/html folder of a MiniWoB++ checkout, for --suite miniwob (the param dir)")
 	fs.StringArrayVar(&f.tasks, "task", nil, "run only the task with this `ID` (repeatable), such as shop-test-0003")
 	fs.StringVar(&f.port, "port", "", "serial `PORT` of a robot suite's arm (the serial engine): a real arm, or the path `pilot robot sim` prints")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "print each step and its observation on stderr")

@@ -135,6 +135,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout (step lines go to stderr)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the observation text after the reset and each step")
 	fs.Var(&f.params, "param", "with --suite: a suite's own option `NAME=VALUE` (repeatable; pilot suites lists them)")
+	fs.Var(newParamAlias(&f.params, "dir"), "miniwob-dir", "the miniwob/html folder of a MiniWoB++ checkout, for --suite miniwob (the param dir)")
 	f.robot.register(fs)
 	f.model.register(fs, false)
 	f.plan.register(fs)

@@ -84,3 +84,20 @@ func (p *paramFlag) Set(s string) error {
 	(*p)[k] = v
 	return nil
 }
+
+// paramAlias is a flag that sets one suite parameter: --miniwob-dir DIR
+// is --param dir=DIR.
+type paramAlias struct {
+	p    *paramFlag
+	name string
+	val  string
+}
+
+func newParamAlias(p *paramFlag, name string) *paramAlias { return &paramAlias{p: p, name: name} }
+
+func (a *paramAlias) String() string { return a.val }
+func (a *paramAlias) Type() string   { return "DIR" }
+func (a *paramAlias) Set(s string) error {
+	a.val = s
+	return a.p.Set(a.name + "=" + s)
+}

@@ -130,9 +130,12 @@ type suiteInfo struct {
 	Splits  []splitInfo `json:"splits"`
 	Engines []string    `json:"engines"`
 	Params  []string    `json:"params,omitempty"`
-	Policy  string      `json:"default_policy"`
-	Expert  bool        `json:"expert"`
-	Trained bool        `json:"trained_policies"`
+	// Required are the params without which the suite has no tasks;
+	// its splits then count -1 tasks.
+	Required []string `json:"required_params,omitempty"`
+	Policy   string   `json:"default_policy"`
+	Expert   bool     `json:"expert"`
+	Trained  bool     `json:"trained_policies"`
 }
 
 func newSuitesCmd() *cobra.Command {
@@ -165,8 +168,22 @@ func listSuites(ctx context.Context, reg *evals.Registry) ([]suiteInfo, error) {
 		info := suiteInfo{Name: d.Name, Doc: d.Doc, Engines: d.Engines, Policy: d.Policy, Expert: d.Expert != nil, Trained: d.Trained != nil}
 		for _, p := range d.Params {
 			info.Params = append(info.Params, p.Name)
+			if p.Required {
+				info.Required = append(info.Required, p.Name)
+			}
+		}
+		needs := ""
+		for _, p := range d.Params {
+			if p.Required {
+				needs = p.Name
+			}
 		}
 		for _, split := range d.Splits {
+			if needs != "" {
+				// Its tasks are in what the parameter names.
+				info.Splits = append(info.Splits, splitInfo{Name: split, Tasks: -1})
+				continue
+			}
 			l, err := d.Open(ctx, evals.LoadOptions{Split: split, Seed: 1, Engine: lightEngine(d)})
 			if err != nil {
 				return nil, err
@@ -207,6 +224,10 @@ func writeSuites(w io.Writer, infos []suiteInfo, asJSON bool) error {
 	for _, s := range infos {
 		var parts []string
 		for _, sp := range s.Splits {
+			if sp.Tasks < 0 {
+				parts = append(parts, sp.Name+" (from --param "+strings.Join(s.Required, ",")+")")
+				continue
+			}
 			parts = append(parts, fmt.Sprintf("%s %d", sp.Name, sp.Tasks))
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, strings.Join(parts, ", "), strings.Join(s.Engines, ", "), s.Policy, s.Doc)

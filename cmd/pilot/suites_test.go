@@ -20,7 +20,7 @@ func TestSuitesCommand(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatalf("pilot suites --json: %v\n%s", err, out)
 	}
-	want := map[string]string{"shop": "test 200, dev 100, train 700, ambiguous 116, injection 200", "demo": "test 4", "robot:reach": "test 100, train 1000", "robot:pick": "test 100, train 1000", "cartpole": "test 100, train 1000"}
+	want := map[string]string{"shop": "test 200, dev 100, train 700, ambiguous 116, injection 200", "demo": "test 4", "robot:reach": "test 100, train 1000", "robot:pick": "test 100, train 1000", "cartpole": "test 100, train 1000", "miniwob": "test -1"}
 	for _, s := range got.Suites {
 		var parts []string
 		for _, sp := range s.Splits {
@@ -35,7 +35,7 @@ func TestSuitesCommand(t *testing.T) {
 		t.Errorf("pilot suites lacks %v", want)
 	}
 	code, out, _ = pilot(context.Background(), "suites")
-	if code != 0 || !strings.Contains(out, "chromium, lite") || !strings.Contains(out, "fast, serial") {
+	if code != 0 || !strings.Contains(out, "chromium, lite") || !strings.Contains(out, "fast, serial") || !strings.Contains(out, "test (from --param dir)") {
 		t.Errorf("pilot suites = exit %d:\n%s", code, out)
 	}
 }

@@ -1,7 +1,8 @@
 // Package suites registers pilot's own benchmark suites: shop (the
 // WebShop-style store, in Chromium or lite), demo (four questions about a
 // small mug shop), robot:reach and robot:pick (the simulated or a real
-// SO-101), and cartpole (CartPole-v1).
+// SO-101), cartpole (CartPole-v1) and miniwob (the tasks of a MiniWoB++
+// checkout).
 //
 // Builtin returns a registry that holds them all; pilot run, eval and
 // suites read it. A new suite is one file here with a function that
@@ -33,6 +34,7 @@ func Builtin() *evals.Registry {
 		Robot("reach"),
 		Robot("pick"),
 		CartPole(),
+		MiniWoB(),
 	} {
 		if err := r.Register(d); err != nil {
 			panic(err) // a programming error in this package, caught by its tests

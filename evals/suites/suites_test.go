@@ -16,12 +16,16 @@ import (
 // releases what it started.
 func TestBuiltinLoads(t *testing.T) {
 	reg := suites.Builtin()
-	if got := reg.Names(); got != "shop, demo, robot:reach, robot:pick, cartpole" {
+	if got := reg.Names(); got != "shop, demo, robot:reach, robot:pick, cartpole, miniwob" {
 		t.Errorf("Builtin().Names() = %q", got)
 	}
 	for _, d := range reg.All() {
 		for _, split := range d.Splits {
-			l, err := d.Open(context.Background(), evals.LoadOptions{Split: split, Seed: 1})
+			o := evals.LoadOptions{Split: split, Seed: 1}
+			if d.Name == "miniwob" {
+				o.Params = map[string]string{"dir": miniwobDir}
+			}
+			l, err := d.Open(context.Background(), o)
 			if err != nil {
 				t.Errorf("%s/%s: %v", d.Name, split, err)
 				continue
