@@ -208,6 +208,9 @@ type LoadOptions struct {
 	// Obs sizes a web suite's observations for a model (a token budget,
 	// the change since the last step).
 	Obs web.ObsOptions
+	// Judge, when set, is the model that judges answers for the
+	// evaluators that ask one (a task file's fuzzy match).
+	Judge policy.Model
 	// Params are the suite's own options by name (see Def.Params).
 	Params map[string]string
 	// Logger gets the envs' warnings; nil discards them.

@@ -51,6 +51,7 @@ type evalFlags struct {
 	policySeed           int64
 	json, verbose        bool
 	model                modelFlags
+	taskFile             taskFileFlags
 	retries, repeat      int
 	resume               string
 	shard                string
@@ -146,7 +147,11 @@ func (f *evalFlags) start(ctx context.Context, fs *pflag.FlagSet, stdout, stderr
 	if !fs.Changed("policy-seed") {
 		f.policySeed = f.seed
 	}
-	s, p, err := f.validate(suites.Builtin())
+	reg, err := f.taskFile.registry(&f.suite)
+	if err != nil {
+		return err
+	}
+	s, p, err := f.validate(reg)
 	if err != nil {
 		return err
 	}
@@ -209,6 +214,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 	fs.Int64Var(&f.policySeed, "policy-seed", 0, "seed of random policies (default --seed)")
 	fs.IntVar(&f.products, "products", 0, "catalog size of the shop suite (0: the default, 2000); the param products")
 	fs.Var(&f.params, "param", "a suite's own option `NAME=VALUE` (repeatable; pilot suites lists them)")
+	f.taskFile.register(fs)
 	fs.Var(newParamAlias(&f.params, "dir"), "miniwob-dir", "the miniwob/html folder of a MiniWoB++ checkout, for --suite miniwob (the param dir)")
 	fs.StringArrayVar(&f.tasks, "task", nil, "run only the task with this `ID` (repeatable), such as shop-test-0003")
 	fs.StringVar(&f.port, "port", "", "serial `PORT` of a robot suite's arm (the serial engine): a real arm, or the path `pilot robot sim` prints")
@@ -237,7 +243,7 @@ func (f *evalFlags) register(fs *pflag.FlagSet) {
 func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) {
 	var none evals.Def
 	if f.suite == "" {
-		return none, nil, usagef("--suite is required: one of %s", reg.Names())
+		return none, nil, usagef("--suite (or --tasks FILE) is required: one of %s", reg.Names())
 	}
 	d, err := reg.Find(f.suite)
 	if err != nil {
@@ -396,6 +402,9 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 		return &usageError{err}
 	}
 	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.Judge, err = f.taskFile.openJudge(ctx, stderr); err != nil {
+		return err
+	}
 	l, err := d.Open(ctx, o)
 	if err != nil {
 		return f.output(stdout, nil, err)

@@ -50,6 +50,10 @@ type runFlags struct {
 	robot                    robotRunFlags
 	params                   paramFlag
 	model                    modelFlags
+	taskFile                 taskFileFlags
+	// reg holds the suites, with the task file's (--tasks); nil for
+	// pilot's own.
+	reg *evals.Registry
 	// replayed is the task of the recorded trajectory --actions names,
 	// when it starts the episode.
 	replayed *env.Task
@@ -135,6 +139,7 @@ func (f *runFlags) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print one JSON object with the result on stdout (step lines go to stderr)")
 	fs.BoolVarP(&f.verbose, "verbose", "v", false, "also print the observation text after the reset and each step")
 	fs.Var(&f.params, "param", "with --suite: a suite's own option `NAME=VALUE` (repeatable; pilot suites lists them)")
+	f.taskFile.register(fs)
 	fs.Var(newParamAlias(&f.params, "dir"), "miniwob-dir", "the miniwob/html folder of a MiniWoB++ checkout, for --suite miniwob (the param dir)")
 	f.robot.register(fs)
 	f.model.register(fs, false)
@@ -175,6 +180,16 @@ func (f *runFlags) validate() error {
 		if err := f.fromTrajectory(); err != nil {
 			return err
 		}
+	}
+	if f.taskFile.file != "" || f.taskFile.judge != "" || f.taskFile.judgeBaseURL != "" {
+		reg, err := f.taskFile.registry(&f.suite)
+		if err != nil {
+			return err
+		}
+		if f.suite == "" {
+			return usagef("--judge is for a task file's tasks: give --tasks FILE")
+		}
+		f.reg = reg
 	}
 	if f.suite != "" {
 		return f.validateSuite()

@@ -15,9 +15,18 @@ import (
 	"github.com/pilotkit/pilot/policy"
 )
 
+// registry holds the suites pilot run --suite names: pilot's own, and
+// the task file's.
+func (f *runFlags) registry() *evals.Registry {
+	if f.reg != nil {
+		return f.reg
+	}
+	return suites.Builtin()
+}
+
 // validateSuite checks the flags of pilot run --suite.
 func (f *runFlags) validateSuite() error {
-	d, err := suites.Builtin().Find(f.suite)
+	d, err := f.registry().Find(f.suite)
 	if err != nil {
 		return &usageError{err}
 	}
@@ -74,12 +83,15 @@ func (f *runFlags) suiteOptions() evals.LoadOptions {
 
 // suiteEpisode plays one task of a registered suite.
 func (f *runFlags) suiteEpisode(ctx context.Context, res *runResult, log, stderr io.Writer) (err error) {
-	d, err := suites.Builtin().Find(f.suite)
+	d, err := f.registry().Find(f.suite)
 	if err != nil {
 		return &usageError{err}
 	}
 	o := f.suiteOptions()
 	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.Judge, err = f.taskFile.openJudge(ctx, stderr); err != nil {
+		return err
+	}
 	l, err := d.Open(ctx, o)
 	if err != nil {
 		return err
