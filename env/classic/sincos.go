@@ -156,9 +156,9 @@ func sincosFast(x float64) (sh, sl, se, ch, cl, ce float64) {
 
 	var sinh, sinl, cosh, cosl float64
 	if i == 0 {
-		sinh, sinl = s0h, s0l
+		sinh, sinl = fastTwoSum(s0h, s0l)
 		cosh, cosl = fastTwoSum(1, g1)
-		cosl += g2
+		cosh, cosl = fastTwoSum(cosh, cosl+g2)
 	} else {
 		e := &sinCosTable[i]
 		// sin(a+t) = sin a cos t + cos a sin t: the three leading
@@ -196,26 +196,12 @@ func sincosFast(x float64) (sh, sl, se, ch, cl, ce float64) {
 }
 
 // roundsTo reports whether every real number within e of hi + lo rounds
-// to hi, where hi = fl(hi + lo).
+// to hi, for fl(hi + lo) = hi and e ≥ 2^-100|hi| (much more than the
+// rounding error of lo ± 2e). fl(lo + 2e) ≥ lo + e and fl(lo − 2e) ≤ lo − e,
+// and rounding is monotonic: if hi plus either rounds to hi, so does
+// everything between. hi = 0 and NaN fail.
 func roundsTo(hi, lo, e float64) bool {
-	if hi == 0 || math.IsInf(hi, 0) || math.IsNaN(hi) {
-		return false
-	}
-	b := math.Float64bits(hi) &^ (1 << 63)
-	ah := math.Float64frombits(b)
-	if hi < 0 {
-		lo = -lo
-	}
-	// Twice e covers the rounding of the sums below.
-	up := math.Float64frombits(b+1) - ah // the gap above |hi|, exactly
-	if lo >= 0 {
-		return lo+2*e < 0.5*up
-	}
-	down := up
-	if b&(1<<52-1) == 0 { // a power of two: the gap below is half
-		down = 0.5 * up
-	}
-	return -lo+2*e < 0.5*down
+	return hi+(lo+2*e) == hi && hi+(lo-2*e) == hi
 }
 
 // sinOrCos chooses the function of sinCosBig.

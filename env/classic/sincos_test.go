@@ -143,6 +143,9 @@ func TestSinCosFastErrorBound(t *testing.T) {
 			f          sinOrCos
 			hi, lo, eb float64
 		}{{wantSin, sh, sl, se}, {wantCos, ch, cl, ce}} {
+			if c.hi+c.lo != c.hi {
+				t.Fatalf("sincosFast(%x): %v result %x + %x is not normalized", x, c.f, c.hi, c.lo)
+			}
 			y := exactSinCos(x, c.f)
 			err := new(big.Float).SetPrec(400).Sub(new(big.Float).SetPrec(400).Add(big.NewFloat(c.hi), big.NewFloat(c.lo)), y)
 			err.Abs(err)
@@ -160,6 +163,34 @@ func TestSinCosFastErrorBound(t *testing.T) {
 	t.Logf("largest error: 2^%.1f of the bound, 2^%.1f of the result", worst, worstRel)
 	if worst > -3 {
 		t.Errorf("the fast path's error reaches 2^%.1f of its bound: the bound has less than the 8× margin its analysis promises", worst)
+	}
+}
+
+// TestSinCosFastPathSuffices: the fast path settles the rounding nearly
+// always (its bound, 2^-76 of the result, leaves a number within it of a
+// rounding boundary about once in 2^21), so that math/big stays rare.
+func TestSinCosFastPathSuffices(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	n := 1000000
+	if testing.Short() {
+		n = 100000
+	}
+	fallbacks := 0
+	for _, x := range randomArgs(rng, n) {
+		if math.Abs(x) < 0x1p-27 {
+			continue
+		}
+		sh, sl, se, ch, cl, ce := sincosFast(x)
+		if !roundsTo(sh, sl, se) {
+			fallbacks++
+		}
+		if !roundsTo(ch, cl, ce) {
+			fallbacks++
+		}
+	}
+	t.Logf("%d of %d results went to math/big", fallbacks, 2*n)
+	if fallbacks > 2*n/100000 {
+		t.Errorf("%d of %d results went to math/big, want at most one in 100,000", fallbacks, 2*n)
 	}
 }
 
@@ -216,3 +247,34 @@ func TestSinCosSpecialValues(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkSinCos is sincos on CartPole's θ, against math.Sincos.
+func BenchmarkSinCos(b *testing.B) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	xs := make([]float64, 1024)
+	for i := range xs {
+		xs[i] = (2*rng.Float64() - 1) * 0.2
+	}
+	b.Run("sincos", func(b *testing.B) {
+		var sum float64
+		i := 0
+		for b.Loop() {
+			s, c := sincos(xs[i%len(xs)])
+			sum += s + c
+			i++
+		}
+		sinkFloat = sum
+	})
+	b.Run("math.Sincos", func(b *testing.B) {
+		var sum float64
+		i := 0
+		for b.Loop() {
+			s, c := math.Sincos(xs[i%len(xs)])
+			sum += s + c
+			i++
+		}
+		sinkFloat = sum
+	})
+}
+
+var sinkFloat float64
