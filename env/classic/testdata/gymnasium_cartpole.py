@@ -3,12 +3,16 @@
 step() below is CartPoleEnv.step of gymnasium/envs/classic_control/cartpole.py
 with the "euler" integrator, line for line, on Python floats as Gymnasium
 computes it (math.cos, math.sin, **2), without NumPy: the observation's
-float32 cast is done with struct. Run it with any Python 3: it prints the
-table of TestHandTrajectory and writes gymnasium_pd.txt beside it. The Go
-tests read gymnasium_pd.txt; they do not run Python.
+float32 cast is done with struct. Run it with /usr/bin/python3 (Python's
+math.sin, math.cos and ** call the C library's sin, cos and pow: the
+reference values are glibc's, as Gymnasium's are on Linux): it prints the
+table of TestHandTrajectory and writes gymnasium_pd.txt and
+gymnasium_long.txt beside it. The Go tests read those; they do not run
+Python.
 """
 import math
 import os
+import random
 import struct
 
 gravity = 9.8
@@ -79,6 +83,44 @@ def main():
             f.write("%d %d %r %r %r %r %s\n" % ((n, a) + s + (str(term).lower(),)))
             if term:
                 break
+
+    long_episodes()
+
+
+def long_episodes():
+    # gymnasium_long.txt: eight long episodes that end by termination, for
+    # TestGymnasiumLongEpisodes. Episode `seed` starts from
+    # random.Random(seed), four draws uniform in [-0.05, 0.05); each step
+    # takes the action of pd on the float32 observation, flipped when
+    # random.Random(1000000 + seed) draws below 0.2 (a fixed sequence, not
+    # looked at by the policy). Seeds are taken in order, and an episode is
+    # kept when it terminates between steps 300 and 500. A block starts with
+    # "episode seed x x_dot theta theta_dot" (the start), then one line per
+    # step: n flip action x x_dot theta theta_dot terminated.
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "gymnasium_long.txt")
+    kept = []
+    seed = 0
+    while len(kept) < 8:
+        r = random.Random(seed)
+        s0 = tuple(r.uniform(-0.05, 0.05) for _ in range(4))
+        flips = random.Random(1000000 + seed)
+        s, rows = s0, []
+        for n in range(1, 501):
+            flip = 1 if flips.random() < 0.2 else 0
+            a = pd([f32(v) for v in s]) ^ flip
+            s, term = step(s, a)
+            rows.append((n, flip, a) + s + (str(term).lower(),))
+            if term:
+                break
+        if rows[-1][-1] == "true" and len(rows) >= 300:
+            kept.append((seed, s0, rows))
+        seed += 1
+    with open(path, "w") as f:
+        f.write("# episode seed x x_dot theta theta_dot, then n flip action x x_dot theta theta_dot terminated (gymnasium_cartpole.py)\n")
+        for seed, s0, rows in kept:
+            f.write("episode %d %r %r %r %r\n" % ((seed,) + s0))
+            for row in rows:
+                f.write("%d %d %d %r %r %r %r %s\n" % row)
 
 
 main()
