@@ -19,12 +19,14 @@ import (
 	"github.com/pilotkit/pilot/env/web/lite"
 	"github.com/pilotkit/pilot/evals"
 	"github.com/pilotkit/pilot/evals/tasks"
+	"github.com/pilotkit/pilot/policy"
 )
 
 // TaskFile makes a suite of the task file at path (docs/tasks.md): pilot
 // eval --tasks FILE. Its name is "tasks:" and the file's base name; its
 // splits are the tasks' (test first); it runs on Chromium and, for tasks
-// that run no scripts of their own, on lite. Directories the tasks serve
+// that run no scripts of their own, on lite. Its policy "solution" plays
+// the tasks' solutions, the default when every task has one. Directories the tasks serve
 // are served on 127.0.0.1 while the suite is loaded.
 func TaskFile(path string) (evals.Def, error) {
 	ts, err := tasks.ParseFile(path)
@@ -33,7 +35,11 @@ func TaskFile(path string) (evals.Def, error) {
 	}
 	var splits []string
 	maxSteps := agent.DefaultMaxSteps
+	pol := "solution"
 	for _, t := range ts {
+		if len(t.Solution) == 0 {
+			pol = "random"
+		}
 		if !slices.Contains(splits, t.Split) {
 			splits = append(splits, t.Split)
 		}
@@ -58,7 +64,7 @@ func TaskFile(path string) (evals.Def, error) {
 		Splits:   splits,
 		Engines:  []string{evals.EngineChromium, evals.EngineLite},
 		MaxSteps: maxSteps,
-		Policy:   "random",
+		Policy:   pol,
 		Load: func(ctx context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
 			return loadTaskFile(ctx, o, ts, path, name)
 		},
@@ -120,6 +126,21 @@ func loadTaskFile(ctx context.Context, o evals.LoadOptions, all []tasks.Task, pa
 			sites = append(sites, u.Hostname())
 		}
 		l.Suite.Tasks = append(l.Suite.Tasks, env.Task{ID: t.ID, Suite: l.Suite.Name, Instruction: t.Instruction, StartURL: start, Hidden: t.Hidden, Seed: o.Seed})
+	}
+	plans := map[string][]env.Action{}
+	for _, t := range ts {
+		if len(t.Solution) > 0 {
+			plans[t.ID] = t.Plan()
+		}
+	}
+	l.Policies = map[string]func(env.Task) (policy.Policy, error){
+		"solution": func(t env.Task) (policy.Policy, error) {
+			plan, ok := plans[t.ID]
+			if !ok {
+				return nil, fmt.Errorf("solution policy: task %s of %s has no solution: give it one, or choose another policy (--model)", t.ID, path)
+			}
+			return policy.Replay(plan), nil
+		},
 	}
 	to := tasks.Options{Judge: o.Judge, NoScript: o.Engine == evals.EngineLite}
 	l.NewEnv = func(_ context.Context, w int) (env.Env, error) {

@@ -30,6 +30,7 @@ import (
 	"github.com/andybalholm/cascadia"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/web"
 )
 
@@ -64,6 +65,10 @@ type Task struct {
 	// Irreversible are rules for actions that need a confirmation:
 	// url:GLOB, button:TEXT or field:KIND (as --irreversible).
 	Irreversible []string `json:"irreversible,omitempty"`
+	// Solution, when given, is a known way through the task: actions in
+	// their text form, such as click("4"). The suite's "solution" policy
+	// plays it, which checks a file's evaluators before a model runs.
+	Solution []string `json:"solution,omitempty"`
 
 	// Line is the task's line in its file.
 	Line int `json:"-"`
@@ -71,7 +76,11 @@ type Task struct {
 	Dir string `json:"-"`
 
 	rules []web.GateRule
+	plan  []env.Action
 }
+
+// Plan returns the task's solution as actions (nil without one).
+func (t Task) Plan() []env.Action { return slices.Clone(t.plan) }
 
 // Evaluator is one way of scoring an episode; exactly one of its fields
 // is set.
@@ -393,7 +402,7 @@ func jsonProblem(err error, text []byte) string {
 	return strings.TrimPrefix(msg, "json: ")
 }
 
-const knownFields = "id, instruction, split, start_url, serve, init, setup, evaluate, max_steps, max_time, hidden, irreversible; an evaluator has js, answer, url, element or program"
+const knownFields = "id, instruction, split, start_url, serve, init, setup, evaluate, max_steps, max_time, hidden, irreversible, solution; an evaluator has js, answer, url, element or program"
 
 func typeWord(t string) string {
 	switch {
@@ -443,6 +452,13 @@ func (t *Task) check() error {
 		if strings.TrimSpace(s) == "" {
 			return fmt.Errorf("field init[%d]: an empty script", i)
 		}
+	}
+	for i, s := range t.Solution {
+		a, err := env.ParseAction(s)
+		if err != nil {
+			return fmt.Errorf("field solution[%d]: %w", i, err)
+		}
+		t.plan = append(t.plan, a)
 	}
 	for i, s := range t.Irreversible {
 		r, err := web.ParseGateRule(s)

@@ -29,7 +29,7 @@ func TestParseFiles(t *testing.T) {
 			t.Errorf("task %d differs:\njsonl %s\nyaml  %s", i, a, b)
 		}
 	}
-	if jl[0].Line != 2 || ym[0].Line != 2 || jl[4].Line != 6 || ym[1].Line != 9 {
+	if jl[0].Line != 2 || ym[0].Line != 2 || jl[4].Line != 6 || ym[1].Line != 13 {
 		t.Errorf("lines: jsonl %d %d, yaml %d %d", jl[0].Line, jl[4].Line, ym[0].Line, ym[1].Line)
 	}
 	if jl[0].Split != "test" || jl[4].MaxSteps != 6 || len(jl[4].Init) != 1 || !jl[4].Scripted() || jl[0].Scripted() {

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pilotkit/pilot/evals"
+)
+
+const testTasks = "../../testdata/tasks/tasks.jsonl"
+
+// pilot eval --tasks runs a task file as a suite, in the run store like
+// any other, with its solutions as the default policy; a task that needs
+// JavaScript is an error of the evaluate kind on lite.
+func TestEvalTaskFile(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "run")
+	code, out, errs := pilot(t.Context(), "eval", "--tasks", testTasks, "--engine", "lite", "--json", "--run-dir", dir)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	var rep evals.Report
+	decodeOne(t, out, &rep)
+	if rep.Suite != "tasks:tasks/test" || rep.Policy != "solution" || rep.Successes != 4 || rep.Errors != 1 || rep.ErrorKinds[evals.KindEvaluate] != 1 {
+		t.Errorf("report %+v", rep)
+	}
+	if !strings.Contains(errs, "stamps (line 6)") {
+		t.Errorf("no warning about the scripted task on lite:\n%s", errs)
+	}
+	// A resume finds the run whole.
+	code, out, errs = pilot(t.Context(), "eval", "--resume", dir, "--json")
+	if code != 0 {
+		t.Fatalf("resume: exit %d\n%s\n%s", code, out, errs)
+	}
+	code, out, errs = pilot(t.Context(), "run", "--tasks", testTasks, "--task", "order", "--engine", "lite", "--json")
+	if code != 0 || !strings.Contains(out, `"success":true`) || !strings.Contains(errs, "tasks:tasks/test order: Order a green mug for Ada.") {
+		t.Errorf("pilot run --tasks --task order: exit %d\n%s\n%s", code, out, errs)
+	}
+}
+
+// Bad task files and flags are usage errors that name the line and the
+// field.
+func TestTaskFileBadInput(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.jsonl")
+	if err := os.WriteFile(bad, []byte(`{"id": "a", "instruction": "x", "start_url": "http://127.0.0.1:1/", "evaluate": {"answer": {"exact": "x"}}}`+"\n"+`{"id": "b", "instruction": "y", "start_url": "http://127.0.0.1:1/", "evaluate": {"url": {"glob": "*"}}}`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"eval", "--tasks", bad}, bad + `:2: unknown field "glob"`},
+		{[]string{"eval", "--tasks", filepath.Join(dir, "none.jsonl")}, "task file: open " + filepath.Join(dir, "none.jsonl") + ": no such file or directory"},
+		{[]string{"eval", "--tasks", testTasks, "--suite", "shop"}, "--tasks and --suite shop are exclusive"},
+		{[]string{"eval", "--tasks", testTasks, "--engine", "fast"}, `does not run on engine "fast": it runs on chromium, lite`},
+		{[]string{"eval", "--tasks", testTasks, "--split", "dev"}, `has no split "dev": want one of test`},
+		{[]string{"run", "--judge", "openai:gpt-4o", "--url", "http://127.0.0.1:1/"}, "--judge is for a task file's tasks: give --tasks FILE"},
+		{[]string{"run", "--tasks", testTasks, "--task", "nope", "--engine", "lite"}, `has no task "nope"`},
+	} {
+		code, _, errs := pilot(t.Context(), c.args...)
+		if code != exitUsage || !strings.Contains(errs, c.want) {
+			t.Errorf("pilot %s: exit %d\n%s\nwant exit 2 saying %q", strings.Join(c.args, " "), code, errs, c.want)
+		}
+	}
+}
