@@ -93,7 +93,7 @@ Exit codes: 0 success, 1 an error while running, 2 bad usage.`,
 	root.SetVersionTemplate("pilot {{.Version}}\n")
 	// --version without cobra's -v, which pilot run uses for --verbose.
 	root.Flags().Bool("version", false, "print pilot's version")
-	root.AddCommand(newRunCmd(), newEvalCmd(), newRunsCmd(), newReportCmd(), newViewCmd(), newSuitesCmd(), newShopCmd(), newRobotCmd(), newTrainCmd(), newVersionCmd(), newDoctorCmd(), newExportCmd())
+	root.AddCommand(newRunCmd(), newEvalCmd(), newRunsCmd(), newReportCmd(), newViewCmd(), newServeCmd(), newSuitesCmd(), newShopCmd(), newRobotCmd(), newTrainCmd(), newVersionCmd(), newDoctorCmd(), newExportCmd())
 	root.InitDefaultCompletionCmd()
 	usageArgs(root)
 	return root
