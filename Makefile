@@ -55,6 +55,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'ShopLite|Add' -benchtime 1000x ./evals/runstore/
 	$(GO) test -run '^$$' -bench 'Report1000' -benchtime 3x ./evals/htmlreport/
 	$(GO) test -run '^$$' -bench 'Open1000' -benchtime 5x ./evals/viewer/
+	$(GO) test -run '^$$' -bench 'MiniWoB' -benchtime 100x ./evals/suites/
 
 # Fuzz every parser of outside input for FUZZTIME each (default 60s).
 FUZZTIME ?= 60s
@@ -88,6 +89,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzAnthropicResponse -fuzztime $(FUZZTIME) ./policy/langchain/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./policy/models/
 	$(GO) test -run '^$$' -fuzz FuzzReadMLP -fuzztime $(FUZZTIME) ./policy/nn/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./evals/tasks/
+	$(GO) test -run '^$$' -fuzz FuzzStepRequest -fuzztime $(FUZZTIME) ./evals/serve/
 	$(GO) test -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME) ./policy/nn/
 	$(GO) test -run '^$$' -fuzz FuzzCacheFile -fuzztime $(FUZZTIME) ./policy/cache/
 	$(GO) test -run '^$$' -fuzz FuzzEstimateTokens -fuzztime $(FUZZTIME) ./env/

@@ -86,7 +86,7 @@ func loadTaskFile(ctx context.Context, o evals.LoadOptions, all []tasks.Task, pa
 			}
 		}
 		if len(scripted) > 0 {
-			o.Logger.Warn(fmt.Sprintf("%s: %d tasks run JavaScript of their own, which the lite engine does not: their episodes fail; run them with --engine chromium", path, len(scripted)), "tasks", strings.Join(scripted[:min(5, len(scripted))], ", "))
+			o.Logger.Warn(fmt.Sprintf("%s: %d tasks run JavaScript of their own, which the lite engine does not: run them with --engine chromium (on lite their episodes are errors)", path, len(scripted)), "tasks", strings.Join(scripted[:min(5, len(scripted))], ", "))
 		}
 	}
 	// One server per directory served; the lite engine reads them in
