@@ -66,6 +66,8 @@ func TestNormalizeColor(t *testing.T) {
 		// Case-sensitive, as WebShop's: capitals hide a color.
 		{"Navy Blue", "Navy Blue"},
 		{"Jet black", "black"},
+		// mushroom is in WebShop's set, before pink.
+		{"mushroom pink", "mushroom"},
 		{"10 cup", "10 cup"},
 		{"small", "small"},
 	}
