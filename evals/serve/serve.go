@@ -446,15 +446,18 @@ func writeError(w http.ResponseWriter, status int, msg string) {
 
 // writeJSON writes v as the answer; a value that does not encode is a 500.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // a page's "<" and ">" stay as they are
+	if err := enc.Encode(v); err != nil {
 		status = http.StatusInternalServerError
-		b, _ = json.Marshal(Error{Error: fmt.Sprintf("the answer does not encode as JSON: %v", err)})
+		b.Reset()
+		_ = enc.Encode(Error{Error: fmt.Sprintf("the answer does not encode as JSON: %v", err)})
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(b.Bytes())
 }
 
 // readBody decodes a POST's JSON body into v, within MaxBody.
