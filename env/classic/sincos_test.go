@@ -278,3 +278,24 @@ func BenchmarkSinCos(b *testing.B) {
 }
 
 var sinkFloat float64
+
+// FuzzSinCos: sincos agrees with math/big on any float64, and is odd
+// (sin) and even (cos).
+func FuzzSinCos(f *testing.F) {
+	for _, x := range []float64{0, 0x1p-27, 1.0 / 512, 0.1, 0.2, 0x1.9p-1, math.Pi / 4, 1, math.Pi / 2, 3, 1e6, fastLimit, 1e22, math.MaxFloat64, math.SmallestNonzeroFloat64, math.Inf(1), math.NaN()} {
+		f.Add(math.Float64bits(x))
+	}
+	f.Fuzz(func(t *testing.T, b uint64) {
+		x := math.Float64frombits(b)
+		s, c := sincos(x)
+		if ws, wc := sinCosBig(x, wantSin), sinCosBig(x, wantCos); !same(s, ws) || !same(c, wc) {
+			t.Fatalf("sincos(%x) = %x, %x, want %x, %x", x, s, c, ws, wc)
+		}
+		if math.IsNaN(x) {
+			return
+		}
+		if ns, nc := sincos(-x); !same(ns, -s) || !same(nc, c) {
+			t.Errorf("sincos(%x) = %x, %x and sincos(%x) = %x, %x, want opposite sines and equal cosines", x, s, c, -x, ns, nc)
+		}
+	})
+}
