@@ -99,6 +99,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseSecrets -fuzztime $(FUZZTIME) ./env/
 	$(GO) test -run '^$$' -fuzz FuzzShopHeuristic -fuzztime $(FUZZTIME) ./evals/suites/
 	$(GO) test -run '^$$' -fuzz FuzzStep -fuzztime $(FUZZTIME) ./env/classic/
+	$(GO) test -run '^$$' -fuzz FuzzSinCos -fuzztime $(FUZZTIME) ./env/classic/
 
 clean:
 	rm -rf bin
