@@ -105,7 +105,7 @@ func TestHandTrajectory(t *testing.T) {
 				t.Errorf("step %d: State()[%d] = %.17g (%x), want %.17g (%x)", i+1, k, got[k], got[k], s.want[k], s.want[k])
 			}
 			// The observation is Gymnasium's float32 observation.
-			if math.Abs(obs[k]-f32(s.want[k])) > 1e-6 || obs[k] != f32(got[k]) {
+			if obs[k] != f32(s.want[k]) {
 				t.Errorf("step %d: obs[%d] = %.9g, want %.9g (float32 of %.17g)", i+1, k, obs[k], f32(s.want[k]), s.want[k])
 			}
 		}

@@ -24,8 +24,8 @@ import (
 // leading terms in double-double, recombines them, and keeps a bound on
 // the error: about 2^-79 of the result, taken as 2^-76. If every number
 // within that bound rounds to the same float64, that float64 is the
-// correctly rounded result. Otherwise (about once in four million
-// arguments, and for |x| > 2^26, NaN and ±Inf) sinCosBig decides with
+// correctly rounded result. Otherwise (about one result in a million,
+// and for |x| > 2^26, NaN and ±Inf) sinCosBig decides with
 // math/big: π by Machin's formula, the reduction and the Taylor series at
 // a precision that doubles until the rounding is settled (Ziv's strategy;
 // sin x and cos x are transcendental for x ≠ 0, so it ends).
@@ -56,7 +56,7 @@ const (
 
 // relErr is the fast path's error bound relative to its result: the
 // analysis in sincosFast gives 2^-79 at worst (for |r| just above 1/512),
-// TestSinCosFastErrorBound measures below 2^-80.
+// TestSinCosFastErrorBound measures about 2^-90.
 const relErr = 0x1p-76
 
 // sincos returns sin x and cos x, each correctly rounded to nearest.
