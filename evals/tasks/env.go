@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -407,21 +408,12 @@ func sameURL(want, got string) (bool, string) {
 	gq := g.Query()
 	for k, vs := range w.Query() {
 		for _, v := range vs {
-			if !contains(gq[k], v) {
+			if !slices.Contains(gq[k], v) {
 				return false, fmt.Sprintf("%s lacks the query %s=%s", got, k, v)
 			}
 		}
 	}
 	return true, ""
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // element locates the evaluator's elements in the final page (or the page
