@@ -22,7 +22,7 @@ func TestEvalUsage(t *testing.T) {
 		args       []string
 		wantStderr string
 	}{
-		{[]string{"eval"}, "--suite is required: one of shop, demo"},
+		{[]string{"eval"}, "--suite (or --tasks FILE) is required: one of shop, demo"},
 		{[]string{"eval", "--suite", "nope"}, `unknown suite "nope": want one of shop, demo`},
 		{[]string{"eval", "--suite", "demo", "--split", "train"}, `suite demo has no split "train": want one of test`},
 		{[]string{"eval", "--suite", "demo", "--policy", "nope"}, `suite demo has no policy "nope": want one of random, plan`},

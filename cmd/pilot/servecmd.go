@@ -38,6 +38,7 @@ type serveFlags struct {
 	maxStepsSet          bool
 	secrets              string
 	verbose              bool
+	taskFile             taskFileFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -64,7 +65,8 @@ Suites (pilot suites lists them with their task counts):
 ` + describeSuites(suites.Builtin()),
 		Example: `  pilot serve --suite shop --engine lite
   pilot serve --suite shop --screenshot png --max-sessions 2 --addr 127.0.0.1:0
-  pilot serve --suite cartpole --idle 2m`,
+  pilot serve --suite cartpole --idle 2m
+  pilot serve --tasks testdata/tasks/tasks.jsonl`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f.maxStepsSet = cmd.Flags().Changed("max-steps")
@@ -81,6 +83,8 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.engine, "engine", "", "what runs the envs (default the suite's first): chromium or lite for the shop; fast or serial for the robot suites")
 	fs.Int64Var(&f.seed, "seed", 1, "seed of the suite (the shop's catalog and tasks, the robot's tasks)")
 	fs.Var(&f.params, "param", "a suite's own option `NAME=VALUE` (repeatable; pilot suites lists them)")
+	fs.Var(newParamAlias(&f.params, "dir"), "miniwob-dir", "the miniwob/html folder of a MiniWoB++ checkout, for --suite miniwob (the param dir)")
+	f.taskFile.register(fs)
 	fs.Var(f.screenshot, "screenshot", "add a screenshot to each observation: none, png or jpeg (chromium)")
 	fs.StringVar(&f.browser, "browser", "", "attach the sessions to a running Chrome at `URL` instead of launching one each; a comma-separated list is a fleet, round robin")
 	fs.StringVar(&f.port, "port", "", "serial `PORT` of a robot suite's arm (the serial engine)")
@@ -94,11 +98,15 @@ func (f *serveFlags) register(fs *pflag.FlagSet) {
 	f.obs.register(fs)
 }
 
-// def finds the suite to serve. (A task file's suite, --tasks FILE,
-// would be built here as an evals.Def too.)
+// def finds the suite to serve: a registered one, or a task file's
+// (--tasks FILE).
 func (f *serveFlags) def(reg *evals.Registry) (evals.Def, error) {
+	reg, err := f.taskFile.registry(&f.suite)
+	if err != nil {
+		return evals.Def{}, err
+	}
 	if f.suite == "" {
-		return evals.Def{}, usagef("--suite is required: one of %s", reg.Names())
+		return evals.Def{}, usagef("--suite (or --tasks FILE) is required: one of %s", reg.Names())
 	}
 	d, err := reg.Find(f.suite)
 	if err != nil {
@@ -175,6 +183,9 @@ func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) (err err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	o.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if o.Judge, err = f.taskFile.openJudge(ctx, stderr); err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w (another pilot serve on the port? give --addr 127.0.0.1:0 for a free one)", err)

@@ -21,7 +21,8 @@ func TestServeUsage(t *testing.T) {
 		args []string
 		msg  string // in stderr
 	}{
-		{[]string{"serve"}, "--suite is required"},
+		{[]string{"serve"}, "--suite (or --tasks FILE) is required"},
+		{[]string{"serve", "--tasks", "../../testdata/tasks/tasks.jsonl", "--suite", "shop"}, "--tasks and --suite shop are exclusive"},
 		{[]string{"serve", "--suite", "nope"}, `unknown suite "nope"`},
 		{[]string{"serve", "--suite", "shop", "--addr", "0.0.0.0:8765"}, "loopback only"},
 		{[]string{"serve", "--suite", "shop", "--addr", "192.168.1.2:0"}, "loopback only"},

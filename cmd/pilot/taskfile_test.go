@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,5 +65,33 @@ func TestTaskFileBadInput(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errs, c.want) {
 			t.Errorf("pilot %s: exit %d\n%s\nwant exit 2 saying %q", strings.Join(c.args, " "), code, errs, c.want)
 		}
+	}
+}
+
+// pilot serve --tasks serves a task file's envs: a client plays a task's
+// solution over HTTP and its evaluators score it.
+func TestServeTaskFile(t *testing.T) {
+	base := serving(t, "serve", "--tasks", testTasks, "--engine", "lite", "--addr", "127.0.0.1:0")
+	post := func(path, body string) map[string]any {
+		t.Helper()
+		resp, err := http.Post(base+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var v map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("POST %s %s: %d %v %v", path, body, resp.StatusCode, v, err)
+		}
+		return v
+	}
+	s := post("/v1/sessions", `{"task": "order"}`)
+	id, _ := s["session"].(string)
+	var last map[string]any
+	for _, a := range []string{`fill(\"3\", \"Ada\")`, `select_option(\"4\", \"green\")`, `click(\"7\")`, `stop()`} {
+		last = post("/v1/sessions/"+id+"/step", `{"action": "`+a+`"}`)
+	}
+	if last["reward"] != 1.0 || last["terminated"] != true {
+		t.Errorf("the last step: %v", last)
 	}
 }
