@@ -34,14 +34,19 @@ func ulpsApart(a, b float64) uint64 {
 }
 
 // closer reports whether ours is strictly nearer the true value y than
-// theirs, and within half the gap around it.
+// theirs, and within half the gap between ours and its neighbour on y's
+// side.
 func closer(ours, theirs float64, y *big.Float) bool {
 	d := func(v float64) *big.Float {
 		e := new(big.Float).SetPrec(2000).Sub(big.NewFloat(v), y)
 		return e.Abs(e)
 	}
 	dOurs := d(ours)
-	gap := math.Min(math.Abs(math.Nextafter(ours, 2)-ours), math.Abs(ours-math.Nextafter(ours, -2)))
+	toward := math.Inf(1)
+	if y.Cmp(big.NewFloat(ours)) < 0 {
+		toward = math.Inf(-1)
+	}
+	gap := math.Abs(math.Nextafter(ours, toward) - ours)
 	return dOurs.Cmp(d(theirs)) < 0 && dOurs.Cmp(big.NewFloat(gap/2)) <= 0
 }
 

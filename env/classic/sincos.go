@@ -121,7 +121,7 @@ func sincosFast(x float64) (sh, sl, se, ch, cl, ce float64) {
 		a1, b1 := twoSum(s1, -pl1)
 		a2, b2 := twoSum(a1, -ph2)
 		// Exact so far but for p3 and the sum below: their errors are
-		// within 4u(|e1|+|b1|+|b2|+|pl2|+|p3|) ≤ 2^-103|r| + |k|2^-157;
+		// within 4u(|e1|+|b1|+|b2|+|pl2|+|p3|) ≤ 2^-103|r| + |k|2^-155;
 		// π/2's three words add |k|2^-161 and p3 |k|2^-160.
 		rh, rl = twoSum(a2, e1+b1+b2-pl2-p3)
 		q = int(int64(k)) & 3
@@ -199,7 +199,8 @@ func sincosFast(x float64) (sh, sl, se, ch, cl, ce float64) {
 // to hi, for fl(hi + lo) = hi and e ≥ 2^-100|hi| (much more than the
 // rounding error of lo ± 2e). fl(lo + 2e) ≥ lo + e and fl(lo − 2e) ≤ lo − e,
 // and rounding is monotonic: if hi plus either rounds to hi, so does
-// everything between. hi = 0 and NaN fail.
+// everything between. NaN fails, and so does hi = 0 unless lo = e = 0
+// (sincosFast never returns a zero).
 func roundsTo(hi, lo, e float64) bool {
 	return hi+(lo+2*e) == hi && hi+(lo-2*e) == hi
 }
