@@ -1,23 +1,26 @@
 #!/usr/bin/env bash
-# Installs what pilot's tests and demo need and are missing: Chromium, and
+# Installs what pilot's tests and demo need and are missing: Chromium,
 # OpenCV 4 (libopencv-dev, found through pkg-config) for the gocv-tagged
-# camera code and tests (`go build -tags gocv`).
+# camera code and tests (`go build -tags gocv`), and Debian's python3, which
+# runs docs/serve.md's Python client in the tests.
 # It uses apt-get when it can (as root, or with password-less sudo) and
 # otherwise says what to run. PILOT_CHROME points at a browser you already have.
 #
-# Usage: scripts/deps.sh [chromium] [opencv]   (no arguments: both)
+# Usage: scripts/deps.sh [chromium] [opencv] [python3]   (no arguments: all)
 set -euo pipefail
 
 want_chromium=0
 want_opencv=0
+want_python=0
 if [ "$#" -eq 0 ]; then
-  set -- chromium opencv
+  set -- chromium opencv python3
 fi
 for dep in "$@"; do
   case "$dep" in
     chromium) want_chromium=1 ;;
     opencv) want_opencv=1 ;;
-    *) echo "scripts/deps.sh: unknown dependency \"$dep\": use chromium and/or opencv" >&2; exit 2 ;;
+    python3) want_python=1 ;;
+    *) echo "scripts/deps.sh: unknown dependency \"$dep\": use chromium, opencv and/or python3" >&2; exit 2 ;;
   esac
 done
 
@@ -52,6 +55,11 @@ fi
 if [ "$want_opencv" -eq 1 ] && ! have_opencv; then
   packages+=(libopencv-dev pkg-config)
   missing+=("OpenCV 4 not found by \`pkg-config --exists opencv4\` (the gocv-tagged camera tests and \`go build -tags gocv\` need it): install it with \`sudo apt-get install libopencv-dev pkg-config\`")
+fi
+
+if [ "$want_python" -eq 1 ] && [ ! -x /usr/bin/python3 ]; then
+  packages+=(python3)
+  missing+=("/usr/bin/python3 not found (the test of docs/serve.md's Python client needs it; it is skipped without): install it with \`sudo apt-get install python3\`")
 fi
 
 if [ "${#packages[@]}" -eq 0 ]; then
