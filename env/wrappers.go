@@ -15,7 +15,8 @@ import (
 // the episode is over (ErrEpisodeOver) and before the first Reset
 // (ErrNotReset), and after Close (ErrClosed).
 //
-// The wrapper hides any optional interfaces e implements.
+// The wrapper hides the optional interfaces e implements but its brief
+// (Briefer).
 func TimeLimit(e Env, maxSteps int, maxTime time.Duration) Env {
 	return &timeLimit{inner: e, maxSteps: maxSteps, maxTime: maxTime, now: time.Now}
 }
@@ -34,6 +35,14 @@ type timeLimit struct {
 }
 
 func (w *timeLimit) Spec() Spec { return w.inner.Spec() }
+
+// Brief is the inner env's (Briefer).
+func (w *timeLimit) Brief() string {
+	if b, ok := w.inner.(Briefer); ok {
+		return b.Brief()
+	}
+	return ""
+}
 
 func (w *timeLimit) Reset(ctx context.Context, t Task) (Observation, error) {
 	if w.closed {

@@ -603,7 +603,9 @@ func TestClassify(t *testing.T) {
 		{"step", &agent.Error{Phase: agent.PhaseEnv, Err: errors.New("odd")}, false, evals.OutcomeError, evals.KindEnv},
 		{"recorder", &agent.Error{Phase: agent.PhaseObserver, Err: errors.New("disk full")}, false, evals.OutcomeError, evals.KindRecorder},
 		{"evaluator", &agent.Error{Phase: agent.PhaseEnv, Step: 4, Err: fmt.Errorf("web: step noop(): %w: after step 4: x threw TypeError", env.ErrEvaluate)}, false, evals.OutcomeError, evals.KindEvaluate},
-		{"evaluator timed out", &agent.Error{Phase: agent.PhaseEnv, Err: fmt.Errorf("%w: %w", env.ErrEvaluate, context.DeadlineExceeded)}, false, evals.OutcomeError, evals.KindEvaluate},
+		{"step timeout while scoring", &agent.Error{Phase: agent.PhaseEnv, Err: fmt.Errorf("%w: %w", env.ErrEvaluate, context.DeadlineExceeded)}, false, evals.OutcomeError, evals.KindTimeout},
+		{"judge's API", &agent.Error{Phase: agent.PhaseEnv, Err: fmt.Errorf("%w: the judge model: %w", env.ErrEvaluate, api)}, false, evals.OutcomeError, evals.KindModelAPI},
+		{"browser gone while scoring", &agent.Error{Phase: agent.PhaseEnv, Err: fmt.Errorf("%w: %w", env.ErrEvaluate, errCrash)}, false, evals.OutcomeError, evals.KindBackend},
 		{"setup", &agent.Error{Phase: agent.PhaseReset, Step: -1, Err: fmt.Errorf("%w: setup navigated away", env.ErrEvaluate)}, false, evals.OutcomeError, evals.KindEvaluate},
 		{"policy", errors.New("make the policy: no plan"), false, evals.OutcomeError, evals.KindPolicy},
 	}

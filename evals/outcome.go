@@ -59,12 +59,14 @@ func Classify(err error, success bool) (outcome, kind string) {
 		kind = KindPolicyPanic
 	case errors.Is(err, env.ErrBackendLost):
 		kind = KindBackend
-	case errors.Is(err, env.ErrEvaluate):
-		kind = KindEvaluate
 	case errors.Is(err, agent.ErrStepTimeout), errors.Is(err, context.DeadlineExceeded):
 		kind = KindTimeout
 	case errors.As(err, &api), errors.Is(err, policy.ErrBadResponse), errors.Is(err, policy.ErrRateLimited), errors.Is(err, policy.ErrAuth):
 		kind = KindModelAPI
+	case errors.Is(err, env.ErrEvaluate):
+		// After the timeouts, the backend and the model's API: a judge's
+		// 429 or a step timeout during scoring is not the task's fault.
+		kind = KindEvaluate
 	case phase == agent.PhaseReset:
 		kind = KindEnvSetup
 	case phase == agent.PhaseEnv:

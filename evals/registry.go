@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/web"
@@ -208,6 +209,11 @@ type LoadOptions struct {
 	// Obs sizes a web suite's observations for a model (a token budget,
 	// the change since the last step).
 	Obs web.ObsOptions
+	// MaxSteps and MaxTime are the run's limits of an episode, as the
+	// agent keeps them (0: none): an env that scores an episode at its
+	// end (a task file's) scores it at them too.
+	MaxSteps int
+	MaxTime  time.Duration
 	// Judge, when set, is the model that judges answers for the
 	// evaluators that ask one (a task file's fuzzy match).
 	Judge policy.Model

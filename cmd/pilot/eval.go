@@ -323,6 +323,7 @@ func (f *evalFlags) validate(reg *evals.Registry) (evals.Def, newPolicy, error) 
 // loadOptions are the suite's load options from the flags.
 func (f *evalFlags) loadOptions() evals.LoadOptions {
 	o := evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.policySeed, BrowserURL: f.browser, Port: f.port, OpenNetwork: f.human.openNet, Obs: f.obs.options()}
+	o.MaxSteps, o.MaxTime = f.maxSteps, f.maxTime
 	if f.screenshot.val != "none" {
 		o.Screenshot = f.screenshot.val
 	}

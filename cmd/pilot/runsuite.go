@@ -68,6 +68,7 @@ func (f *runFlags) validateSuite() error {
 
 func (f *runFlags) suiteOptions() evals.LoadOptions {
 	o := evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.seed, BrowserURL: f.browser, Port: f.robot.port, OpenNetwork: f.human.openNet, Obs: f.obs.options()}
+	o.MaxSteps, o.MaxTime = f.maxSteps, f.maxTime
 	o.Params = f.robot.params(maps.Clone(f.params))
 	if f.screenshot.val != "none" {
 		o.Screenshot = f.screenshot.val

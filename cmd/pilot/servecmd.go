@@ -142,6 +142,7 @@ func (f *serveFlags) validate(d evals.Def) (evals.LoadOptions, error) {
 		return o, usagef("--browser %q: want ws://host:port/devtools/browser/… or http://host:port, or a comma-separated list of them", f.browser)
 	}
 	o = evals.LoadOptions{Split: f.split, Engine: f.engine, Seed: f.seed, PolicySeed: f.seed, BrowserURL: f.browser, Port: f.port, Obs: f.obs.options(), Params: maps.Clone(f.params)}
+	o.MaxSteps = f.maxSteps
 	if f.screenshot.val != "none" {
 		o.Screenshot = f.screenshot.val
 	}

@@ -34,6 +34,9 @@ func (t *taskFileFlags) registry(suite *string) (*evals.Registry, error) {
 		return nil, usagef("--judge-base-url is for --judge")
 	}
 	if t.file == "" {
+		if t.judge != "" {
+			return nil, usagef("--judge is for a task file's tasks: give --tasks FILE")
+		}
 		return reg, nil
 	}
 	d, err := suites.TaskFile(t.file)

@@ -59,6 +59,7 @@ func TestTaskFileBadInput(t *testing.T) {
 		{[]string{"eval", "--tasks", testTasks, "--engine", "fast"}, `does not run on engine "fast": it runs on chromium, lite`},
 		{[]string{"eval", "--tasks", testTasks, "--split", "dev"}, `has no split "dev": want one of test`},
 		{[]string{"run", "--judge", "openai:gpt-4o", "--url", "http://127.0.0.1:1/"}, "--judge is for a task file's tasks: give --tasks FILE"},
+		{[]string{"eval", "--suite", "shop", "--judge", "openai:gpt-4o"}, "--judge is for a task file's tasks: give --tasks FILE"},
 		{[]string{"run", "--tasks", testTasks, "--task", "nope", "--engine", "lite"}, `has no task "nope"`},
 	} {
 		code, _, errs := pilot(t.Context(), c.args...)

@@ -243,8 +243,13 @@ func (e *Env) runSetup(ctx context.Context, h Hooks) (string, error) {
 		return "", nil
 	}
 	deadline := time.Now().Add(e.opts.SettleTimeout)
-	if _, err := ep.state.waitFor(ctx, deadline, func(s pageSnapshot) bool { return !s.loading }); err != nil {
+	loaded, err := ep.state.waitFor(ctx, deadline, func(s pageSnapshot) bool { return !s.loading })
+	if err != nil {
 		return "", err
+	}
+	if !loaded {
+		// Not the task's fault: a slow site (a retry may load it).
+		return "", fmt.Errorf("the start page did not finish loading within %s, so its setup did not run: raise web.Options.SettleTimeout for a slow site", e.opts.SettleTimeout)
 	}
 	raw, err := e.evaluate(ctx, "location.href", h.timeout())
 	if err != nil {
@@ -423,7 +428,13 @@ func (e *Env) score(ctx context.Context, st *env.Step, a env.Action, step int) e
 		t.Stopped, t.Answer = true, a.Arg(0)
 	}
 	s, err := h.Reward(ctx, &webPage{e: e, url: st.Obs.URL, bound: h.timeout()}, t)
-	if err != nil {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return fmt.Errorf("score step %d: %w", step, ctx.Err()) // the caller's deadline, not the task's fault
+	case !e.b.alive() || e.ep.ctx.Err() != nil:
+		return e.fail(ctx, "score", err)
+	default:
 		return ScoreError(step, err)
 	}
 	ApplyScore(st, s)

@@ -347,6 +347,9 @@ func (e *Env) Reset(ctx context.Context, t env.Task) (env.Observation, error) {
 }
 
 func (e *Env) reset(ctx context.Context, t env.Task, h Hooks) (env.Observation, error) {
+	if e.ep != nil {
+		e.ep.brief = "" // no instruction of the last episode outlives this Reset
+	}
 	if e.closed {
 		return env.Observation{}, fmt.Errorf("web: reset: %w", env.ErrClosed)
 	}
@@ -402,6 +405,9 @@ func (e *Env) reset(ctx context.Context, t env.Task, h Hooks) (env.Observation, 
 	before, err := e.runSetup(ctx, h)
 	if err != nil {
 		ep.done = true
+		if ctx.Err() != nil {
+			return env.Observation{}, fmt.Errorf("web: reset: setup: %w", ctx.Err())
+		}
 		if errors.Is(err, env.ErrEvaluate) {
 			return env.Observation{}, fmt.Errorf("web: reset: %w", err)
 		}

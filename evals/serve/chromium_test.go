@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"image/png"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -58,4 +59,42 @@ func TestServeChromium(t *testing.T) {
 		t.Errorf("after the fill:\n%s\nwant the value typed", st.Observation.Text)
 	}
 	callOK(t, 200, "DELETE", hs.URL+"/v1/sessions/"+sess.Session, nil, nil)
+}
+
+// TestServeMiniWoB serves the MiniWoB protocol's test tasks: a session's
+// task carries the utterance the page drew, at the first reset and at a
+// reset of the session, and a step that solves it ends the episode with
+// reward 1.
+func TestServeMiniWoB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: no Chromium")
+	}
+	if _, err := web.FindChrome(); err != nil {
+		t.Skipf("no Chromium: %v", err)
+	}
+	t.Parallel()
+	_, hs := start(t, Options{Def: suites.MiniWoB(), MaxSessions: 1, MaxSteps: 20, Load: evals.LoadOptions{
+		Engine: evals.EngineChromium, Seed: 1, Params: map[string]string{"dir": "../../testdata/miniwob", "tasks": "click-button", "seeds": "2"}}})
+	var sess Session
+	callOK(t, 201, "POST", hs.URL+"/v1/sessions", map[string]any{"index": 0}, &sess)
+	want := regexp.MustCompile(`^Click on the "(\w+)" button\.$`)
+	m := want.FindStringSubmatch(sess.Task.Instruction)
+	if m == nil {
+		t.Fatalf("the session's instruction is %q, not the page's utterance", sess.Task.Instruction)
+	}
+	id := ""
+	for _, line := range strings.Split(sess.Observation.Text, "\n") {
+		if strings.Contains(line, `button "`+m[1]+`"`) {
+			id = strings.TrimSpace(line)[1:strings.Index(strings.TrimSpace(line), "]")]
+		}
+	}
+	var st Step
+	callOK(t, 200, "POST", hs.URL+"/v1/sessions/"+sess.Session+"/step", map[string]any{"action": `click("` + id + `")`}, &st)
+	if st.Reward != 1 || !st.Terminated {
+		t.Errorf("the click on %s: reward %v terminated %v", m[1], st.Reward, st.Terminated)
+	}
+	callOK(t, 200, "POST", hs.URL+"/v1/sessions/"+sess.Session+"/reset", map[string]any{"index": 1}, &sess)
+	if !want.MatchString(sess.Task.Instruction) || sess.Task.ID != "click-button.s1" {
+		t.Errorf("after a reset: task %+v", sess.Task)
+	}
 }

@@ -684,7 +684,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.o.Logger.Info("serve: session opened", "session", sess.id, "task", t.ID, "worker", worker)
 	w.Header().Set("Location", "/v1/sessions/"+sess.id)
-	writeJSON(w, http.StatusCreated, Session{Session: sess.id, Task: clientTask(t), Episode: 1, Observation: s.observation(r, sess, obs, 1, mode)})
+	writeJSON(w, http.StatusCreated, Session{Session: sess.id, Task: clientTask(sess.task), Episode: 1, Observation: s.observation(r, sess, obs, 1, mode)})
 }
 
 // open makes a session's env and resets it on t.
@@ -706,8 +706,20 @@ func (s *Server) open(r *http.Request, worker int, t env.Task) (*session, env.Ob
 		}
 		return nil, env.Observation{}, errorf(status, "reset on task %s: %v: no session was opened; try again, or check the server's log", t.ID, errors.Join(err, e.Close()))
 	}
+	t = briefed(e, t)
 	sess := &session{id: newID(), worker: worker, env: e, task: t, episode: 1, obs: obs, seq: 1}
 	return sess, obs, nil
+}
+
+// briefed is t with the instruction the env's page gave as the episode
+// began (env.Briefer: MiniWoB's utterance), when it gave one.
+func briefed(e env.Env, t env.Task) env.Task {
+	if b, ok := e.(env.Briefer); ok {
+		if s := b.Brief(); s != "" {
+			t.Instruction = s
+		}
+	}
+	return t
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
@@ -758,6 +770,7 @@ func (s *Server) resetSession(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e.status, e.msg)
 		return
 	}
+	t = briefed(sess.env, t)
 	sess.obsMu.Lock()
 	sess.task, sess.obs, sess.steps, sess.done = t, obs, 0, false
 	sess.episode++

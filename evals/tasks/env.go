@@ -31,6 +31,10 @@ type Options struct {
 	// NoScript says the inner env runs no JavaScript (lite): a task that
 	// runs some fails its reset, saying so.
 	NoScript bool
+	// MaxSteps and MaxTime are the run's limits (the agent's; 0: none):
+	// the episode is scored at the first of them and the task's own.
+	MaxSteps int
+	MaxTime  time.Duration
 }
 
 // Env runs a file's tasks on a web env: each Reset of one of them gives
@@ -96,11 +100,19 @@ func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
 		return e.inner.Step(ctx, a)
 	}
 	e.last = ""
+	maxSteps, whose := t.MaxSteps, "the task's"
+	if n := e.opts.MaxSteps; n > 0 && (maxSteps == 0 || n < maxSteps) {
+		maxSteps, whose = n, "the run's"
+	}
+	maxTime, whoseTime := time.Duration(t.MaxTime), "the task's"
+	if d := e.opts.MaxTime; d > 0 && (maxTime == 0 || d < maxTime) {
+		maxTime, whoseTime = d, "the run's"
+	}
 	switch {
-	case t.MaxSteps > 0 && e.steps+1 >= t.MaxSteps:
-		e.last = fmt.Sprintf("the task's step limit %d reached", t.MaxSteps)
-	case t.MaxTime > 0 && time.Since(e.start) >= time.Duration(t.MaxTime):
-		e.last = fmt.Sprintf("the task's time limit %s reached", time.Duration(t.MaxTime))
+	case maxSteps > 0 && e.steps+1 >= maxSteps:
+		e.last = fmt.Sprintf("%s step limit %d reached", whose, maxSteps)
+	case maxTime > 0 && time.Since(e.start) >= maxTime:
+		e.last = fmt.Sprintf("%s time limit %s reached", whoseTime, maxTime)
 	}
 	st, err := e.inner.Step(ctx, a)
 	e.steps++
@@ -108,7 +120,9 @@ func (e *Env) Step(ctx context.Context, a env.Action) (env.Step, error) {
 		return st, err
 	}
 	if e.last != "" && !st.Terminated {
-		st.Truncated, st.Reason = true, e.last
+		// The task ends at its limit, scored by its evaluators: a task
+		// that passes there succeeds, as WebArena counts it.
+		st.Terminated, st.Reason = true, e.last+"; the episode is scored there"
 	}
 	return st, nil
 }

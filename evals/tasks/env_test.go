@@ -38,11 +38,16 @@ func sharedBrowser(t *testing.T) string {
 // worker's env.
 func open(t *testing.T, path, engine string, judge policy.Model) (*evals.Loaded, env.Env) {
 	t.Helper()
+	return openWith(t, path, evals.LoadOptions{Engine: engine, Judge: judge})
+}
+
+func openWith(t *testing.T, path string, o evals.LoadOptions) (*evals.Loaded, env.Env) {
+	t.Helper()
 	d, err := suites.TaskFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := evals.LoadOptions{Engine: engine, Judge: judge}
+	engine := o.Engine
 	if engine == evals.EngineChromium {
 		o.BrowserURL = sharedBrowser(t)
 	}
@@ -159,8 +164,18 @@ func TestEvaluators(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !traj.Truncated || traj.Reason != "the task's step limit 5 reached" || len(traj.Steps) != 5 || traj.Return != 0 || !strings.Contains(detailAll(traj), "did not stop") {
-				t.Errorf("step limit: truncated %v %q after %d steps, return %v, %+v", traj.Truncated, traj.Reason, len(traj.Steps), traj.Return, evaluations(traj))
+			if !traj.Terminated || traj.Reason != "the task's step limit 5 reached; the episode is scored there" || len(traj.Steps) != 5 || traj.Return != 0 || traj.Success || !strings.Contains(detailAll(traj), "did not stop") {
+				t.Errorf("step limit: terminated %v %q after %d steps, return %v, %+v", traj.Terminated, traj.Reason, len(traj.Steps), traj.Return, evaluations(traj))
+			}
+			// The run's own step limit (the agent's) scores the episode
+			// too, and one that passes there is a success.
+			lr, er := openWith(t, taskFile, evals.LoadOptions{Engine: engine, MaxSteps: 3})
+			traj, err = play(t, er, lr, "order", "fill:textbox=Ada", "select:combobox=green", "click:Place order", "noop()")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !traj.Success || traj.Return != 1 || len(traj.Steps) != 3 || traj.Reason != "the run's step limit 3 reached; the episode is scored there" {
+				t.Errorf("the run's limit: success %v return %v after %d steps, %q, %+v", traj.Success, traj.Return, len(traj.Steps), traj.Reason, evaluations(traj))
 			}
 			// The task's rule gates its order button.
 			task, _ := l.Task("order")

@@ -20,7 +20,7 @@ var _ web.HookedEnv = (*Browser)(nil)
 // Instruction) are refused.
 func (b *Browser) ResetWith(ctx context.Context, t env.Task, h web.Hooks) (env.Observation, error) {
 	if h.Scripted() {
-		return env.Observation{}, fmt.Errorf("lite: reset: task %s runs scripts in the page (init, setup or instruction), and the lite engine runs no JavaScript: run it on the chromium engine", t.ID)
+		return env.Observation{}, fmt.Errorf("lite: reset: task %s: %w: it runs scripts in the page (init, setup or instruction), and the lite engine runs no JavaScript: run it on the chromium engine", t.ID, env.ErrEvaluate)
 	}
 	obs, err := b.Reset(ctx, t)
 	if err != nil {
@@ -44,6 +44,9 @@ func (b *Browser) score(ctx context.Context, st *env.Step, a env.Action) error {
 	}
 	s, err := ep.reward(ctx, litePage{b}, t)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("score step %d: %w", step, ctx.Err())
+		}
 		return web.ScoreError(step, err)
 	}
 	web.ApplyScore(st, s)
