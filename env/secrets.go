@@ -3,6 +3,7 @@ package env
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -236,6 +237,43 @@ func (w *secretEnv) maskAny(v any) any {
 			out[i] = w.s.Mask(s)
 		}
 		return out
+	case nil, bool, int, int64, float64:
+		return v
+	}
+	// Anything else (a struct, a map, a list of them: a task's
+	// evaluations) is masked through its JSON form, which is what a
+	// trajectory records; it stays as it is when it holds no secret.
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var g any
+	if json.Unmarshal(b, &g) != nil {
+		return v
+	}
+	changed := false
+	g = w.maskJSON(g, &changed)
+	if !changed {
+		return v
+	}
+	return g
+}
+
+// maskJSON masks the strings of a decoded JSON value.
+func (w *secretEnv) maskJSON(v any, changed *bool) any {
+	switch x := v.(type) {
+	case string:
+		m := w.s.Mask(x)
+		*changed = *changed || m != x
+		return m
+	case []any:
+		for i := range x {
+			x[i] = w.maskJSON(x[i], changed)
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = w.maskJSON(x[k], changed)
+		}
 	}
 	return v
 }

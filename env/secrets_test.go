@@ -3,6 +3,7 @@ package env_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -24,7 +25,10 @@ func (e *echo) Step(_ context.Context, a env.Action) (env.Step, error) {
 		return env.Step{}, errors.Join(env.ErrBackendLost, errors.New("lost while typing "+a.Arg(0)))
 	}
 	e.last = a.Arg(0)
-	return env.Step{Obs: env.Observation{Text: `textbox value="` + a.Arg(0) + `"`, Title: a.Arg(0)}, Info: map[string]any{"typed": a.Arg(0)}, Reason: "typed " + a.Arg(0)}, nil
+	type verdict struct {
+		Detail string `json:"detail"`
+	}
+	return env.Step{Obs: env.Observation{Text: `textbox value="` + a.Arg(0) + `"`, Title: a.Arg(0)}, Info: map[string]any{"typed": a.Arg(0), "verdicts": []verdict{{Detail: "the answer " + a.Arg(0) + " is wrong"}}, "n": 3}, Reason: "typed " + a.Arg(0)}, nil
 }
 func (e *echo) Close() error { return nil }
 
@@ -42,10 +46,14 @@ func TestWithSecrets(t *testing.T) {
 	if inner.last != "card 4111111111111111 ok" {
 		t.Errorf("the env got %q, want the value filled in", inner.last)
 	}
-	for what, got := range map[string]string{"text": st.Obs.Text, "title": st.Obs.Title, "reason": st.Reason, "info": st.Info["typed"].(string)} {
+	nested := fmt.Sprint(st.Info["verdicts"])
+	for what, got := range map[string]string{"text": st.Obs.Text, "title": st.Obs.Title, "reason": st.Reason, "info": st.Info["typed"].(string), "a struct in info": nested} {
 		if strings.Contains(got, "4111") || !strings.Contains(got, "<secret:card>") {
 			t.Errorf("the %s %q holds the value, or lacks the placeholder", what, got)
 		}
+	}
+	if st.Info["n"] != 3 {
+		t.Errorf("info without a secret changed: %v", st.Info["n"])
 	}
 	st, err = e.Step(t.Context(), env.A("type", "<secret:pin>"))
 	if err != nil || !strings.Contains(st.Obs.Error, "secret pin is not set: set $PILOT_SECRET_PIN") || inner.last != "card 4111111111111111 ok" {

@@ -337,8 +337,13 @@ func (e *Env) evaluate(ctx context.Context, expr string, bound time.Duration) (j
 	default:
 		return nil, err
 	}
-	if r == nil || r.Type == runtime.RemoteObjectTypeUndefined || len(r.Value) == 0 {
+	switch {
+	case r != nil && r.UnserializableValue != "":
+		return nil, fmt.Errorf("%s gave %s, which is not JSON", clip(oneLine(expr), 80), r.UnserializableValue)
+	case r == nil || r.Type == runtime.RemoteObjectTypeUndefined || len(r.Value) == 0:
 		return json.RawMessage("null"), nil
+	case len(r.Value) > MaxEvalBytes:
+		return nil, fmt.Errorf("%s gave %d MiB of JSON: more than the %d MiB an evaluation may return", clip(oneLine(expr), 80), len(r.Value)>>20, MaxEvalBytes>>20)
 	}
 	return json.RawMessage(r.Value), nil
 }
@@ -365,6 +370,10 @@ func (e *Env) evalOnce(ctx context.Context, expr string, bound time.Duration) (*
 
 var errEvalTimeout = errors.New("the evaluation did not return in time")
 
+// MaxEvalBytes bounds the JSON an evaluation in the page returns (a
+// page's HTML included).
+const MaxEvalBytes = 32 << 20
+
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // webPage is the episode's page as a Scorer reads it.
@@ -381,10 +390,23 @@ func (p *webPage) Evaluate(ctx context.Context, expr string) (json.RawMessage, e
 }
 
 // htmlExpr serialises the document without pilot's own attributes.
+// The controls' current state goes into the copy's attributes (what the
+// agent typed, checked and chose), except passwords' values.
 const htmlExpr = `(() => {
   const root = document.documentElement;
   if (!root) return '';
   const c = root.cloneNode(true);
+  const sel = 'input, textarea, option';
+  const src = root.querySelectorAll(sel), dst = c.querySelectorAll(sel);
+  for (let i = 0; i < src.length && i < dst.length; i++) {
+    const s = src[i], d = dst[i];
+    if (s.tagName === 'OPTION') { s.selected ? d.setAttribute('selected', '') : d.removeAttribute('selected'); continue; }
+    if (s.tagName === 'TEXTAREA') { d.textContent = s.value; continue; }
+    const type = (s.type || '').toLowerCase();
+    if (type === 'checkbox' || type === 'radio') { s.checked ? d.setAttribute('checked', '') : d.removeAttribute('checked'); continue; }
+    if (type === 'password') { d.removeAttribute('value'); continue; }
+    if (type !== 'file') d.setAttribute('value', s.value);
+  }
   for (const el of c.querySelectorAll('[data-pilot-id]')) el.removeAttribute('data-pilot-id');
   return c.outerHTML;
 })()`

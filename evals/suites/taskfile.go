@@ -110,6 +110,12 @@ func loadTaskFile(ctx context.Context, o evals.LoadOptions, all []tasks.Task, pa
 				_ = closeAll()
 				return nil, fmt.Errorf("%s:%d: task %s: serve %q: %s is not a directory", path, t.Line, t.ID, t.Serve, dir)
 			}
+			if abs, err := filepath.Abs(path); err == nil {
+				if rel, err := filepath.Rel(dir, abs); err == nil && !strings.HasPrefix(rel, "..") {
+					_ = closeAll()
+					return nil, fmt.Errorf("%s:%d: task %s: serve %q holds the task file itself, whose answers and evaluators the agent could then read: serve a directory of the site's own, such as site/", path, t.Line, t.ID, t.Serve)
+				}
+			}
 			srv, ok := servers[dir]
 			if !ok {
 				h := http.FileServer(http.Dir(dir))

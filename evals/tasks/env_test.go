@@ -253,7 +253,7 @@ func TestEvaluatorFaults(t *testing.T) {
 	for _, c := range []struct{ id, want string }{
 		{"throws", "js evaluator: window.nothing.here threw TypeError"},
 		{"hangs", "did not return within 5s"},
-		{"bad-value", `gave "yes": want true or false, a reward from 0 to 1, or {reward, done}`},
+		{"bad-value", `gave "yes": want true or false, a reward from 0 to 1, or {reward, done, success}`},
 		{"leaves", "the setup script navigated away from"},
 		{"program-fails", "program sh -c echo broken >&2; exit 3: exit status 3: broken"},
 		{"program-hangs", "program sleep 30 did not finish within 1s"},
@@ -294,7 +294,7 @@ func TestFuzzyJudge(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := openaitest.NewServer(t, func(r openaitest.ChatRequest) openaitest.Reply {
-		if strings.Contains(r.Text(), "Agent's answer: about a third of a litre") && strings.Contains(r.Text(), "Reference answer: 350 millilitres") {
+		if strings.Contains(r.Text(), `Agent's answer: "about a third of a litre"`) && strings.Contains(r.Text(), `Reference answer: "350 millilitres"`) {
 			return openaitest.Reply{Text: "Yes."}
 		}
 		return openaitest.Reply{Text: "no"}
@@ -317,5 +317,55 @@ func TestFuzzyJudge(t *testing.T) {
 	l2, e2 := open(t, file, evals.EngineLite, nil)
 	if _, err := play(t, e2, l2, "fuzzy", `stop("x")`); !errors.Is(err, env.ErrEvaluate) || !strings.Contains(err.Error(), "give pilot a judge (--judge MODEL)") {
 		t.Errorf("no judge: %v", err)
+	}
+}
+
+// What the agent typed is in the HTML the evaluators read, on both
+// engines; a js evaluator that throws before the end scores 0 there and
+// is read again; {success} decides a js evaluator's pass; a one-word
+// must_include is a word of the answer; a value that is not JSON is an
+// error at the end.
+func TestEvaluatorDetails(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.Symlink(filepath.Join(mustAbs(t, "../../testdata/tasks"), "site"), filepath.Join(dir, "site")); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "details.jsonl")
+	lines := []string{
+		`{"id": "typed", "instruction": "x", "serve": "site", "start_url": "/order.html", "evaluate": [{"element": {"selector": "input[name=name]", "exact": "Ada"}}, {"element": {"selector": "option[selected]", "exact": "green"}}]}`,
+		`{"id": "word", "instruction": "x", "serve": "site", "start_url": "/index.html", "evaluate": {"answer": {"must_include": ["1"]}}}`,
+		`{"id": "late", "instruction": "x", "serve": "site", "start_url": "/order.html", "evaluate": {"js": "document.querySelector('#done').textContent.includes('Thank you')"}}`,
+		`{"id": "said", "instruction": "x", "serve": "site", "start_url": "/counter.html", "evaluate": {"js": "({reward: 0.5, done: window.stamps > 0, success: window.stamps > 0})"}}`,
+		`{"id": "nan", "instruction": "x", "serve": "site", "start_url": "/counter.html", "evaluate": {"js": "window.nope / 2"}}`,
+	}
+	if err := os.WriteFile(file, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, engine := range []string{evals.EngineLite, evals.EngineChromium} {
+		l, e := open(t, file, engine, nil)
+		traj, err := play(t, e, l, "typed", "fill:textbox=Ada", "select:combobox=green", "stop()")
+		if err != nil || traj.Return != 1 {
+			t.Errorf("%s: the typed name and the chosen colour: %v return %v %+v", engine, err, traj.Return, evaluations(traj))
+		}
+		for answer, want := range map[string]float64{"10 mugs": 0, "1 mug": 1} {
+			traj, err = play(t, e, l, "word", `stop("`+answer+`")`)
+			if err != nil || traj.Return != want {
+				t.Errorf("%s: must_include 1 in %q: %v return %v", engine, answer, err, traj.Return)
+			}
+		}
+	}
+	l, e := open(t, file, evals.EngineChromium, nil)
+	traj, err := play(t, e, l, "late", "fill:textbox=Ada", "click:Place order", "noop()")
+	if err != nil || !traj.Success || len(traj.Steps) != 2 || traj.Steps[0].Reward != 0 {
+		t.Errorf("late: %v success %v after %d steps", err, traj.Success, len(traj.Steps))
+	}
+	traj, err = play(t, e, l, "said", `click:button "Stamp"`)
+	if err != nil || !traj.Success || traj.Return != 1 {
+		t.Errorf("said: %v success %v return %v", err, traj.Success, traj.Return)
+	}
+	_, err = play(t, e, l, "nan", "noop()", "stop()")
+	if !errors.Is(err, env.ErrEvaluate) || !strings.Contains(err.Error(), "window.nope / 2 gave NaN, which is not JSON") {
+		t.Errorf("nan: %v", err)
 	}
 }

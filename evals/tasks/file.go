@@ -211,8 +211,8 @@ func strictJSON(b []byte, v any) error {
 	if err := dec.Decode(v); err != nil {
 		return err
 	}
-	if dec.More() {
-		return errors.New("more than one JSON value")
+	if err := dec.Decode(&json.RawMessage{}); err != io.EOF {
+		return errors.New("something follows the JSON object: one task a line")
 	}
 	return nil
 }
@@ -258,6 +258,7 @@ func Parse(r io.Reader, name string, yamlFile bool) ([]Task, error) {
 	if len(data) > maxFileBytes {
 		return nil, fmt.Errorf("%s: larger than %d MiB: split it into files", name, maxFileBytes>>20)
 	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a byte order mark
 	if !utf8.Valid(data) {
 		return nil, fmt.Errorf("%s: not UTF-8 text", name)
 	}
@@ -522,6 +523,12 @@ func (e *Evaluator) check() error {
 			return fmt.Errorf("element.selector: %q: %v", clip(e.Element.Selector, 80), err)
 		}
 		e.Element.sel = sel
+		if u := e.Element.URL; u != "" {
+			pu, err := url.Parse(u)
+			if err != nil || !(pu.Scheme == "http" || pu.Scheme == "https") && (pu.Scheme != "" || pu.Host != "" || !strings.HasPrefix(u, "/")) {
+				return fmt.Errorf("element.url: %q: want a path on the task's site such as /account, or an http(s) URL", clip(u, 80))
+			}
+		}
 		if err := e.Element.Match.check(false, false); err != nil {
 			return fmt.Errorf("element.%w", err)
 		}

@@ -37,6 +37,14 @@ func TestParseFiles(t *testing.T) {
 	}
 }
 
+// A byte order mark is not part of the first line.
+func TestParseBOM(t *testing.T) {
+	ts, err := tasks.Parse(strings.NewReader("\xef\xbb\xbf"+`{"id": "a", "instruction": "x", "start_url": "http://a.test/", "evaluate": {"answer": {"exact": "x"}}}`), "f", false)
+	if err != nil || len(ts) != 1 {
+		t.Errorf("%v %v", ts, err)
+	}
+}
+
 // A bad line is refused with its line and the field at fault, and what to
 // write instead.
 func TestParseRejects(t *testing.T) {
@@ -72,6 +80,8 @@ func TestParseRejects(t *testing.T) {
 		{"yaml bad field", "- id: a\n  instruction: x\n  start_url: http://a.test/\n  evaluate: {answer: {exact: x}}\n- id: b\n  instructions: y\n", true, `f.jsonl:5: unknown field "instructions"`},
 		{"yaml syntax", "- id: a\n  instruction: [x\n", true, "f.jsonl: line"},
 		{"not utf-8", "\xff\xfe", false, "not UTF-8 text"},
+		{"trailing", ok + "}", false, "f.jsonl:1: something follows the JSON object"},
+		{"element url", `{"id": "a", "instruction": "x", "start_url": "http://a.test/", "evaluate": {"element": {"url": "javascript:alert(1)", "selector": "p", "exact": "x"}}}`, false, `element.url: "javascript:alert(1)": want a path`},
 	} {
 		_, err := tasks.Parse(strings.NewReader(c.file), "f.jsonl", c.yaml)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

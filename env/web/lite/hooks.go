@@ -6,8 +6,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 
 	"github.com/pilotkit/pilot/env"
 	"github.com/pilotkit/pilot/env/web"
@@ -66,8 +68,53 @@ func (p litePage) Evaluate(context.Context, string) (json.RawMessage, error) {
 // attributes (what Chromium's outerHTML shows of a page whose scripts set
 // none).
 func (p litePage) HTML(context.Context) (string, error) {
+	d := p.b.ep.page.doc
+	// The controls' state goes into their attributes for the rendering,
+	// as env/web's Page shows it, and is put back after.
+	type saved struct {
+		n           *html.Node
+		attr        []html.Attribute
+		first, last *html.Node
+	}
+	var undo []saved
+	defer func() {
+		for _, u := range undo {
+			u.n.Attr, u.n.FirstChild, u.n.LastChild = u.attr, u.first, u.last
+		}
+	}()
+	for n, c := range d.ctl {
+		if n.Type != html.ElementNode {
+			continue
+		}
+		undo = append(undo, saved{n, n.Attr, n.FirstChild, n.LastChild})
+		n.Attr = slices.Clone(n.Attr)
+		flag := func(key string, on bool) {
+			if on {
+				setAttr(n, key, "")
+			} else {
+				removeAttr(n, key)
+			}
+		}
+		switch {
+		case n.DataAtom == atom.Option:
+			flag("selected", c.selected)
+		case n.DataAtom == atom.Textarea:
+			t := &html.Node{Type: html.TextNode, Data: c.value, Parent: n}
+			n.FirstChild, n.LastChild = t, t
+		case n.DataAtom == atom.Input:
+			switch inputType(n) {
+			case "checkbox", "radio":
+				flag("checked", c.checked)
+			case "password":
+				removeAttr(n, "value")
+			case "file":
+			default:
+				setAttr(n, "value", c.value)
+			}
+		}
+	}
 	var buf bytes.Buffer
-	if err := html.Render(&buf, p.b.ep.page.doc.root); err != nil {
+	if err := html.Render(&buf, d.root); err != nil {
 		return "", fmt.Errorf("serialise the page: %w", err)
 	}
 	return buf.String(), nil
