@@ -214,6 +214,10 @@ type LoadOptions struct {
 	// end (a task file's) scores it at them too.
 	MaxSteps int
 	MaxTime  time.Duration
+	// Secrets are the run's secrets (env.WithSecrets fills them in the
+	// agent's actions): an env that sends text out of pilot (to a judge
+	// model) masks them first.
+	Secrets env.Secrets
 	// Judge, when set, is the model that judges answers for the
 	// evaluators that ask one (a task file's fuzzy match).
 	Judge policy.Model

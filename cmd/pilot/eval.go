@@ -406,6 +406,9 @@ func (f *evalFlags) run(ctx context.Context, d evals.Def, np newPolicy, stdout, 
 	if o.Judge, err = f.taskFile.openJudge(ctx, stderr); err != nil {
 		return err
 	}
+	if o.Secrets, err = f.human.loadSecrets(); err != nil {
+		return err
+	}
 	l, err := d.Open(ctx, o)
 	if err != nil {
 		return f.output(stdout, nil, err)

@@ -93,6 +93,9 @@ func (f *runFlags) suiteEpisode(ctx context.Context, res *runResult, log, stderr
 	if o.Judge, err = f.taskFile.openJudge(ctx, stderr); err != nil {
 		return err
 	}
+	if o.Secrets, err = f.human.loadSecrets(); err != nil {
+		return err
+	}
 	l, err := d.Open(ctx, o)
 	if err != nil {
 		return err

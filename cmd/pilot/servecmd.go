@@ -187,6 +187,7 @@ func (f *serveFlags) run(ctx context.Context, stdout, stderr io.Writer) (err err
 	if o.Judge, err = f.taskFile.openJudge(ctx, stderr); err != nil {
 		return err
 	}
+	o.Secrets = secrets
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w (another pilot serve on the port? give --addr 127.0.0.1:0 for a free one)", err)

@@ -148,7 +148,7 @@ func loadTaskFile(ctx context.Context, o evals.LoadOptions, all []tasks.Task, pa
 			return policy.Replay(plan), nil
 		},
 	}
-	to := tasks.Options{Judge: o.Judge, NoScript: o.Engine == evals.EngineLite, MaxSteps: o.MaxSteps, MaxTime: o.MaxTime}
+	to := tasks.Options{Judge: o.Judge, NoScript: o.Engine == evals.EngineLite, MaxSteps: o.MaxSteps, MaxTime: o.MaxTime, Mask: o.Secrets.Mask}
 	l.NewEnv = func(_ context.Context, w int) (env.Env, error) {
 		if o.Engine == evals.EngineLite {
 			return tasks.Wrap(lite.New(liteRouter(hosts, sites, o.OpenNetwork), lite.Options{Obs: o.Obs}), ts, to), nil

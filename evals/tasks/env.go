@@ -36,6 +36,9 @@ type Options struct {
 	// the episode is scored at the first of them and the task's own.
 	MaxSteps int
 	MaxTime  time.Duration
+	// Mask, when set, replaces the run's secrets in what pilot sends to
+	// the judge (the agent's answer holds the values it typed).
+	Mask func(string) string
 }
 
 // Env runs a file's tasks on a web env: each Reset of one of them gives
@@ -364,7 +367,11 @@ func (e *Env) answer(ctx context.Context, t *Task, m *Match, turn web.Turn) (Eva
 		return Evaluation{Kind: "answer", Score: 0, Detail: "the agent did not stop with an answer"}, nil
 	}
 	if m.Fuzzy != nil {
-		ok, err := judge(ctx, e.opts.Judge, t.Instruction, *m.Fuzzy, turn.Answer)
+		answer := turn.Answer
+		if e.opts.Mask != nil {
+			answer = e.opts.Mask(answer)
+		}
+		ok, err := judge(ctx, e.opts.Judge, t.Instruction, *m.Fuzzy, answer)
 		if err != nil {
 			return Evaluation{}, err
 		}

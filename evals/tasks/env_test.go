@@ -314,6 +314,15 @@ func TestFuzzyJudge(t *testing.T) {
 			t.Errorf("%q: return %v info %v", answer, traj.Return, last.Info)
 		}
 	}
+	// The run's secrets do not reach the judge.
+	ls, es := openWith(t, file, evals.LoadOptions{Engine: evals.EngineLite, Judge: m, Secrets: env.Secrets{"pin": "4242"}})
+	if _, err := play(t, es, ls, "fuzzy", `stop("my pin is 4242")`); err != nil {
+		t.Fatal(err)
+	}
+	reqs := srv.Requests()
+	if last := reqs[len(reqs)-1].Text(); strings.Contains(last, "4242") || !strings.Contains(last, "my pin is <secret:pin>") {
+		t.Errorf("the judge was sent:\n%s", last)
+	}
 	l2, e2 := open(t, file, evals.EngineLite, nil)
 	if _, err := play(t, e2, l2, "fuzzy", `stop("x")`); !errors.Is(err, env.ErrEvaluate) || !strings.Contains(err.Error(), "give pilot a judge (--judge MODEL)") {
 		t.Errorf("no judge: %v", err)
