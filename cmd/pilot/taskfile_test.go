@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pilotkit/pilot/evals"
+	"github.com/pilotkit/pilot/policy/openai/openaitest"
 )
 
 const testTasks = "../../testdata/tasks/tasks.jsonl"
@@ -94,5 +95,40 @@ func TestServeTaskFile(t *testing.T) {
 	}
 	if last["reward"] != 1.0 || last["terminated"] != true {
 		t.Errorf("the last step: %v", last)
+	}
+}
+
+// pilot eval --judge: a fuzzy answer is judged by the model named, and the
+// report counts the judged episodes apart.
+func TestEvalTaskFileJudge(t *testing.T) {
+	dir := t.TempDir()
+	site, err := filepath.Abs("../../testdata/tasks/site")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(site, filepath.Join(dir, "site")); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "fuzzy.yaml")
+	body := "- id: size\n  instruction: How big is the blue mug?\n  serve: site\n  evaluate: {answer: {fuzzy: 350 millilitres}}\n  solution: ['stop(\"a third of a litre\")']\n" +
+		"- id: size-wrong\n  instruction: How big is the blue mug?\n  serve: site\n  evaluate: {answer: {fuzzy: 350 millilitres}}\n  solution: ['stop(\"a pint\")']\n"
+	if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := openaitest.NewServer(t, func(r openaitest.ChatRequest) openaitest.Reply {
+		if strings.Contains(r.Text(), `"a third of a litre"`) {
+			return openaitest.Reply{Text: "yes"}
+		}
+		return openaitest.Reply{Text: "no"}
+	})
+	srv.SetModels("judge-1")
+	code, out, errs := pilot(t.Context(), "eval", "--tasks", file, "--engine", "lite", "--judge", "openai:judge-1", "--judge-base-url", srv.URL, "--json", "--run-dir", filepath.Join(dir, "run"))
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	var rep evals.Report
+	decodeOne(t, out, &rep)
+	if rep.Successes != 1 || rep.Episodes != 2 || rep.Tags["judged"] != 2 || rep.Tags["judged success"] != 1 {
+		t.Errorf("report: %d of %d, tags %v", rep.Successes, rep.Episodes, rep.Tags)
 	}
 }

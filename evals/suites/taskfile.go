@@ -65,6 +65,7 @@ func TaskFile(path string) (evals.Def, error) {
 		Engines:  []string{evals.EngineChromium, evals.EngineLite},
 		MaxSteps: maxSteps,
 		Policy:   pol,
+		Tags:     judgedTag,
 		Load: func(ctx context.Context, o evals.LoadOptions) (*evals.Loaded, error) {
 			return loadTaskFile(ctx, o, ts, path, name)
 		},
@@ -187,4 +188,19 @@ func liteRouter(served map[string]http.Handler, sites []string, open bool) http.
 		}
 		http.Error(w, fmt.Sprintf("pilot: %s is not one of the task file's sites (%s): the request was refused", r.Host, strings.Join(sites, ", ")), http.StatusForbidden)
 	})
+}
+
+// judgedTag labels an episode a model judged (a fuzzy answer), so that
+// the report counts them apart: "judged", and "judged success".
+func judgedTag(r evals.Result) []string {
+	if r.Trajectory == nil || len(r.Trajectory.Steps) == 0 {
+		return nil
+	}
+	if v, _ := r.Trajectory.Steps[len(r.Trajectory.Steps)-1].Info["judged"].(bool); !v {
+		return nil
+	}
+	if r.Success {
+		return []string{"judged", "judged success"}
+	}
+	return []string{"judged"}
 }
