@@ -164,9 +164,6 @@ func (h *hooked) Irreversible(obs env.Observation, a env.Action) string {
 	return ""
 }
 
-// Inner returns the wrapped env.
-func (h *hooked) Inner() env.Env { return h.inner }
-
 // ApplyScore sets st's reward and end from s (used by both engines).
 func ApplyScore(st *env.Step, s Score) {
 	st.Reward = s.Reward

@@ -631,19 +631,8 @@ func (s *Server) getOpenAPI(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
-	var q SessionRequest
-	if e := s.readBody(w, r, &q, true, `{"task": "<id>"} or {} for the first task`); e != nil {
-		writeError(w, e.status, e.msg)
-		return
-	}
-	mode, err := imageMode(q.Images, r.URL.Query().Get("images"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	t, e := s.task(q)
-	if e != nil {
-		writeError(w, e.status, e.msg)
+	t, mode, ok := s.sessionRequest(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -736,25 +725,35 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.sessionView(r, sess, mode))
 }
 
+// sessionRequest reads a session's reset request (POST /v1/sessions and
+// its reset): the task and the image mode; it answers a bad one itself.
+func (s *Server) sessionRequest(w http.ResponseWriter, r *http.Request) (env.Task, string, bool) {
+	var q SessionRequest
+	if e := s.readBody(w, r, &q, true, `{"task": "<id>"} or {} for the first task`); e != nil {
+		writeError(w, e.status, e.msg)
+		return env.Task{}, "", false
+	}
+	mode, err := imageMode(q.Images, r.URL.Query().Get("images"))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return env.Task{}, "", false
+	}
+	t, e := s.task(q)
+	if e != nil {
+		writeError(w, e.status, e.msg)
+		return env.Task{}, "", false
+	}
+	return t, mode, true
+}
+
 func (s *Server) resetSession(w http.ResponseWriter, r *http.Request) {
 	sess, e := s.lookup(r.PathValue("id"))
 	if e != nil {
 		writeError(w, e.status, e.msg)
 		return
 	}
-	var q SessionRequest
-	if e := s.readBody(w, r, &q, true, `{"task": "<id>"} or {} for the first task`); e != nil {
-		writeError(w, e.status, e.msg)
-		return
-	}
-	mode, err := imageMode(q.Images, r.URL.Query().Get("images"))
-	if err != nil {
-		writeError(w, http.StatusBadRequest, err.Error())
-		return
-	}
-	t, e := s.task(q)
-	if e != nil {
-		writeError(w, e.status, e.msg)
+	t, mode, ok := s.sessionRequest(w, r)
+	if !ok {
 		return
 	}
 	if e := s.hold(sess); e != nil {

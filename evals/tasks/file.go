@@ -419,7 +419,10 @@ func typeWord(t string) string {
 	return t
 }
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+var (
+	idPattern    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$`)
+	splitPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+)
 
 // check validates a task's fields and compiles its patterns.
 func (t *Task) check() error {
@@ -435,7 +438,7 @@ func (t *Task) check() error {
 	}
 	if t.Split == "" {
 		t.Split = "test"
-	} else if !regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`).MatchString(t.Split) {
+	} else if !splitPattern.MatchString(t.Split) {
 		return fmt.Errorf("field split: %q: want a lower-case name such as test or dev", clip(t.Split, 40))
 	}
 	if err := t.checkStart(); err != nil {
